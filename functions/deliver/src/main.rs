@@ -1,1 +1,14 @@
-fn main() {}
+//! The `deliver` Lambda: wires the context and runs the SQS handler.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing::init_default_subscriber();
+    let context = hookline_aws::Context::from_env().await?;
+    run(service_fn(|event: LambdaEvent<SqsEvent>| async {
+        Ok::<_, Error>(hookline_deliver::handle(&context, event.payload).await)
+    }))
+    .await
+}

@@ -1,1 +1,13 @@
-//! x
+//! Hookline's adapters to AWS: settings, the DynamoDB store and the SQS queue.
+
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod keys;
+pub mod queue;
+pub mod store;
+
+pub use config::{Settings, sdk_config};
+pub use context::Context;
+pub use queue::{Outgoing, Queue, Received};
+pub use store::{Page, Store};

@@ -1,0 +1,88 @@
+//! Settings read from the environment (the names `template.yaml` sets) and the SDK configuration.
+
+use hookline_domain::Error;
+
+/// What every function needs to find its resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `TABLE_NAME`: the single DynamoDB table.
+    pub table_name: String,
+    /// `DELIVERY_QUEUE_URL`: the SQS queue of delivery tasks.
+    pub delivery_queue_url: String,
+    /// `RETENTION_DAYS`: how long messages and their log are kept (default 30).
+    pub retention_days: u32,
+    /// `ALLOW_HTTP_WEBHOOKS`: whether production webhooks may use plain http.
+    pub allow_http_webhooks: bool,
+}
+
+impl Settings {
+    /// Reads the settings from the process environment.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let required = |name: &str| {
+            lookup(name)
+                .filter(|value| !value.is_empty())
+                .ok_or_else(|| Error::internal(format!("environment variable {name} is not set")))
+        };
+        let retention_days = match lookup("RETENTION_DAYS") {
+            None => 30,
+            Some(text) => text.parse().map_err(|_| {
+                Error::internal(format!("RETENTION_DAYS must be a whole number of days, not {text:?}"))
+            })?,
+        };
+        Ok(Self {
+            table_name: required("TABLE_NAME")?,
+            delivery_queue_url: required("DELIVERY_QUEUE_URL")?,
+            retention_days,
+            allow_http_webhooks: lookup("ALLOW_HTTP_WEBHOOKS").is_some_and(|value| value == "true"),
+        })
+    }
+}
+
+/// The SDK configuration from the environment. `AWS_ENDPOINT_URL` points it at an emulator;
+/// there is no other code path for local runs.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn when_required_variables_set_should_use_defaults_for_the_rest() {
+        let settings =
+            Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), ("DELIVERY_QUEUE_URL", "http://q")]))
+                .expect("settings");
+        assert_eq!(settings.retention_days, 30);
+        assert!(!settings.allow_http_webhooks);
+    }
+
+    #[test]
+    fn when_table_name_missing_should_name_it() {
+        let error = Settings::from_lookup(lookup(&[("DELIVERY_QUEUE_URL", "http://q")])).expect_err("missing");
+        assert!(error.to_string().contains("TABLE_NAME"));
+    }
+
+    #[test]
+    fn when_retention_is_not_a_number_should_fail() {
+        let error = Settings::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("DELIVERY_QUEUE_URL", "http://q"),
+            ("RETENTION_DAYS", "a month"),
+        ]))
+        .expect_err("bad");
+        assert!(error.to_string().contains("RETENTION_DAYS"));
+    }
+}

@@ -1,0 +1,33 @@
+//! What every handler needs, built once per process: settings, the store, the queue.
+
+use crate::config::{Settings, sdk_config};
+use crate::queue::Queue;
+use crate::store::Store;
+use hookline_domain::Result;
+
+/// The resources of one process, shared by every invocation.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// The settings read at start.
+    pub settings: Settings,
+    /// The DynamoDB store.
+    pub store: Store,
+    /// The SQS delivery queue.
+    pub queue: Queue,
+}
+
+impl Context {
+    /// Builds the context from the environment: one SDK client of each kind.
+    pub async fn from_env() -> Result<Self> {
+        let settings = Settings::from_env()?;
+        let sdk = sdk_config().await;
+        Ok(Self::new(settings, &sdk))
+    }
+
+    /// Builds the context from settings and an SDK configuration.
+    pub fn new(settings: Settings, sdk: &aws_config::SdkConfig) -> Self {
+        let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), settings.table_name.clone());
+        let queue = Queue::new(aws_sdk_sqs::Client::new(sdk), settings.delivery_queue_url.clone());
+        Self { settings, store, queue }
+    }
+}

@@ -1,0 +1,227 @@
+//! The SQS delivery queue: typed tasks sent in batches of 10, received, re-timed and deleted.
+
+use crate::error::classify;
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
+};
+use hookline_domain::model::Task;
+use hookline_domain::{Error, Result};
+use std::time::Duration;
+
+/// SQS takes at most 10 entries per batch call.
+pub const BATCH_MAX: usize = 10;
+/// SQS's longest `DelaySeconds`: 15 minutes.
+pub const MAX_DELAY: Duration = Duration::from_secs(900);
+/// SQS's longest visibility timeout: 12 hours.
+pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
+/// Tries of a batch's failed entries before the send is reported as unavailable.
+const SEND_TRIES: u32 = 3;
+
+/// A task to send, after an optional delay (capped at [`MAX_DELAY`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outgoing {
+    /// The task.
+    pub task: Task,
+    /// How long SQS hides it before it can be received.
+    pub delay: Duration,
+}
+
+impl Outgoing {
+    /// A task to deliver as soon as possible.
+    pub fn now(task: Task) -> Self {
+        Self { task, delay: Duration::ZERO }
+    }
+}
+
+/// A message as received from the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// SQS's message id.
+    pub message_id: String,
+    /// The handle that deletes or re-times it.
+    pub receipt_handle: String,
+    /// The raw body (decoded by the worker, so that a bad one can go to the DLQ).
+    pub body: String,
+    /// How many times it was received, this one included.
+    pub receive_count: u32,
+    /// SQS's MD5 of the body.
+    pub md5_of_body: String,
+    /// The system attributes, as SQS gives them.
+    pub attributes: Vec<(String, String)>,
+}
+
+/// The delivery queue.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    client: Client,
+    url: String,
+}
+
+impl Queue {
+    /// A queue at `url`, through `client` (built once per process).
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        Self { client, url: url.into() }
+    }
+
+    /// The queue's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Sends tasks in batches of 10. Failed entries are tried again; if some still fail,
+    /// the whole call is [`Error::Unavailable`] (the caller retries, tasks are idempotent).
+    pub async fn send(&self, tasks: &[Outgoing]) -> Result<()> {
+        for chunk in tasks.chunks(BATCH_MAX) {
+            let mut pending: Vec<SendMessageBatchRequestEntry> = chunk
+                .iter()
+                .enumerate()
+                .map(|(index, outgoing)| {
+                    let delay = outgoing.delay.min(MAX_DELAY).as_secs() as i32;
+                    SendMessageBatchRequestEntry::builder()
+                        .id(index.to_string())
+                        .message_body(outgoing.task.to_body())
+                        .delay_seconds(delay)
+                        .build()
+                        .map_err(Error::internal)
+                })
+                .collect::<Result<_>>()?;
+            for try_number in 0..SEND_TRIES {
+                if try_number > 0 {
+                    tokio::time::sleep(Duration::from_millis(50 << try_number)).await;
+                }
+                let output = self
+                    .client
+                    .send_message_batch()
+                    .queue_url(&self.url)
+                    .set_entries(Some(pending.clone()))
+                    .send()
+                    .await
+                    .map_err(|error| classify("send_message_batch", error))?;
+                if let Some(fault) = output.failed().iter().find(|failed| failed.sender_fault()) {
+                    return Err(Error::internal(format!(
+                        "send_message_batch refused an entry: {} {}",
+                        fault.code(),
+                        fault.message().unwrap_or_default()
+                    )));
+                }
+                let failed: Vec<&str> = output.failed().iter().map(|failed| failed.id()).collect();
+                pending.retain(|entry| failed.contains(&entry.id()));
+                if pending.is_empty() {
+                    break;
+                }
+            }
+            if !pending.is_empty() {
+                return Err(Error::Unavailable(format!("send_message_batch: {} entries not accepted", pending.len())));
+            }
+        }
+        Ok(())
+    }
+
+    /// Receives up to `max` messages, waiting up to `wait` for the first (long polling).
+    pub async fn receive(&self, max: i32, wait: Duration) -> Result<Vec<Received>> {
+        let output = self
+            .client
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(max.clamp(1, BATCH_MAX as i32))
+            .wait_time_seconds(wait.as_secs().min(20) as i32)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(|error| classify("receive_message", error))?;
+        Ok(output
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|message| {
+                let attributes: Vec<(String, String)> = message
+                    .attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(name, value)| (name.as_str().to_string(), value))
+                    .collect();
+                let receive_count = attributes
+                    .iter()
+                    .find(|(name, _)| name == "ApproximateReceiveCount")
+                    .and_then(|(_, value)| value.parse().ok())
+                    .unwrap_or(1);
+                Received {
+                    message_id: message.message_id.unwrap_or_default(),
+                    receipt_handle: message.receipt_handle.unwrap_or_default(),
+                    body: message.body.unwrap_or_default(),
+                    receive_count,
+                    md5_of_body: message.md5_of_body.unwrap_or_default(),
+                    attributes,
+                }
+            })
+            .collect())
+    }
+
+    /// Hides a received message for `timeout` (capped at 12 hours) before it comes back.
+    pub async fn change_visibility(&self, receipt_handle: &str, timeout: Duration) -> Result<()> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(timeout.min(MAX_VISIBILITY).as_secs() as i32)
+            .send()
+            .await
+            .map_err(|error| classify("change_message_visibility", error))?;
+        Ok(())
+    }
+
+    /// Deletes received messages in batches of 10.
+    pub async fn delete(&self, receipt_handles: &[String]) -> Result<()> {
+        for chunk in receipt_handles.chunks(BATCH_MAX) {
+            let entries = chunk
+                .iter()
+                .enumerate()
+                .map(|(index, handle)| {
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(index.to_string())
+                        .receipt_handle(handle)
+                        .build()
+                        .map_err(Error::internal)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let output = self
+                .client
+                .delete_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|error| classify("delete_message_batch", error))?;
+            if let Some(failed) = output.failed().first() {
+                return Err(Error::Unavailable(format!(
+                    "delete_message_batch: {} of {} not deleted ({})",
+                    output.failed().len(),
+                    chunk.len(),
+                    failed.code()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// How many messages wait in the queue, visible and in flight (approximate, as SQS says).
+    pub async fn depth(&self) -> Result<(u64, u64)> {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let output = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|error| classify("get_queue_attributes", error))?;
+        let attributes = output.attributes.unwrap_or_default();
+        let read = |name: QueueAttributeName| attributes.get(&name).and_then(|value| value.parse().ok()).unwrap_or(0);
+        Ok((
+            read(QueueAttributeName::ApproximateNumberOfMessages),
+            read(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        ))
+    }
+}

@@ -1,0 +1,542 @@
+//! The DynamoDB store: every record of Hookline in one table (layout in `keys.rs`).
+
+use crate::error::classify;
+use crate::keys;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Put, PutRequest, ReturnValue, TransactWriteItem, WriteRequest,
+};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use hookline_domain::model::{
+    Account, AccountId, ApiKey, Attempt, Delivery, EventType, Message, NewApiKey, Webhook, WebhookId,
+    hash_api_key,
+};
+use hookline_domain::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::time::Duration;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB allows at most 25 writes in one `BatchWriteItem`.
+const BATCH_WRITE_MAX: usize = 25;
+/// Tries of a batch's unprocessed items before the batch is reported as unavailable.
+const BATCH_WRITE_TRIES: u32 = 6;
+
+/// A record with its keys: what one DynamoDB item holds.
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    pk: String,
+    sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi1sk: Option<String>,
+    /// Unix seconds after which DynamoDB's TTL deletes the item; reads hide it already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+    #[serde(flatten)]
+    record: T,
+}
+
+impl<T> Envelope<T> {
+    fn new(pk: String, sk: impl Into<String>, record: T) -> Self {
+        Self { pk, sk: sk.into(), gsi1pk: None, gsi1sk: None, expires_at: None, record }
+    }
+
+    fn indexed(mut self, gsi1pk: String, gsi1sk: impl Into<String>) -> Self {
+        self.gsi1pk = Some(gsi1pk);
+        self.gsi1sk = Some(gsi1sk.into());
+        self
+    }
+
+    fn expiring(mut self, expires_at: Option<i64>) -> Self {
+        self.expires_at = expires_at;
+        self
+    }
+
+    fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now.timestamp())
+    }
+}
+
+fn to_item<T: Serialize>(envelope: &Envelope<T>) -> Result<Item> {
+    serde_dynamo::to_item(envelope).map_err(|error| Error::internal(format!("encoding an item: {error}")))
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<Envelope<T>> {
+    serde_dynamo::from_item(item).map_err(|error| Error::internal(format!("decoding an item: {error}")))
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// One page of a query, with the cursor of the next one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The records of this page.
+    pub items: Vec<T>,
+    /// Opaque; pass it back to get the next page. `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a query runs: the table's primary key, or the `gsi1` index.
+#[derive(Debug, Clone, Copy)]
+enum On {
+    Table,
+    Gsi1,
+}
+
+/// The DynamoDB store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    client: Client,
+    table: String,
+}
+
+impl Store {
+    /// A store on `table`, through `client` (built once per process).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    // ---- accounts and keys ----
+
+    /// Creates an account and its first API key, atomically: neither exists without the other.
+    pub async fn create_account_with_key(&self, account: &Account, key: &ApiKey) -> Result<()> {
+        let account_item = to_item(&Envelope::new(keys::account_pk(account.id), keys::ACCOUNT_SK, account))?;
+        let key_item = to_item(&Self::api_key_envelope(key))?;
+        self.transact_puts("create_account_with_key", vec![account_item, key_item]).await
+    }
+
+    /// The next account id, from an atomic counter.
+    pub async fn next_account_id(&self) -> Result<AccountId> {
+        self.increment(keys::ACCOUNT_COUNTER_PK.into(), keys::ACCOUNT_COUNTER_SK).await
+    }
+
+    /// Reads an account.
+    pub async fn get_account(&self, id: AccountId) -> Result<Option<Account>> {
+        self.get(keys::account_pk(id), keys::ACCOUNT_SK).await
+    }
+
+    /// Adds an API key to an existing account.
+    pub async fn put_api_key(&self, key: &ApiKey) -> Result<()> {
+        if self.get_account(key.account_id).await?.is_none() {
+            return Err(Error::not_found("account"));
+        }
+        self.put_new("put_api_key", &Self::api_key_envelope(key)).await
+    }
+
+    /// Creates an account with a key: the operator's path (dev runner, admin tools).
+    pub async fn create_account(&self, name: &str, key: &NewApiKey) -> Result<Account> {
+        let account = Account { id: key.record.account_id, name: name.into(), created_at: key.record.created_at };
+        self.create_account_with_key(&account, &key.record).await?;
+        Ok(account)
+    }
+
+    fn api_key_envelope(key: &ApiKey) -> Envelope<&ApiKey> {
+        Envelope::new(keys::api_key_pk(&key.key_hash), keys::API_KEY_SK, key)
+            .indexed(keys::api_keys_gsi1pk(key.account_id), key.id.clone())
+    }
+
+    /// The record of a bearer key, if it is one.
+    pub async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
+        self.get(keys::api_key_pk(&hash_api_key(plaintext)), keys::API_KEY_SK).await
+    }
+
+    /// Every key of an account (records only; the keys themselves are not stored).
+    pub async fn list_api_keys(&self, account: AccountId) -> Result<Vec<ApiKey>> {
+        self.query_all(On::Gsi1, keys::api_keys_gsi1pk(account), None).await
+    }
+
+    // ---- webhooks ----
+
+    /// The next webhook id of an account, from its atomic counter.
+    pub async fn next_webhook_id(&self, account: AccountId) -> Result<WebhookId> {
+        self.increment(keys::account_pk(account), keys::WEBHOOK_COUNTER_SK).await
+    }
+
+    /// Stores a new webhook; a conflict if its id is taken.
+    pub async fn create_webhook(&self, webhook: &Webhook) -> Result<()> {
+        self.put_new("create_webhook", &Self::webhook_envelope(webhook)).await
+    }
+
+    /// Replaces a webhook if its stored version is still `webhook.version - 1`; a conflict
+    /// otherwise, so that of two concurrent updates one fails instead of being lost.
+    pub async fn update_webhook(&self, webhook: &Webhook) -> Result<()> {
+        let item = to_item(&Self::webhook_envelope(webhook))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_exists(pk) AND #version = :expected")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":expected", AttributeValue::N(webhook.version.saturating_sub(1).to_string()))
+            .send()
+            .await
+            .map_err(|error| classify("update_webhook", error))?;
+        Ok(())
+    }
+
+    fn webhook_envelope(webhook: &Webhook) -> Envelope<&Webhook> {
+        Envelope::new(keys::account_pk(webhook.account_id), keys::webhook_sk(webhook.id), webhook)
+    }
+
+    /// Reads a webhook of an account.
+    pub async fn get_webhook(&self, account: AccountId, id: WebhookId) -> Result<Option<Webhook>> {
+        self.get(keys::account_pk(account), &keys::webhook_sk(id)).await
+    }
+
+    /// Every webhook of an account, in id order (all pages of the query).
+    pub async fn list_webhooks(&self, account: AccountId) -> Result<Vec<Webhook>> {
+        self.query_all(On::Table, keys::account_pk(account), Some(keys::WEBHOOK_PREFIX)).await
+    }
+
+    /// One page of an account's webhooks, in id order.
+    pub async fn page_webhooks(&self, account: AccountId, limit: i32, cursor: Option<&str>) -> Result<Page<Webhook>> {
+        self.query_page(On::Table, keys::account_pk(account), Some(keys::WEBHOOK_PREFIX), limit, cursor, true).await
+    }
+
+    /// Deletes a webhook; `false` if there was none.
+    pub async fn delete_webhook(&self, account: AccountId, id: WebhookId) -> Result<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::account_pk(account)))
+            .key("sk", s(keys::webhook_sk(id)))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result.map_err(|error| classify("delete_webhook", error)) {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    // ---- event types ----
+
+    /// Registers an event type; a conflict if the account has it already.
+    pub async fn create_event_type(&self, event_type: &EventType) -> Result<()> {
+        let envelope =
+            Envelope::new(keys::account_pk(event_type.account_id), keys::event_type_sk(&event_type.name), event_type);
+        self.put_new("create_event_type", &envelope).await
+    }
+
+    /// Every event type of an account, by name.
+    pub async fn list_event_types(&self, account: AccountId) -> Result<Vec<EventType>> {
+        self.query_all(On::Table, keys::account_pk(account), Some(keys::EVENT_TYPE_PREFIX)).await
+    }
+
+    /// Removes an event type; `false` if there was none.
+    pub async fn delete_event_type(&self, account: AccountId, name: &str) -> Result<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::account_pk(account)))
+            .key("sk", s(keys::event_type_sk(name)))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result.map_err(|error| classify("delete_event_type", error)) {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    // ---- messages, deliveries, attempts ----
+
+    /// Stores a new message; a conflict if its id exists. `expires_at` is its TTL.
+    pub async fn create_message(&self, message: &Message, expires_at: i64) -> Result<()> {
+        let envelope = Envelope::new(keys::message_pk(&message.id), keys::MESSAGE_SK, message)
+            .indexed(keys::messages_gsi1pk(message.account_id), message.id.clone())
+            .expiring(Some(expires_at));
+        self.put_new("create_message", &envelope).await
+    }
+
+    /// Reads a message of an account (another account's is `None`, as an expired one).
+    pub async fn get_message(&self, account: AccountId, id: &str) -> Result<Option<Message>> {
+        let message: Option<Message> = self.get(keys::message_pk(id), keys::MESSAGE_SK).await?;
+        Ok(message.filter(|message| message.account_id == account))
+    }
+
+    /// A page of an account's messages, newest first.
+    pub async fn page_messages(&self, account: AccountId, limit: i32, cursor: Option<&str>) -> Result<Page<Message>> {
+        self.query_page(On::Gsi1, keys::messages_gsi1pk(account), None, limit, cursor, false).await
+    }
+
+    /// Writes deliveries in batches of 25, retrying unprocessed items.
+    pub async fn put_deliveries(&self, deliveries: &[Delivery], expires_at: i64) -> Result<()> {
+        let items = deliveries
+            .iter()
+            .map(|delivery| {
+                to_item(
+                    &Envelope::new(keys::message_pk(&delivery.message_id), keys::delivery_sk(delivery.webhook_id), delivery)
+                        .expiring(Some(expires_at)),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_put(items).await
+    }
+
+    /// Every delivery of a message, by webhook id.
+    pub async fn list_deliveries(&self, message_id: &str) -> Result<Vec<Delivery>> {
+        self.query_all(On::Table, keys::message_pk(message_id), Some(keys::DELIVERY_PREFIX)).await
+    }
+
+    /// Records an attempt (a conflict if that attempt number is recorded already).
+    pub async fn create_attempt(&self, attempt: &Attempt, expires_at: i64) -> Result<()> {
+        let envelope = Envelope::new(
+            keys::message_pk(&attempt.message_id),
+            keys::attempt_sk(attempt.webhook_id, attempt.number),
+            attempt,
+        )
+        .indexed(
+            keys::webhook_attempts_gsi1pk(attempt.account_id, attempt.webhook_id),
+            format!("{}#{}#{:04}", attempt.at.to_rfc3339(), attempt.message_id, attempt.number),
+        )
+        .expiring(Some(expires_at));
+        self.put_new("create_attempt", &envelope).await
+    }
+
+    /// A page of a webhook's attempts, newest first.
+    pub async fn page_webhook_attempts(
+        &self,
+        account: AccountId,
+        webhook: WebhookId,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Attempt>> {
+        self.query_page(On::Gsi1, keys::webhook_attempts_gsi1pk(account, webhook), None, limit, cursor, false).await
+    }
+
+    // ---- the generic operations ----
+
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| classify("get_item", error))?;
+        let Some(item) = output.item else { return Ok(None) };
+        let envelope: Envelope<T> = from_item(item)?;
+        Ok((!envelope.is_expired(Utc::now())).then_some(envelope.record))
+    }
+
+    async fn put_new<T: Serialize>(&self, operation: &'static str, envelope: &Envelope<T>) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(envelope)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|error| classify(operation, error))?;
+        Ok(())
+    }
+
+    async fn increment(&self, pk: String, sk: &str) -> Result<u64> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .update_expression("ADD #value :one")
+            .expression_attribute_names("#value", "value")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|error| classify("increment", error))?;
+        output
+            .attributes
+            .as_ref()
+            .and_then(|attributes| attributes.get("value"))
+            .and_then(|value| value.as_n().ok())
+            .and_then(|number| number.parse().ok())
+            .ok_or_else(|| Error::internal("counter update returned no value"))
+    }
+
+    async fn transact_puts(&self, operation: &'static str, items: Vec<Item>) -> Result<()> {
+        let mut request = self.client.transact_write_items();
+        for item in items {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(Error::internal)?;
+            request = request.transact_items(TransactWriteItem::builder().put(put).build());
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let cancelled_by_condition = error
+                    .as_service_error()
+                    .and_then(|service| match service {
+                        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(cancelled) => Some(cancelled),
+                        _ => None,
+                    })
+                    .is_some_and(|cancelled| {
+                        cancelled.cancellation_reasons().iter().any(|reason| reason.code() == Some("ConditionalCheckFailed"))
+                    });
+                if cancelled_by_condition {
+                    Err(Error::Conflict(format!("{operation}: a record exists already")))
+                } else {
+                    Err(classify(operation, error))
+                }
+            }
+        }
+    }
+
+    async fn batch_put(&self, items: Vec<Item>) -> Result<()> {
+        for chunk in items.chunks(BATCH_WRITE_MAX) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    let put = PutRequest::builder().set_item(Some(item.clone())).build().map_err(Error::internal)?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<_>>()?;
+            for try_number in 0..BATCH_WRITE_TRIES {
+                if pending.is_empty() {
+                    break;
+                }
+                if try_number > 0 {
+                    tokio::time::sleep(Duration::from_millis(25 << try_number)).await;
+                }
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, pending)
+                    .send()
+                    .await
+                    .map_err(|error| classify("batch_write_item", error))?;
+                pending = output.unprocessed_items.and_then(|mut map| map.remove(&self.table)).unwrap_or_default();
+            }
+            if !pending.is_empty() {
+                return Err(Error::Unavailable(format!("batch_write_item: {} items left unprocessed", pending.len())));
+            }
+        }
+        Ok(())
+    }
+
+    async fn query_all<T: DeserializeOwned>(&self, on: On, pk: String, prefix: Option<&str>) -> Result<Vec<T>> {
+        let mut records = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.query_page(on, pk.clone(), prefix, 1000, cursor.as_deref(), true).await?;
+            records.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(records),
+            }
+        }
+    }
+
+    async fn query_page<T: DeserializeOwned>(
+        &self,
+        on: On,
+        pk: String,
+        prefix: Option<&str>,
+        limit: i32,
+        cursor: Option<&str>,
+        ascending: bool,
+    ) -> Result<Page<T>> {
+        let (pk_name, sk_name) = match on {
+            On::Table => ("pk", "sk"),
+            On::Gsi1 => ("gsi1pk", "gsi1sk"),
+        };
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk))
+            .limit(limit.max(1))
+            .scan_index_forward(ascending)
+            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?);
+        if let On::Gsi1 = on {
+            request = request.index_name("gsi1");
+        }
+        request = match prefix {
+            Some(prefix) => request
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":prefix", s(prefix)),
+            None => request.key_condition_expression("#pk = :pk"),
+        };
+        let output = request.send().await.map_err(|error| classify("query", error))?;
+        let now = Utc::now();
+        let mut items = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            let envelope: Envelope<T> = from_item(item)?;
+            if !envelope.is_expired(now) {
+                items.push(envelope.record);
+            }
+        }
+        let next_cursor = output.last_evaluated_key.filter(|key| !key.is_empty()).map(|key| encode_cursor(&key));
+        Ok(Page { items, next_cursor })
+    }
+}
+
+/// A cursor is the query's last evaluated key (string attributes only), as base64url JSON.
+fn encode_cursor(key: &Item) -> String {
+    let strings: HashMap<&str, &str> =
+        key.iter().filter_map(|(name, value)| value.as_s().ok().map(|text| (name.as_str(), text.as_str()))).collect();
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&strings).unwrap_or_default())
+}
+
+fn decode_cursor(cursor: &str) -> Result<Item> {
+    let invalid = || Error::bad_param("page[cursor]", "invalid_cursor", "the cursor is not one this API gave");
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let strings: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let allowed = ["pk", "sk", "gsi1pk", "gsi1sk"];
+    if strings.is_empty() || strings.keys().any(|name| !allowed.contains(&name.as_str())) {
+        return Err(invalid());
+    }
+    Ok(strings.into_iter().map(|(name, value)| (name, AttributeValue::S(value))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_cursor_round_trips_should_give_the_same_key() {
+        let key: Item = [("pk".to_string(), s("A")), ("sk".to_string(), s("B"))].into_iter().collect();
+        assert_eq!(decode_cursor(&encode_cursor(&key)).expect("decodes"), key);
+    }
+
+    #[test]
+    fn when_cursor_is_forged_should_be_a_bad_parameter() {
+        assert_eq!(decode_cursor("!!!").expect_err("bad").status(), 400);
+        let forged = URL_SAFE_NO_PAD.encode(br#"{"other":"x"}"#);
+        assert_eq!(decode_cursor(&forged).expect_err("bad").status(), 400);
+    }
+
+    #[test]
+    fn when_envelope_expired_should_report_it() {
+        let envelope = Envelope::new("p".into(), "s", ()).expiring(Some(10));
+        assert!(envelope.is_expired(DateTime::from_timestamp(10, 0).expect("time")));
+        assert!(!envelope.is_expired(DateTime::from_timestamp(9, 0).expect("time")));
+    }
+}

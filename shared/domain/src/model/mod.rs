@@ -1,0 +1,14 @@
+//! The data model: what Hookline stores and what its queue carries.
+
+mod account;
+mod message;
+mod task;
+mod webhook;
+
+pub use account::{Account, AccountId, ApiKey, Environment, NewApiKey, hash_api_key};
+pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, Message, MessageId};
+pub use task::{DeliverTask, Task};
+pub use webhook::{
+    Audit, DisabledReason, EventSubscription, EventType, Filters, SignatureAlgo, Webhook,
+    WebhookId, WebhookStatus, generate_secret,
+};

@@ -1,0 +1,163 @@
+//! Webhooks (seed 003, with the fields of seeds 000, 001 and 002) and event types.
+
+use super::account::{AccountId, Environment};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A webhook's id: an integer per account, as seed 003's.
+pub type WebhookId = u64;
+
+/// Payload filters (seed 002): a dotted path to the values it may have.
+pub type Filters = BTreeMap<String, Vec<Value>>;
+
+/// A subscription to one event type, with optional payload filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSubscription {
+    /// The event type's name, or `*` for every type.
+    pub event_type: String,
+    /// Deliver only when every filtered path has one of its values.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub filters: Filters,
+}
+
+/// How deliveries are signed (seed 001, plus Standard Webhooks' asymmetric scheme).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureAlgo {
+    /// Standard Webhooks `v1`: HMAC-SHA256.
+    #[default]
+    Hmac,
+    /// A JWT in a header.
+    Jwt,
+    /// Standard Webhooks `v1a`: Ed25519.
+    Ed25519,
+}
+
+/// Whether a webhook receives deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookStatus {
+    /// Receives deliveries.
+    #[default]
+    Enabled,
+    /// Receives nothing; see the reason.
+    Disabled,
+}
+
+/// Why a webhook was disabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabledReason {
+    /// By its owner, through the API.
+    Manual,
+    /// The endpoint answered 410 Gone.
+    EndpointGone,
+    /// Every delivery failed for longer than the configured window.
+    FailingTooLong,
+}
+
+/// Who created or last changed a record (seed 002's `createdBy` / `updatedBy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Audit {
+    /// The API key's id.
+    pub client_id: String,
+    /// The caller's own client id, from a request header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_client_id: Option<String>,
+    /// The application, from a request header or the key's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+}
+
+/// A registered webhook: where to deliver which events, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Webhook {
+    /// Its id within the account.
+    pub id: WebhookId,
+    /// Its tenant.
+    pub account_id: AccountId,
+    /// A display name (seed 002).
+    pub name: String,
+    /// Where deliveries go.
+    pub url: String,
+    /// The signing secret (`whsec_…`).
+    pub secret: String,
+    /// The event types it receives, each with filters.
+    pub events: Vec<EventSubscription>,
+    /// Key/values an event must carry to match (seed 003 `scopes`, seed 000 `offeringId`).
+    #[serde(default)]
+    pub scopes: BTreeMap<String, String>,
+    /// Custom headers sent on every delivery (seed 002, seed 000's security key).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// How deliveries are signed.
+    #[serde(default)]
+    pub signature_algo: SignatureAlgo,
+    /// Which events reach it.
+    #[serde(default)]
+    pub environment: Environment,
+    /// Enabled or disabled.
+    #[serde(default)]
+    pub status: WebhookStatus,
+    /// Why it is disabled, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<DisabledReason>,
+    /// Who created it.
+    pub created_by: Audit,
+    /// Who changed it last.
+    pub updated_by: Audit,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was changed last.
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version, incremented by every update.
+    pub version: u64,
+}
+
+/// A type of event an account can publish and subscribe to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventType {
+    /// Its tenant.
+    pub account_id: AccountId,
+    /// Its name, e.g. `invoice.created`.
+    pub name: String,
+    /// What it means.
+    #[serde(default)]
+    pub description: String,
+    /// An optional JSON Schema of its payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Value>,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A new signing secret: `whsec_` + base64 of 32 random bytes.
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("whsec_{}", STANDARD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_secret_generated_should_be_whsec_and_32_bytes() {
+        let secret = generate_secret();
+        let encoded = secret.strip_prefix("whsec_").expect("prefix");
+        assert_eq!(STANDARD.decode(encoded).expect("base64").len(), 32);
+        assert_ne!(secret, generate_secret());
+    }
+
+    #[test]
+    fn when_subscription_has_no_filters_should_serialize_without_them() {
+        let subscription = EventSubscription { event_type: "a.b".into(), filters: Filters::new() };
+        assert_eq!(serde_json::to_value(&subscription).expect("json"), serde_json::json!({"event_type": "a.b"}));
+    }
+}
