@@ -1,1 +1,167 @@
-fn main(){}
+//! `hookline-local`: the local stack (`dev`) and the operator's account tool (`create-account`).
+
+use hookline_aws::Context;
+use hookline_devstack::emulator::{Emulator, ensure_port_free, free_port};
+use hookline_devstack::{Template, provision, runner, sdk};
+use hookline_domain::model::{Environment, NewApiKey};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const USAGE: &str = "usage:
+  hookline-local dev
+      Starts moto, provisions template.yaml, creates a dev account and key, serves the API on
+      http://127.0.0.1:$PORT (default 3000) and drives deliveries from SQS. Ctrl-C stops it all.
+      Environment: PORT, DEV_API_KEY, TEMPLATE (default template.yaml), HOOKLINE_VENV (default .venv),
+      MOTO_PORT (default: a free port), AWS_ENDPOINT_URL (use that emulator instead of starting moto).
+  hookline-local create-account NAME [--environment production|sandbox] [--label LABEL]
+      Creates an account and its first API key in the table TABLE_NAME at AWS_ENDPOINT_URL
+      (or real AWS when it is unset) and prints the key once.";
+
+/// The logical ids in `template.yaml` the runner needs.
+const API_FUNCTION: &str = "ApiFunction";
+const DELIVERY_QUEUE: &str = "DeliveryQueue";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("dev") | None => dev().await,
+        Some("create-account") => create_account(&args[1..]).await,
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("hookline-local: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    std::env::var(name).ok().filter(|value| !value.is_empty()).unwrap_or_else(|| default.to_string())
+}
+
+fn env_port(name: &str) -> Result<Option<u16>, String> {
+    match std::env::var(name).ok().filter(|value| !value.is_empty()) {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| format!("{name} must be a port number, not {text:?}")),
+    }
+}
+
+async fn dev() -> Result<(), String> {
+    let port = env_port("PORT")?.unwrap_or(3000);
+    // Take the API port first: if it is taken, fail before starting anything.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|error| format!("cannot listen on 127.0.0.1:{port} ({error}); set PORT to a free port"))?;
+    let template_path = PathBuf::from(env_or("TEMPLATE", "template.yaml"));
+    let template = Template::load(&template_path).map_err(|error| error.to_string())?;
+
+    let (endpoint, _moto) = match std::env::var("AWS_ENDPOINT_URL").ok().filter(|url| !url.is_empty()) {
+        Some(url) => (url, None),
+        None => {
+            let moto_port = match env_port("MOTO_PORT")? {
+                Some(port) => {
+                    ensure_port_free(port).map_err(|error| format!("{error}; set MOTO_PORT"))?;
+                    port
+                }
+                None => free_port(),
+            };
+            let venv = PathBuf::from(env_or("HOOKLINE_VENV", ".venv"));
+            let moto = Emulator::moto(&venv, moto_port).map_err(|error| error.to_string())?;
+            (moto.endpoint(), Some(moto))
+        }
+    };
+    let sdk = sdk::emulator_config(&endpoint).await;
+    let provisioned = provision(&template, &sdk, "hookline-dev").await.map_err(|error| error.to_string())?;
+    let settings = provisioned.settings(&template, API_FUNCTION).map_err(|error| error.to_string())?;
+    let queue_arn = match provisioned.resources.get(DELIVERY_QUEUE) {
+        Some(hookline_devstack::provision::Physical::Queue { arn, .. }) => arn.clone(),
+        _ => return Err(format!("template.yaml has no queue {DELIVERY_QUEUE}")),
+    };
+    let context = Arc::new(Context::new(settings, &sdk));
+    let api_key = dev_api_key(&context).await?;
+
+    println!("Hookline is ready.");
+    println!("  API:       http://127.0.0.1:{port}");
+    println!("  API key:   {api_key}");
+    println!("  emulator:  {endpoint} (table {}, queue {})", context.settings.table_name, context.queue.url());
+    println!("  try:       curl -s http://127.0.0.1:{port}/health");
+    println!("Ctrl-C stops everything.");
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let http = tokio::spawn(runner::serve_http(listener, context.clone(), stopped.clone()));
+    let deliver = tokio::spawn(runner::drive_deliver(context, queue_arn, stopped));
+    wait_for_stop_signal().await;
+    eprintln!("hookline-local: stopping");
+    let _ = stop.send(true);
+    let _ = tokio::join!(http, deliver);
+    Ok(())
+}
+
+async fn wait_for_stop_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match terminate.as_mut() { Some(signal) => { signal.recv().await; } None => std::future::pending().await } } => {}
+    }
+}
+
+/// The dev account's key: `DEV_API_KEY` if set (created if new), else a fresh one.
+async fn dev_api_key(context: &Context) -> Result<String, String> {
+    let chosen = std::env::var("DEV_API_KEY").ok().filter(|key| !key.is_empty());
+    if let Some(key) = &chosen
+        && context.store.find_api_key(key).await.map_err(|error| error.to_string())?.is_some()
+    {
+        return Ok(key.clone());
+    }
+    let account_id = context.store.next_account_id().await.map_err(|error| error.to_string())?;
+    let now = chrono::Utc::now();
+    let key = match chosen {
+        Some(plaintext) => NewApiKey::from_plaintext(plaintext, account_id, Environment::Production, "dev", now),
+        None => NewApiKey::generate(account_id, Environment::Production, "dev", now),
+    };
+    context.store.create_account("dev", &key).await.map_err(|error| error.to_string())?;
+    Ok(key.plaintext)
+}
+
+async fn create_account(args: &[String]) -> Result<(), String> {
+    let mut name = None;
+    let mut environment = Environment::Production;
+    let mut label = "operator".to_string();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--environment" => {
+                let value = rest.next().ok_or("--environment needs a value")?;
+                environment = Environment::parse(value).ok_or_else(|| format!("unknown environment {value:?}: production or sandbox"))?;
+            }
+            "--label" => label = rest.next().ok_or("--label needs a value")?.clone(),
+            other if other.starts_with("--") => return Err(format!("unknown option {other}\n{USAGE}")),
+            other => name = Some(other.to_string()),
+        }
+    }
+    let name = name.ok_or_else(|| format!("create-account needs a NAME\n{USAGE}"))?;
+    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the table".to_string())?;
+    let sdk = hookline_aws::sdk_config().await;
+    let store = hookline_aws::Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let account_id = store.next_account_id().await.map_err(|error| error.to_string())?;
+    let key = NewApiKey::generate(account_id, environment, label, chrono::Utc::now());
+    let account = store.create_account(&name, &key).await.map_err(|error| error.to_string())?;
+    println!("account {} ({}) created", account.id, account.name);
+    println!("api key ({}, shown once): {}", environment.as_str(), key.plaintext);
+    Ok(())
+}
