@@ -1,1 +1,7 @@
-fn main(){}
+//! Integration tests against real emulators over HTTP: one binary, modules by capability.
+
+mod events;
+mod provision;
+mod queue;
+mod runner;
+mod store;

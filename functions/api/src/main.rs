@@ -6,8 +6,5 @@ use lambda_http::{Error, Request, run, service_fn, tracing};
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let context = hookline_aws::Context::from_env().await?;
-    run(service_fn(|request: Request| async {
-        Ok::<_, Error>(hookline_api::handle(&context, request).await)
-    }))
-    .await
+    run(service_fn(|request: Request| async { Ok::<_, Error>(hookline_api::handle(&context, request).await) })).await
 }

@@ -30,9 +30,9 @@ impl Settings {
         };
         let retention_days = match lookup("RETENTION_DAYS") {
             None => 30,
-            Some(text) => text.parse().map_err(|_| {
-                Error::internal(format!("RETENTION_DAYS must be a whole number of days, not {text:?}"))
-            })?,
+            Some(text) => text
+                .parse()
+                .map_err(|_| Error::internal(format!("RETENTION_DAYS must be a whole number of days, not {text:?}")))?,
         };
         Ok(Self {
             table_name: required("TABLE_NAME")?,
@@ -55,16 +55,14 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         move |name| map.get(name).cloned()
     }
 
     #[test]
     fn when_required_variables_set_should_use_defaults_for_the_rest() {
-        let settings =
-            Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), ("DELIVERY_QUEUE_URL", "http://q")]))
-                .expect("settings");
+        let settings = Settings::from_lookup(lookup(&[("TABLE_NAME", "t"), ("DELIVERY_QUEUE_URL", "http://q")]))
+            .expect("settings");
         assert_eq!(settings.retention_days, 30);
         assert!(!settings.allow_http_webhooks);
     }

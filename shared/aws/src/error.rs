@@ -30,9 +30,7 @@ where
         Some("ConditionalCheckFailedException") => {
             Error::Conflict(format!("{operation}: the condition on the item failed"))
         }
-        Some(code) if RETRYABLE_CODES.contains(&code) => {
-            Error::Unavailable(format!("{operation}: {code}"))
-        }
+        Some(code) if RETRYABLE_CODES.contains(&code) => Error::Unavailable(format!("{operation}: {code}")),
         _ => Error::Internal(format!("{operation}: {}", DisplayErrorContext(&error))),
     }
 }

@@ -2,9 +2,7 @@
 
 use crate::error::classify;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry};
 use hookline_domain::model::Task;
 use hookline_domain::{Error, Result};
 use std::time::Duration;

@@ -3,15 +3,12 @@
 use crate::error::classify;
 use crate::keys;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{
-    AttributeValue, Put, PutRequest, ReturnValue, TransactWriteItem, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, ReturnValue, TransactWriteItem, WriteRequest};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, Attempt, Delivery, EventType, Message, NewApiKey, Webhook, WebhookId,
-    hash_api_key,
+    Account, AccountId, ApiKey, Attempt, Delivery, EventType, Message, NewApiKey, Webhook, WebhookId, hash_api_key,
 };
 use hookline_domain::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -283,8 +280,12 @@ impl Store {
             .iter()
             .map(|delivery| {
                 to_item(
-                    &Envelope::new(keys::message_pk(&delivery.message_id), keys::delivery_sk(delivery.webhook_id), delivery)
-                        .expiring(Some(expires_at)),
+                    &Envelope::new(
+                        keys::message_pk(&delivery.message_id),
+                        keys::delivery_sk(delivery.webhook_id),
+                        delivery,
+                    )
+                    .expiring(Some(expires_at)),
                 )
             })
             .collect::<Result<Vec<_>>>()?;

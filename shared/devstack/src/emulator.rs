@@ -77,7 +77,8 @@ impl Emulator {
 
     fn spawn(what: &'static str, mut command: Command, port: u16, timeout: Duration) -> Result<Self, EmulatorError> {
         ensure_port_free(port)?;
-        let log_path = std::env::temp_dir().join(format!("hookline-{}-{port}-{}.log", what.replace(' ', "-"), std::process::id()));
+        let log_path =
+            std::env::temp_dir().join(format!("hookline-{}-{port}-{}.log", what.replace(' ', "-"), std::process::id()));
         let log = std::fs::File::create(&log_path).map_err(|source| EmulatorError::Spawn { what, source })?;
         let log_err = log.try_clone().map_err(|source| EmulatorError::Spawn { what, source })?;
         command.stdin(Stdio::null()).stdout(log).stderr(log_err);
@@ -93,7 +94,11 @@ impl Emulator {
         let address = SocketAddr::from(([127, 0, 0, 1], self.port));
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(EmulatorError::Exited { what: self.what, status: status.to_string(), log: self.log_tail() });
+                return Err(EmulatorError::Exited {
+                    what: self.what,
+                    status: status.to_string(),
+                    log: self.log_tail(),
+                });
             }
             if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
                 return Ok(());

@@ -147,7 +147,8 @@ async fn create_account(args: &[String]) -> Result<(), String> {
         match arg.as_str() {
             "--environment" => {
                 let value = rest.next().ok_or("--environment needs a value")?;
-                environment = Environment::parse(value).ok_or_else(|| format!("unknown environment {value:?}: production or sandbox"))?;
+                environment = Environment::parse(value)
+                    .ok_or_else(|| format!("unknown environment {value:?}: production or sandbox"))?;
             }
             "--label" => label = rest.next().ok_or("--label needs a value")?.clone(),
             other if other.starts_with("--") => return Err(format!("unknown option {other}\n{USAGE}")),

@@ -3,8 +3,8 @@
 
 use crate::template::{Reference, TableSpec, Template, TemplateError};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use hookline_aws::Settings;
@@ -91,9 +91,9 @@ impl Provisioned {
                     Reference::Ref(name) => match self.resources.get(name) {
                         Some(Physical::Table { name }) => name.clone(),
                         Some(Physical::Queue { url, .. }) => url.clone(),
-                        None => template
-                            .parameter_default(name)
-                            .ok_or_else(|| unresolved(format!("{name} is neither a resource nor a parameter with a default")))?,
+                        None => template.parameter_default(name).ok_or_else(|| {
+                            unresolved(format!("{name} is neither a resource nor a parameter with a default"))
+                        })?,
                     },
                     Reference::GetAtt(name, attribute) => match (self.resources.get(name), attribute.as_str()) {
                         (Some(Physical::Queue { arn, .. }), "Arn") => arn.clone(),
@@ -127,8 +127,11 @@ pub async fn provision(
     let sqs = aws_sdk_sqs::Client::new(sdk);
     for queue in template.queues()? {
         let name = format!("{prefix}-{}", queue.logical_id);
-        let mut attributes: HashMap<QueueAttributeName, String> =
-            queue.attributes.iter().map(|(key, value)| (QueueAttributeName::from(key.as_str()), value.clone())).collect();
+        let mut attributes: HashMap<QueueAttributeName, String> = queue
+            .attributes
+            .iter()
+            .map(|(key, value)| (QueueAttributeName::from(key.as_str()), value.clone()))
+            .collect();
         if let Some((dlq, max_receive_count)) = &queue.redrive {
             let Some(Physical::Queue { arn, .. }) = provisioned.resources.get(dlq) else {
                 return Err(TemplateError::Resource {
@@ -210,7 +213,9 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &TableSpec, name
             GlobalSecondaryIndex::builder()
                 .index_name(&index.name)
                 .set_key_schema(Some(key_schema(&index.key_schema)?))
-                .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build())
+                .projection(
+                    Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build(),
+                )
                 .build()
                 .map_err(|error| aws_error("GlobalSecondaryIndex", &index.name, error))
         })

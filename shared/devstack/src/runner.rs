@@ -112,7 +112,8 @@ pub async fn drive_deliver(context: Arc<Context>, queue_arn: String, mut shutdow
 pub async fn run_batch(context: &Context, queue_arn: &str, messages: Vec<Received>) {
     let event = sqs_event(queue_arn, &messages);
     let response = hookline_deliver::handle(context, event).await;
-    let failed: HashSet<&str> = response.batch_item_failures.iter().map(|failure| failure.item_identifier.as_str()).collect();
+    let failed: HashSet<&str> =
+        response.batch_item_failures.iter().map(|failure| failure.item_identifier.as_str()).collect();
     let known: HashSet<&str> = messages.iter().map(|message| message.message_id.as_str()).collect();
     if !failed.is_subset(&known) {
         // Lambda treats an unknown identifier as a failure of the whole batch.

@@ -77,7 +77,8 @@ impl Template {
     /// Reads and parses the template at `path`.
     pub fn load(path: &Path) -> Result<Self, TemplateError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read { path: display.clone(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| TemplateError::Read { path: display.clone(), source })?;
         Self::parse(&text).map_err(|source| TemplateError::Parse { path: display, source })
     }
 
@@ -114,7 +115,8 @@ impl Template {
         self.resources_of("AWS::DynamoDB::Table")
             .into_iter()
             .map(|(logical_id, resource)| {
-                let error = |detail: &str| TemplateError::Resource { resource: logical_id.clone(), detail: detail.into() };
+                let error =
+                    |detail: &str| TemplateError::Resource { resource: logical_id.clone(), detail: detail.into() };
                 let properties = resource.get("Properties").ok_or_else(|| error("has no Properties"))?;
                 let attributes = pairs(properties.get("AttributeDefinitions"), "AttributeName", "AttributeType")
                     .ok_or_else(|| error("AttributeDefinitions must list AttributeName/AttributeType"))?;
@@ -149,7 +151,8 @@ impl Template {
             .resources_of("AWS::SQS::Queue")
             .into_iter()
             .map(|(logical_id, resource)| {
-                let error = |detail: &str| TemplateError::Resource { resource: logical_id.clone(), detail: detail.into() };
+                let error =
+                    |detail: &str| TemplateError::Resource { resource: logical_id.clone(), detail: detail.into() };
                 let mut attributes = BTreeMap::new();
                 let mut redrive = None;
                 for (name, value) in resource.get("Properties").and_then(Value::as_mapping).into_iter().flatten() {

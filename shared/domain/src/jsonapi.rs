@@ -15,20 +15,16 @@ pub fn error_document(error: &Error) -> (u16, Value) {
     let status = error.status();
     let objects: Vec<Value> = match error {
         Error::BadRequest(problem) => vec![problem_object(status, "Bad request", problem)],
-        Error::Invalid(problems) => problems
-            .iter()
-            .map(|problem| problem_object(status, "Invalid attribute", problem))
-            .collect(),
+        Error::Invalid(problems) => {
+            problems.iter().map(|problem| problem_object(status, "Invalid attribute", problem)).collect()
+        }
         Error::Unauthorized(detail) => vec![simple(status, "unauthorized", "Unauthorized", detail)],
         Error::NotFound(kind) => {
             vec![simple(status, "not_found", "Not found", &format!("{kind} not found"))]
         }
-        Error::MethodNotAllowed => vec![simple(
-            status,
-            "method_not_allowed",
-            "Method not allowed",
-            "this method is not allowed on this path",
-        )],
+        Error::MethodNotAllowed => {
+            vec![simple(status, "method_not_allowed", "Method not allowed", "this method is not allowed on this path")]
+        }
         Error::Conflict(detail) => vec![simple(status, "conflict", "Conflict", detail)],
         Error::PayloadTooLarge(detail) => {
             vec![simple(status, "payload_too_large", "Payload too large", detail)]
@@ -45,12 +41,9 @@ pub fn error_document(error: &Error) -> (u16, Value) {
             "Service unavailable",
             "a dependency is busy or unreachable; retry the request later",
         )],
-        Error::Internal(_) => vec![simple(
-            status,
-            "internal_error",
-            "Internal error",
-            "an unexpected error occurred; it has been logged",
-        )],
+        Error::Internal(_) => {
+            vec![simple(status, "internal_error", "Internal error", "an unexpected error occurred; it has been logged")]
+        }
     };
     (status, json!({ "errors": objects }))
 }
@@ -115,8 +108,7 @@ mod tests {
 
     #[test]
     fn when_bad_parameter_should_name_the_parameter() {
-        let (status, document) =
-            error_document(&Error::bad_param("page[size]", "page_size_too_large", "max 1000"));
+        let (status, document) = error_document(&Error::bad_param("page[size]", "page_size_too_large", "max 1000"));
         assert_eq!(status, 400);
         assert_eq!(document["errors"][0]["source"]["parameter"], "page[size]");
     }

@@ -1,0 +1,39 @@
+# Hookline: `make dev` runs the whole product locally, `make test` runs every test.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: dev test tools lint unit build-lambdas clean
+
+## Installs the pinned tools (project-local .venv) and the DynamoDB Local engine.
+tools:
+	@scripts/venv.sh
+	@scripts/dynamodb-local.sh >/dev/null
+
+## Runs moto, provisions template.yaml, serves the API on 127.0.0.1:$${PORT:-3000}; Ctrl-C stops it.
+dev:
+	@scripts/venv.sh
+	cargo build --bin hookline-local
+	ALLOW_HTTP_WEBHOOKS=true exec target/debug/hookline-local dev
+
+## Every check: format, lints, the template, unit and emulator-backed tests.
+test: tools lint unit
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cfn-lint template.yaml
+	sam validate --lint --region us-east-1
+
+unit:
+	cargo test --workspace
+
+## The Lambda zips (x86_64 here; `sam build` builds arm64 for deployment).
+build-lambdas:
+	@scripts/venv.sh
+	cargo lambda build --release --bins --package hookline-api --package hookline-ingest --package hookline-deliver
+
+clean:
+	cargo clean
+	rm -rf .venv .tools

@@ -1,0 +1,67 @@
+//! Provisioning from `template.yaml`: what the local stack creates is what the template says.
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use hookline_tests::Stack;
+
+#[tokio::test]
+async fn when_provisioned_should_create_the_table_with_index_and_ttl() {
+    let stack = Stack::new().await;
+    let client = aws_sdk_dynamodb::Client::new(&stack.sdk);
+    let table = stack.context.settings.table_name.clone();
+    let described = client.describe_table().table_name(&table).send().await.expect("describe");
+    let description = described.table.expect("table");
+    let indexes: Vec<String> = description
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|index| index.index_name().map(String::from))
+        .collect();
+    assert_eq!(indexes, ["gsi1"]);
+    let ttl = client.describe_time_to_live().table_name(&table).send().await.expect("ttl");
+    assert_eq!(ttl.time_to_live_description.and_then(|ttl| ttl.attribute_name), Some("expires_at".into()));
+}
+
+#[tokio::test]
+async fn when_provisioned_should_redrive_the_delivery_queue_to_its_dlq() {
+    let stack = Stack::new().await;
+    let client = aws_sdk_sqs::Client::new(&stack.sdk);
+    let attributes = client
+        .get_queue_attributes()
+        .queue_url(stack.queue_url("DeliveryQueue"))
+        .attribute_names(QueueAttributeName::All)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes
+        .expect("some");
+    let policy: serde_json::Value =
+        serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).expect("policy json");
+    let dlq_arn = match stack.provisioned.resources.get("DeliveryDeadLetterQueue") {
+        Some(hookline_devstack::provision::Physical::Queue { arn, .. }) => arn.clone(),
+        other => panic!("no dlq: {other:?}"),
+    };
+    assert_eq!(policy["deadLetterTargetArn"], dlq_arn);
+    assert_eq!(policy["maxReceiveCount"].to_string().trim_matches('"'), "5");
+    assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "360");
+}
+
+#[tokio::test]
+async fn when_environment_resolved_should_point_every_function_at_the_stack() {
+    let stack = Stack::new().await;
+    let template = hookline_tests::template();
+    for function in template.functions() {
+        let settings = stack.provisioned.settings(&template, &function).expect("settings");
+        assert_eq!(settings.table_name, stack.context.settings.table_name, "{function}");
+        assert_eq!(settings.delivery_queue_url, stack.queue_url("DeliveryQueue"), "{function}");
+        assert_eq!(settings.retention_days, 30, "{function}: the parameter's default");
+    }
+}
+
+#[tokio::test]
+async fn when_provisioned_twice_on_one_endpoint_should_keep_what_exists() {
+    let sdk = hookline_devstack::sdk::emulator_config(hookline_tests::moto()).await;
+    let template = hookline_tests::template();
+    let prefix = hookline_tests::unique_prefix();
+    let first = hookline_devstack::provision(&template, &sdk, &prefix).await.expect("first");
+    let second = hookline_devstack::provision(&template, &sdk, &prefix).await.expect("second");
+    assert_eq!(first.resources, second.resources);
+}
