@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, ReturnValue, Tran
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use hookline_domain::auth::{Caller, bearer_token};
 use hookline_domain::model::{
     Account, AccountId, ApiKey, Attempt, Delivery, EventType, Message, NewApiKey, Webhook, WebhookId, hash_api_key,
 };
@@ -148,6 +149,20 @@ impl Store {
     /// The record of a bearer key, if it is one.
     pub async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
         self.get(keys::api_key_pk(&hash_api_key(plaintext)), keys::API_KEY_SK).await
+    }
+
+    /// The caller of a request: its bearer key looked up, with the audit headers' values.
+    /// A missing, malformed or unknown key is [`Error::Unauthorized`].
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        external_client_id: Option<&str>,
+        app: Option<&str>,
+    ) -> Result<Caller> {
+        let token = bearer_token(authorization)?;
+        let key =
+            self.find_api_key(token).await?.ok_or_else(|| Error::Unauthorized("the API key is not valid".into()))?;
+        Ok(Caller::new(&key, external_client_id, app))
     }
 
     /// Every key of an account (records only; the keys themselves are not stored).

@@ -58,6 +58,9 @@ pub enum Error {
     /// The resource changed or exists already (a failed condition): 409.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The document's `type` or `id` is not the endpoint's (JSON:API says 409).
+    #[error("document conflict: {}", .0.detail)]
+    DocumentConflict(Problem),
     /// The body is larger than accepted: 413.
     #[error("payload too large: {0}")]
     PayloadTooLarge(String),
@@ -110,7 +113,7 @@ impl Error {
             Self::Unauthorized(_) => 401,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed => 405,
-            Self::Conflict(_) => 409,
+            Self::Conflict(_) | Self::DocumentConflict(_) => 409,
             Self::PayloadTooLarge(_) => 413,
             Self::UnsupportedMediaType(_) => 415,
             Self::Invalid(_) => 422,

@@ -35,9 +35,65 @@ pub fn error_response(error: &Error) -> Response<String> {
     response
 }
 
+/// The largest management request body accepted (webhooks, event types): 256 KiB.
+pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
+
+/// Reads a JSON request body: a JSON:API or plain JSON content type (415 otherwise), at
+/// most `max_bytes` (413), well-formed JSON (400 pointing at the body).
+pub fn read_json(content_type: Option<&str>, body: &[u8], max_bytes: usize) -> Result<Value, Error> {
+    let media_type =
+        content_type.and_then(|value| value.split(';').next()).map(|value| value.trim().to_ascii_lowercase());
+    match media_type.as_deref() {
+        Some("application/vnd.api+json" | "application/json") => {}
+        Some(other) => {
+            return Err(Error::UnsupportedMediaType(format!(
+                "content-type {other} is not accepted: send application/vnd.api+json or application/json"
+            )));
+        }
+        None => {
+            return Err(Error::UnsupportedMediaType(
+                "content-type is missing: send application/vnd.api+json or application/json".into(),
+            ));
+        }
+    }
+    if body.len() > max_bytes {
+        return Err(Error::PayloadTooLarge(format!(
+            "the body has {} bytes; at most {max_bytes} are accepted",
+            body.len()
+        )));
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        Error::BadRequest(crate::Problem::at("", "malformed_json", format!("the body is not valid JSON: {error}")))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn when_content_type_is_text_should_answer_415() {
+        let error = read_json(Some("text/plain"), b"{}", 10).expect_err("refused");
+        assert_eq!(error.status(), 415);
+        assert_eq!(read_json(None, b"{}", 10).expect_err("refused").status(), 415);
+    }
+
+    #[test]
+    fn when_body_is_too_large_should_answer_413() {
+        assert_eq!(read_json(Some("application/json"), b"[1,2,3]", 3).expect_err("refused").status(), 413);
+    }
+
+    #[test]
+    fn when_json_is_malformed_should_answer_400() {
+        let error = read_json(Some("application/vnd.api+json; charset=utf-8"), b"{\"data\":", 100).expect_err("bad");
+        assert_eq!(error.status(), 400);
+    }
+
+    #[test]
+    fn when_json_api_body_is_valid_should_parse_it() {
+        let value = read_json(Some("application/vnd.api+json"), br#"{"data":{}}"#, 100).expect("ok");
+        assert!(value["data"].is_object());
+    }
 
     #[test]
     fn when_unauthorized_should_challenge_with_bearer() {

@@ -26,6 +26,7 @@ pub fn error_document(error: &Error) -> (u16, Value) {
             vec![simple(status, "method_not_allowed", "Method not allowed", "this method is not allowed on this path")]
         }
         Error::Conflict(detail) => vec![simple(status, "conflict", "Conflict", detail)],
+        Error::DocumentConflict(problem) => vec![problem_object(status, "Conflict", problem)],
         Error::PayloadTooLarge(detail) => {
             vec![simple(status, "payload_too_large", "Payload too large", detail)]
         }

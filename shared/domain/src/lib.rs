@@ -1,8 +1,12 @@
 //! Hookline's domain: the model, the error type, JSON:API documents. Pure: no AWS, no Lambda.
 
+pub mod auth;
 pub mod error;
+pub mod event_types;
 pub mod http;
 pub mod jsonapi;
 pub mod model;
+pub mod query;
+pub mod webhooks;
 
 pub use error::{Error, Problem, Result, Source};
