@@ -1,5 +1,6 @@
 //! Integration tests against real emulators over HTTP: one binary, modules by capability.
 
+mod api;
 mod events;
 mod provision;
 mod queue;

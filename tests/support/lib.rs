@@ -115,3 +115,113 @@ impl Stack {
         self.provisioned.queue_url(logical_id).expect("queue").to_string()
     }
 }
+
+/// An HTTP client of a stack served by the local runner, acting with one account's key.
+pub struct Client {
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    /// The bearer key.
+    pub key: String,
+    http: reqwest::Client,
+}
+
+/// A response: status, headers, and the body as JSON (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// The JSON body.
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    /// The `code` and `source.pointer` (or `source.parameter`) of each error.
+    pub fn errors(&self) -> Vec<(String, String)> {
+        self.body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|error| {
+                let source =
+                    error["source"]["pointer"].as_str().or(error["source"]["parameter"].as_str()).unwrap_or("");
+                (error["code"].as_str().unwrap_or("").to_string(), source.to_string())
+            })
+            .collect()
+    }
+}
+
+impl Stack {
+    /// Serves this stack on a free port through the local runner (stopped with the test).
+    pub async fn serve(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        std::mem::forget(stop);
+        let context = std::sync::Arc::new(self.context.clone());
+        tokio::spawn(hookline_devstack::runner::serve_http(listener, context, stopped));
+        format!("http://{address}")
+    }
+
+    /// A new account with a key of `environment`, and a client using it.
+    pub async fn client(&self, base: &str, environment: hookline_domain::model::Environment) -> Client {
+        let store = &self.context.store;
+        let id = store.next_account_id().await.expect("account id");
+        let key = hookline_domain::model::NewApiKey::generate(id, environment, "tests", chrono::Utc::now());
+        store.create_account("tests", &key).await.expect("account");
+        Client { base: base.to_string(), key: key.plaintext, http: reqwest::Client::new() }
+    }
+}
+
+impl Client {
+    /// Sends a request with this client's key; `body` as JSON:API when given.
+    pub async fn send(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.header("content-type", "application/vnd.api+json").body(body.to_string());
+        }
+        Self::reply(request.send().await.expect("request")).await
+    }
+
+    /// A raw request builder with this client's key.
+    pub fn raw(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key)
+    }
+
+    /// Reads a response.
+    pub async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body =
+            if text.is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).expect("JSON body") };
+        Reply { status, headers, body }
+    }
+
+    /// Registers an event type.
+    pub async fn register_event_type(&self, name: &str) {
+        let reply = self
+            .send(
+                "POST",
+                "/api/v3/notification/event_types",
+                Some(serde_json::json!({"data": {"type": "event_types", "attributes": {"name": name, "description": name}}})),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+    }
+
+    /// Creates a webhook with these attributes; returns its id.
+    pub async fn create_webhook(&self, attributes: serde_json::Value) -> u64 {
+        let reply = self
+            .send(
+                "POST",
+                "/api/v3/notification/webhooks",
+                Some(serde_json::json!({"data": {"type": "webhooks", "attributes": attributes}})),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        reply.body["data"]["id"].as_str().expect("id").parse().expect("integer id")
+    }
+}
