@@ -10,7 +10,20 @@ use serde_json::json;
 
 type Response = http::Response<String>;
 
-/// `GET /webhooks/events` and `GET /event_types`: registered and built-in types.
+/// `GET /webhooks/events` (seed 003): the types the account can subscribe to.
+#[utoipa::path(get, path = "/api/v3/notification/webhooks/events", tag = "webhooks",
+    summary = "Returns a list of available events that can be subscribed to via webhooks",
+    responses((status = 200, description = "Registered and built-in event types", body = crate::openapi::EventTypeListDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
+pub async fn catalog(context: &Context, request: &Request) -> Result<Response, Error> {
+    list(context, request).await
+}
+
+/// `GET /event_types`: registered and built-in types.
+#[utoipa::path(get, path = "/api/v3/notification/event_types", tag = "event_types",
+    summary = "List the event catalog",
+    responses((status = 200, description = "Registered and built-in event types", body = crate::openapi::EventTypeListDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn list(context: &Context, request: &Request) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     let registered = context.store.list_event_types(caller.account_id).await?;
@@ -18,6 +31,11 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
 }
 
 /// `POST /event_types`: 201, or 409 if the name is registered.
+#[utoipa::path(post, path = "/api/v3/notification/event_types", tag = "event_types",
+    summary = "Register an event type",
+    request_body(content = crate::openapi::EventTypeInputDocument, content_type = "application/vnd.api+json"),
+    responses((status = 201, description = "Registered", body = crate::openapi::EventTypeDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn create(context: &Context, request: &Request) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     let document = json_body(request)?;
@@ -35,6 +53,11 @@ pub async fn create(context: &Context, request: &Request) -> Result<Response, Er
 }
 
 /// `DELETE /event_types/:name`: 204. Webhooks subscribed to it keep their subscription.
+#[utoipa::path(delete, path = "/api/v3/notification/event_types/{name}", tag = "event_types",
+    summary = "Remove an event type",
+    params(("name" = String, Path, description = "The event type")),
+    responses((status = 204, description = "Removed"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn delete(context: &Context, request: &Request, name: &str) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     if is_built_in(name) {

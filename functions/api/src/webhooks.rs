@@ -57,6 +57,29 @@ async fn find(context: &Context, caller: &Caller, id: u64) -> Result<Webhook, Er
 }
 
 /// `GET /webhooks`: filter, sort, page, sparse fields, count, links (seed 003).
+#[utoipa::path(get, path = "/api/v3/notification/webhooks", tag = "webhooks",
+    summary = "Return a paginated list of notification/webhooks",
+    params(
+        ("page[number]" = Option<u32>, Query, description = "The page number, default 1"),
+        ("page[size]" = Option<u32>, Query, description = "Items per page: default 1000, at most 1000"),
+        ("sort" = Option<String>, Query, description = "Comma list of attributes, `-` for descending, e.g. `-created_at,name`"),
+        ("count" = Option<bool>, Query, description = "Return the total number of items in `meta.total`"),
+        ("filter[id]" = Option<String>, Query, description = "Exact match"),
+        ("filter[account_id]" = Option<String>, Query, description = "Exact match"),
+        ("filter[name]" = Option<String>, Query, description = "Exact match"),
+        ("filter[url]" = Option<String>, Query, description = "Exact match"),
+        ("filter[secret]" = Option<String>, Query, description = "Exact match"),
+        ("filter[events]" = Option<String>, Query, description = "Exact match (contains, for `events`)"),
+        ("filter[scopes]" = Option<String>, Query, description = "Exact match; `filter[scopes][key]=value` matches one scope"),
+        ("filter[created_at]" = Option<String>, Query, description = "Exact match"),
+        ("filter[updated_at]" = Option<String>, Query, description = "Exact match"),
+        ("filter[environment]" = Option<String>, Query, description = "Exact match"),
+        ("filter[status]" = Option<String>, Query, description = "Exact match"),
+        ("filter[signature_algo]" = Option<String>, Query, description = "Exact match"),
+        ("fields[webhooks]" = Option<String>, Query, description = "Comma list of attributes to return (sparse fieldset)"),
+    ),
+    responses((status = 200, description = "A page of webhooks", body = crate::openapi::WebhookListDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn list(context: &Context, request: &Request) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     let raw = query(request);
@@ -91,6 +114,11 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
 }
 
 /// `POST /webhooks`: 201 with the secret in full and a `Location`.
+#[utoipa::path(post, path = "/api/v3/notification/webhooks", tag = "webhooks",
+    summary = "Create a new notification/webhooks",
+    request_body(content = crate::openapi::WebhookInputDocument, content_type = "application/vnd.api+json"),
+    responses((status = 201, description = "Created; the secret in full; `Location` names it", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn create(context: &Context, request: &Request) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     let document = json_body(request)?;
@@ -109,6 +137,11 @@ pub async fn create(context: &Context, request: &Request) -> Result<Response, Er
 }
 
 /// `GET /webhooks/:id` with `fields[webhooks]`.
+#[utoipa::path(get, path = "/api/v3/notification/webhooks/{id}", tag = "webhooks",
+    summary = "Show a specific notification/webhooks",
+    params(("id" = u64, Path, description = "The webhook id"), ("fields[webhooks]" = Option<String>, Query, description = "Comma list of attributes to return")),
+    responses((status = 200, description = "The webhook, secret masked", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn show(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     let show_query = parse_query(query(request), &SHOW)?;
@@ -119,6 +152,12 @@ pub async fn show(context: &Context, request: &Request, id: u64) -> Result<Respo
 
 /// `PATCH /webhooks/:id`: partial; re-applied on a fresh read when another writer won the
 /// race, so that neither change is lost; 409 only if the race persists.
+#[utoipa::path(patch, path = "/api/v3/notification/webhooks/{id}", tag = "webhooks",
+    summary = "Update a notification/webhooks",
+    params(("id" = u64, Path, description = "The webhook id")),
+    request_body(content = crate::openapi::WebhookInputDocument, content_type = "application/vnd.api+json"),
+    responses((status = 200, description = "The updated webhook", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn patch(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     let document = json_body(request)?;
@@ -141,6 +180,11 @@ pub async fn patch(context: &Context, request: &Request, id: u64) -> Result<Resp
 }
 
 /// `DELETE /webhooks/:id`: 204. Tasks already queued for it find it gone and stop.
+#[utoipa::path(delete, path = "/api/v3/notification/webhooks/{id}", tag = "webhooks",
+    summary = "Delete the notification/webhooks",
+    params(("id" = u64, Path, description = "The webhook id")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn delete(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     if !context.store.delete_webhook(caller.account_id, id).await? {
@@ -151,6 +195,11 @@ pub async fn delete(context: &Context, request: &Request, id: u64) -> Result<Res
 }
 
 /// `GET /webhooks/:id/secret`: the secret in full.
+#[utoipa::path(get, path = "/api/v3/notification/webhooks/{id}/secret", tag = "webhooks",
+    summary = "Reveal the signing secret",
+    params(("id" = u64, Path, description = "The webhook id")),
+    responses((status = 200, description = "The secret in full", body = crate::openapi::SecretDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn secret(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     let webhook = find(context, &caller, id).await?;
@@ -161,6 +210,11 @@ pub async fn secret(context: &Context, request: &Request, id: u64) -> Result<Res
 }
 
 /// `POST /webhooks/test/:id`: finished by the delivery engine; a clear 501 until then.
+#[utoipa::path(post, path = "/api/v3/notification/webhooks/test/{id}", tag = "webhooks",
+    summary = "Sends a test notification to the webhook to verify it's working correctly",
+    params(("id" = u64, Path, description = "The webhook id")),
+    responses((status = 200, description = "What the endpoint answered", body = crate::openapi::TestResult, content_type = "application/json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 501, description = "Not built yet", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+)]
 pub async fn test_send(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
     find(context, &caller, id).await?;
