@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test tools lint unit build-lambdas clean
+.PHONY: dev test tools lint unit contract build-lambdas clean
 
 ## Installs the pinned tools (project-local .venv) and the DynamoDB Local engine.
 tools:
@@ -18,7 +18,7 @@ dev:
 	ALLOW_HTTP_WEBHOOKS=true exec target/debug/hookline-local dev
 
 ## Every check: format, lints, the template, unit and emulator-backed tests.
-test: tools lint unit
+test: tools lint unit contract
 
 lint:
 	cargo fmt --all --check
@@ -28,6 +28,10 @@ lint:
 
 unit:
 	cargo test --workspace
+
+## schemathesis against the served OpenAPI document: no 5xx, responses match their schemas.
+contract:
+	scripts/schemathesis.sh
 
 ## The Lambda zips (x86_64 here; `sam build` builds arm64 for deployment).
 build-lambdas:

@@ -65,3 +65,42 @@ async fn when_provisioned_twice_on_one_endpoint_should_keep_what_exists() {
     let second = hookline_devstack::provision(&template, &sdk, &prefix).await.expect("second");
     assert_eq!(first.resources, second.resources);
 }
+
+#[tokio::test]
+async fn when_operator_creates_an_account_should_get_a_working_key_of_its_environment() {
+    let stack = Stack::new().await;
+    let store = &stack.context.store;
+    let (account, key) = hookline_devstack::operator::create_account(
+        store,
+        "acme",
+        hookline_domain::model::Environment::Sandbox,
+        "backoffice",
+    )
+    .await
+    .expect("created");
+    let caller =
+        store.authenticate(Some(&format!("Bearer {}", key.plaintext)), None, None).await.expect("the key works");
+    assert_eq!(caller.account_id, account.id);
+    assert_eq!(caller.environment, hookline_domain::model::Environment::Sandbox);
+    assert_eq!(caller.audit.app.as_deref(), Some("backoffice"));
+    let (other, _) = hookline_devstack::operator::create_account(
+        store,
+        "globex",
+        hookline_domain::model::Environment::Production,
+        "ops",
+    )
+    .await
+    .expect("created");
+    assert_ne!(other.id, account.id, "accounts get distinct ids");
+}
+
+#[tokio::test]
+async fn when_dev_key_is_chosen_should_be_created_once_and_reused() {
+    let stack = Stack::new().await;
+    let store = &stack.context.store;
+    let chosen = "hl_prod_chosen_by_the_developer".to_string();
+    let first = hookline_devstack::operator::dev_api_key(store, Some(chosen.clone())).await.expect("created");
+    let second = hookline_devstack::operator::dev_api_key(store, Some(chosen.clone())).await.expect("reused");
+    assert_eq!((first.as_str(), second.as_str()), (chosen.as_str(), chosen.as_str()));
+    assert_eq!(store.next_account_id().await.expect("id"), 2, "only one account was made");
+}

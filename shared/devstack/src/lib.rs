@@ -2,6 +2,7 @@
 //! and the local runner that calls the very same handlers as Lambda.
 
 pub mod emulator;
+pub mod operator;
 pub mod provision;
 pub mod runner;
 pub mod sdk;

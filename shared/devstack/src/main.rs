@@ -2,8 +2,8 @@
 
 use hookline_aws::Context;
 use hookline_devstack::emulator::{Emulator, ensure_port_free, free_port};
-use hookline_devstack::{Template, provision, runner, sdk};
-use hookline_domain::model::{Environment, NewApiKey};
+use hookline_devstack::{Template, operator, provision, runner, sdk};
+use hookline_domain::model::Environment;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -93,7 +93,8 @@ async fn dev() -> Result<(), String> {
         _ => return Err(format!("template.yaml has no queue {DELIVERY_QUEUE}")),
     };
     let context = Arc::new(Context::new(settings, &sdk));
-    let api_key = dev_api_key(&context).await?;
+    let chosen = std::env::var("DEV_API_KEY").ok().filter(|key| !key.is_empty());
+    let api_key = operator::dev_api_key(&context.store, chosen).await.map_err(|error| error.to_string())?;
 
     println!("Hookline is ready.");
     println!("  API:       http://127.0.0.1:{port}");
@@ -120,24 +121,6 @@ async fn wait_for_stop_signal() {
     }
 }
 
-/// The dev account's key: `DEV_API_KEY` if set (created if new), else a fresh one.
-async fn dev_api_key(context: &Context) -> Result<String, String> {
-    let chosen = std::env::var("DEV_API_KEY").ok().filter(|key| !key.is_empty());
-    if let Some(key) = &chosen
-        && context.store.find_api_key(key).await.map_err(|error| error.to_string())?.is_some()
-    {
-        return Ok(key.clone());
-    }
-    let account_id = context.store.next_account_id().await.map_err(|error| error.to_string())?;
-    let now = chrono::Utc::now();
-    let key = match chosen {
-        Some(plaintext) => NewApiKey::from_plaintext(plaintext, account_id, Environment::Production, "dev", now),
-        None => NewApiKey::generate(account_id, Environment::Production, "dev", now),
-    };
-    context.store.create_account("dev", &key).await.map_err(|error| error.to_string())?;
-    Ok(key.plaintext)
-}
-
 async fn create_account(args: &[String]) -> Result<(), String> {
     let mut name = None;
     let mut environment = Environment::Production;
@@ -159,9 +142,8 @@ async fn create_account(args: &[String]) -> Result<(), String> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the table".to_string())?;
     let sdk = hookline_aws::sdk_config().await;
     let store = hookline_aws::Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-    let account_id = store.next_account_id().await.map_err(|error| error.to_string())?;
-    let key = NewApiKey::generate(account_id, environment, label, chrono::Utc::now());
-    let account = store.create_account(&name, &key).await.map_err(|error| error.to_string())?;
+    let (account, key) =
+        operator::create_account(&store, &name, environment, &label).await.map_err(|error| error.to_string())?;
     println!("account {} ({}) created", account.id, account.name);
     println!("api key ({}, shown once): {}", environment.as_str(), key.plaintext);
     Ok(())
