@@ -103,4 +103,8 @@ async fn when_dev_key_is_chosen_should_be_created_once_and_reused() {
     let second = hookline_devstack::operator::dev_api_key(store, Some(chosen.clone())).await.expect("reused");
     assert_eq!((first.as_str(), second.as_str()), (chosen.as_str(), chosen.as_str()));
     assert_eq!(store.next_account_id().await.expect("id"), 2, "only one account was made");
+    let sandbox = hookline_devstack::operator::add_sandbox_key(store, &chosen).await.expect("sandbox key");
+    let caller = store.authenticate(Some(&format!("Bearer {sandbox}")), None, None).await.expect("works");
+    assert_eq!(caller.account_id, 1);
+    assert_eq!(caller.environment, hookline_domain::model::Environment::Sandbox);
 }

@@ -95,10 +95,12 @@ async fn dev() -> Result<(), String> {
     let context = Arc::new(Context::new(settings, &sdk));
     let chosen = std::env::var("DEV_API_KEY").ok().filter(|key| !key.is_empty());
     let api_key = operator::dev_api_key(&context.store, chosen).await.map_err(|error| error.to_string())?;
+    let sandbox_key = operator::add_sandbox_key(&context.store, &api_key).await.map_err(|error| error.to_string())?;
 
     println!("Hookline is ready.");
     println!("  API:       http://127.0.0.1:{port}");
     println!("  API key:   {api_key}");
+    println!("  sandbox:   {sandbox_key}  (same account, sandbox environment)");
     println!("  emulator:  {endpoint} (table {}, queue {})", context.settings.table_name, context.queue.url());
     println!("  try:       curl -s http://127.0.0.1:{port}/health");
     println!("Ctrl-C stops everything.");

@@ -18,7 +18,8 @@ pub async fn create_account(
     Ok((account, key))
 }
 
-/// The dev account's key: `chosen` if it exists already or is new (it is created), else a fresh one.
+/// The dev account's production key: `chosen` if it exists already or is new (it is
+/// created), else a fresh one.
 pub async fn dev_api_key(store: &Store, chosen: Option<String>) -> Result<String> {
     if let Some(key) = &chosen
         && store.find_api_key(key).await?.is_some()
@@ -32,5 +33,16 @@ pub async fn dev_api_key(store: &Store, chosen: Option<String>) -> Result<String
         None => NewApiKey::generate(account_id, Environment::Production, "dev", now),
     };
     store.create_account("dev", &key).await?;
+    Ok(key.plaintext)
+}
+
+/// A sandbox key for the account of `production_key`.
+pub async fn add_sandbox_key(store: &Store, production_key: &str) -> Result<String> {
+    let owner = store
+        .find_api_key(production_key)
+        .await?
+        .ok_or_else(|| hookline_domain::Error::not_found("api key"))?;
+    let key = NewApiKey::generate(owner.account_id, Environment::Sandbox, "dev", chrono::Utc::now());
+    store.put_api_key(&key.record).await?;
     Ok(key.plaintext)
 }
