@@ -20,9 +20,10 @@ pub async fn handle(context: &Context, event: SqsEvent) -> SqsBatchResponse {
     response
 }
 
-async fn process(_context: &Context, record: &SqsMessage) -> Result<(), Error> {
+async fn process(context: &Context, record: &SqsMessage) -> Result<(), Error> {
     let body = record.body.as_deref().unwrap_or_default();
     match Task::from_body(body)? {
+        Task::Fanout(task) => hookline_aws::ingest::expand(context, &task).await,
         Task::Deliver(task) => Err(Error::NotImplemented(format!(
             "delivery of {} to webhook {} comes with the delivery issue",
             task.message_id, task.webhook_id

@@ -1,14 +1,24 @@
-//! The ingestion Lambda's handler: accepts events over API Gateway HTTP requests.
+//! The ingestion Lambda's handler: accepts events (one, or a batch) over API Gateway HTTP requests.
 
 use hookline_aws::Context;
+use hookline_aws::ingest::accept;
 use hookline_domain::Error;
-use hookline_domain::http::error_response;
+use hookline_domain::auth::{APP_HEADER, Caller, EXTERNAL_CLIENT_ID_HEADER};
+use hookline_domain::event_types::catalog;
+use hookline_domain::events::{EventRules, IDEMPOTENCY_HEADER, MAX_BATCH, MAX_PAYLOAD_BYTES, parse_event};
+use hookline_domain::http::{error_response, json_response, read_json};
+use hookline_domain::jsonapi::error_document;
 use lambda_http::{Body, Request, Response};
+use serde_json::{Value, json};
 
 /// The path of the single-event route.
 pub const EVENTS_PATH: &str = "/api/v3/notification/events";
 /// The path of the batch route.
 pub const BATCH_PATH: &str = "/api/v3/notification/events/batch";
+/// The largest single-event body: the payload limit and room for the other fields.
+const MAX_EVENT_BYTES: usize = MAX_PAYLOAD_BYTES + 16 * 1024;
+/// The largest batch body (Lambda takes 6 MB).
+const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
 
 /// Answers one HTTP request. Never fails: every error becomes a JSON:API error response.
 pub async fn handle(context: &Context, request: Request) -> Response<Body> {
@@ -19,18 +29,105 @@ pub async fn handle(context: &Context, request: Request) -> Response<Body> {
     response.map(Body::from)
 }
 
-async fn route(_context: &Context, request: &Request) -> Result<http::Response<String>, Error> {
+/// Whether `path` is served by this function (the rest goes to `api`).
+pub fn serves(path: &str) -> bool {
+    matches!(path.trim_end_matches('/'), EVENTS_PATH | BATCH_PATH)
+}
+
+async fn route(context: &Context, request: &Request) -> Result<http::Response<String>, Error> {
     let path = request.uri().path().trim_end_matches('/');
     match (request.method().as_str(), path) {
-        ("POST", EVENTS_PATH | BATCH_PATH) => {
-            Err(Error::NotImplemented("event ingestion comes with the ingestion issue".into()))
-        }
+        ("POST", EVENTS_PATH) => publish(context, request).await,
+        ("POST", BATCH_PATH) => publish_batch(context, request).await,
         (_, EVENTS_PATH | BATCH_PATH) => Err(Error::MethodNotAllowed),
         _ => Err(Error::not_found("route")),
     }
 }
 
-/// Whether `path` is served by this function (the rest goes to `api`).
-pub fn serves(path: &str) -> bool {
-    matches!(path.trim_end_matches('/'), EVENTS_PATH | BATCH_PATH)
+fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request.headers().get(name).and_then(|value| value.to_str().ok())
+}
+
+fn body(request: &Request, max_bytes: usize) -> Result<Value, Error> {
+    let bytes: &[u8] = match request.body() {
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    read_json(header(request, "content-type"), bytes, max_bytes)
+}
+
+async fn caller(context: &Context, request: &Request) -> Result<Caller, Error> {
+    context
+        .store
+        .authenticate(
+            header(request, "authorization"),
+            header(request, EXTERNAL_CLIENT_ID_HEADER),
+            header(request, APP_HEADER),
+        )
+        .await
+}
+
+/// `POST /events`: 202 with the message id and the number of webhooks matched.
+async fn publish(context: &Context, request: &Request) -> Result<http::Response<String>, Error> {
+    let caller = caller(context, request).await?;
+    let document = body(request, MAX_EVENT_BYTES)?;
+    let store = &context.store;
+    let (event_types, webhooks) =
+        tokio::try_join!(store.list_event_types(caller.account_id), store.list_webhooks(caller.account_id))?;
+    let catalog = catalog(&event_types);
+    let rules = EventRules { environment: caller.environment, catalog: &catalog };
+    let event = parse_event(&document, "", rules, header(request, IDEMPOTENCY_HEADER), chrono::Utc::now())
+        .map_err(Error::Invalid)?;
+    let accepted = accept(context, &caller, &webhooks, event).await?;
+    let mut response = json_response(202, &accepted.document);
+    if accepted.replayed {
+        response.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// `POST /events/batch`: up to 100 events, a result per event; one bad event does not sink
+/// the others. 202 when every event is accepted, 207 otherwise.
+async fn publish_batch(context: &Context, request: &Request) -> Result<http::Response<String>, Error> {
+    let caller = caller(context, request).await?;
+    let document = body(request, MAX_BATCH_BYTES)?;
+    let events = match document.get("events") {
+        Some(Value::Array(events)) if events.is_empty() => {
+            return Err(Error::invalid("/events", "empty", "send at least one event"));
+        }
+        Some(Value::Array(events)) if events.len() > MAX_BATCH => {
+            return Err(Error::invalid("/events", "too_many", format!("at most {MAX_BATCH} events per batch")));
+        }
+        Some(Value::Array(events)) => events,
+        _ => return Err(Error::invalid("/events", "required", r#"the body is {"events": [...]}"#)),
+    };
+    let store = &context.store;
+    let (event_types, webhooks) =
+        tokio::try_join!(store.list_event_types(caller.account_id), store.list_webhooks(caller.account_id))?;
+    let catalog = catalog(&event_types);
+    let rules = EventRules { environment: caller.environment, catalog: &catalog };
+    let now = chrono::Utc::now();
+    let mut results = Vec::with_capacity(events.len());
+    let mut all_accepted = true;
+    for (index, event) in events.iter().enumerate() {
+        let outcome = match parse_event(event, &format!("/events/{index}"), rules, None, now) {
+            Ok(event) => accept(context, &caller, &webhooks, event).await,
+            Err(problems) => Err(Error::Invalid(problems)),
+        };
+        results.push(match outcome {
+            Ok(accepted) => {
+                json!({ "index": index, "status": "202", "data": accepted.document["data"], "replayed": accepted.replayed })
+            }
+            Err(error) => {
+                all_accepted = false;
+                let (status, errors) = error_document(&error);
+                if status >= 500 {
+                    tracing::error!(index, error = %error, "a batch event failed");
+                }
+                json!({ "index": index, "status": status.to_string(), "errors": errors["errors"] })
+            }
+        });
+    }
+    Ok(json_response(if all_accepted { 202 } else { 207 }, &json!({ "data": results })))
 }

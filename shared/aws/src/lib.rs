@@ -3,6 +3,7 @@
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod ingest;
 pub mod keys;
 pub mod queue;
 pub mod store;
@@ -10,4 +11,4 @@ pub mod store;
 pub use config::{Settings, sdk_config};
 pub use context::Context;
 pub use queue::{Outgoing, Queue, Received};
-pub use store::{Page, Store};
+pub use store::{IdempotencyRecord, MessageFilter, Page, Store};

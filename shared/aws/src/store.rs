@@ -9,7 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hookline_domain::auth::{Caller, bearer_token};
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, Attempt, Delivery, EventType, Message, NewApiKey, Webhook, WebhookId, hash_api_key,
+    Account, AccountId, ApiKey, Attempt, Delivery, Environment, EventType, Message, NewApiKey, Webhook, WebhookId,
+    hash_api_key,
 };
 use hookline_domain::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -71,6 +72,51 @@ fn from_item<T: DeserializeOwned>(item: Item) -> Result<Envelope<T>> {
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
+}
+
+/// The state of a request made with an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// The publisher's key.
+    pub key: String,
+    /// The message the request creates.
+    pub message_id: String,
+    /// What the request said, to refuse a reuse of the key for another event.
+    pub fingerprint: String,
+    /// Until when (Unix ms) the request holding it may finish; then a retry takes over.
+    pub lease_until_ms: i64,
+    /// The response, once the request finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<String>,
+}
+
+/// What a message listing is narrowed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageFilter {
+    /// Only this event type.
+    pub event_type: Option<String>,
+    /// Only this environment.
+    pub environment: Option<Environment>,
+    /// Only messages accepted at or after this time.
+    pub after: Option<DateTime<Utc>>,
+    /// Only messages accepted before this time.
+    pub before: Option<DateTime<Utc>>,
+}
+
+impl MessageFilter {
+    /// The smallest message id of the range: ids are `msg_` + a UUIDv7, whose first 12 hex
+    /// digits are the Unix milliseconds, so a time range is a key range.
+    fn low_id(&self) -> String {
+        let millis = self.after.map_or(0, |at| at.timestamp_millis().max(0));
+        format!("msg_{millis:012x}{}", "0".repeat(20))
+    }
+
+    fn high_id(&self) -> String {
+        match self.before {
+            Some(at) => format!("msg_{:012x}{}", (at.timestamp_millis() - 1).max(0), "f".repeat(20)),
+            None => format!("msg_{}", "f".repeat(32)),
+        }
+    }
 }
 
 /// One page of a query, with the cursor of the next one.
@@ -338,6 +384,138 @@ impl Store {
         self.query_page(On::Gsi1, keys::webhook_attempts_gsi1pk(account, webhook), None, limit, cursor, false).await
     }
 
+    // ---- idempotency ----
+
+    /// Claims an idempotency key: `None` if this call created the record, else the record
+    /// that exists.
+    pub async fn claim_idempotency(
+        &self,
+        account: AccountId,
+        record: &IdempotencyRecord,
+        expires_at: i64,
+    ) -> Result<Option<IdempotencyRecord>> {
+        let envelope = Envelope::new(keys::account_pk(account), keys::idempotency_sk(&record.key), record)
+            .expiring(Some(expires_at));
+        match self.put_new("claim_idempotency", &envelope).await {
+            Ok(()) => Ok(None),
+            Err(Error::Conflict(_)) => self.get(keys::account_pk(account), &keys::idempotency_sk(&record.key)).await,
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Takes over an unfinished record whose lease has run out; `false` if another request
+    /// holds the lease or the record is finished.
+    pub async fn take_over_idempotency(
+        &self,
+        account: AccountId,
+        key: &str,
+        now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::account_pk(account)))
+            .key("sk", s(keys::idempotency_sk(key)))
+            .update_expression("SET lease_until_ms = :lease")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(#response) AND lease_until_ms < :now")
+            .expression_attribute_names("#response", "response")
+            .expression_attribute_values(":lease", AttributeValue::N(lease_until_ms.to_string()))
+            .expression_attribute_values(":now", AttributeValue::N(now_ms.to_string()))
+            .send()
+            .await;
+        match result.map_err(|error| classify("take_over_idempotency", error)) {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Records the response of a finished request; repeats answer it.
+    pub async fn finish_idempotency(&self, account: AccountId, key: &str, response: &str) -> Result<()> {
+        self.set_idempotency(account, key, "SET #response = :value", ":value", s(response)).await
+    }
+
+    /// Gives up the lease of a request that failed, so that its retry can resume at once.
+    pub async fn release_idempotency(&self, account: AccountId, key: &str) -> Result<()> {
+        self.set_idempotency(account, key, "SET lease_until_ms = :value", ":value", AttributeValue::N("0".into())).await
+    }
+
+    async fn set_idempotency(
+        &self,
+        account: AccountId,
+        key: &str,
+        expression: &str,
+        name: &str,
+        value: AttributeValue,
+    ) -> Result<()> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::account_pk(account)))
+            .key("sk", s(keys::idempotency_sk(key)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(name, value);
+        if expression.contains("#response") {
+            request = request.expression_attribute_names("#response", "response");
+        }
+        request.send().await.map_err(|error| classify("update_idempotency", error))?;
+        Ok(())
+    }
+
+    /// A page of an account's messages, newest first, narrowed by `filter`. Type and
+    /// environment are filtered after the read, so a page may hold fewer than `limit`.
+    pub async fn page_messages_filtered(
+        &self,
+        account: AccountId,
+        filter: &MessageFilter,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Message>> {
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .expression_attribute_names("#pk", "gsi1pk")
+            .expression_attribute_names("#sk", "gsi1sk")
+            .expression_attribute_values(":pk", s(keys::messages_gsi1pk(account)))
+            .expression_attribute_values(":low", s(filter.low_id()))
+            .expression_attribute_values(":high", s(filter.high_id()))
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
+            .limit(limit.max(1))
+            .scan_index_forward(false)
+            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?);
+        let mut conditions = Vec::new();
+        if let Some(event_type) = &filter.event_type {
+            conditions.push("event_type = :event_type");
+            request = request.expression_attribute_values(":event_type", s(event_type.clone()));
+        }
+        if let Some(environment) = filter.environment {
+            conditions.push("#environment = :environment");
+            request = request
+                .expression_attribute_names("#environment", "environment")
+                .expression_attribute_values(":environment", s(environment.as_str()));
+        }
+        if !conditions.is_empty() {
+            request = request.filter_expression(conditions.join(" AND "));
+        }
+        let output = request.send().await.map_err(|error| classify("query", error))?;
+        let now = Utc::now();
+        let mut items = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            let envelope: Envelope<Message> = from_item(item)?;
+            if !envelope.is_expired(now) {
+                items.push(envelope.record);
+            }
+        }
+        let next_cursor = output.last_evaluated_key.filter(|key| !key.is_empty()).map(|key| encode_cursor(&key));
+        Ok(Page { items, next_cursor })
+    }
+
     // ---- the generic operations ----
 
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
@@ -547,6 +725,27 @@ mod tests {
         assert_eq!(decode_cursor("!!!").expect_err("bad").status(), 400);
         let forged = URL_SAFE_NO_PAD.encode(br#"{"other":"x"}"#);
         assert_eq!(decode_cursor(&forged).expect_err("bad").status(), 400);
+    }
+
+    #[test]
+    fn when_time_range_given_should_bound_message_ids_by_their_uuid7_time() {
+        let at = DateTime::from_timestamp_millis(1_795_000_000_123).expect("time");
+        let id = format!(
+            "msg_{}",
+            uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_795_000_000, 123_000_000)).simple()
+        );
+        let inside = MessageFilter {
+            after: Some(at),
+            before: Some(at + chrono::Duration::milliseconds(1)),
+            ..Default::default()
+        };
+        assert!(inside.low_id() <= id && id <= inside.high_id(), "{} <= {id} <= {}", inside.low_id(), inside.high_id());
+        let later = MessageFilter { after: Some(at + chrono::Duration::milliseconds(1)), ..Default::default() };
+        assert!(id < later.low_id());
+        let earlier = MessageFilter { before: Some(at), ..Default::default() };
+        assert!(id > earlier.high_id());
+        let all = MessageFilter::default();
+        assert!(all.low_id() <= id && id <= all.high_id());
     }
 
     #[test]

@@ -38,10 +38,8 @@ pub async fn dev_api_key(store: &Store, chosen: Option<String>) -> Result<String
 
 /// A sandbox key for the account of `production_key`.
 pub async fn add_sandbox_key(store: &Store, production_key: &str) -> Result<String> {
-    let owner = store
-        .find_api_key(production_key)
-        .await?
-        .ok_or_else(|| hookline_domain::Error::not_found("api key"))?;
+    let owner =
+        store.find_api_key(production_key).await?.ok_or_else(|| hookline_domain::Error::not_found("api key"))?;
     let key = NewApiKey::generate(owner.account_id, Environment::Sandbox, "dev", chrono::Utc::now());
     store.put_api_key(&key.record).await?;
     Ok(key.plaintext)

@@ -3,8 +3,10 @@
 pub mod auth;
 pub mod error;
 pub mod event_types;
+pub mod events;
 pub mod http;
 pub mod jsonapi;
+pub mod matching;
 pub mod model;
 pub mod query;
 pub mod webhooks;

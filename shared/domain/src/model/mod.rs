@@ -7,7 +7,7 @@ mod webhook;
 
 pub use account::{Account, AccountId, ApiKey, Environment, NewApiKey, hash_api_key};
 pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, Message, MessageId};
-pub use task::{DeliverTask, Task};
+pub use task::{DeliverTask, FanoutTask, Task};
 pub use webhook::{
     Audit, DisabledReason, EventSubscription, EventType, Filters, SignatureAlgo, Webhook, WebhookId, WebhookStatus,
     generate_secret,

@@ -14,6 +14,21 @@ pub enum Task {
     /// Deliver one message to one webhook.
     #[serde(rename = "deliver.v1")]
     Deliver(DeliverTask),
+    /// Record and enqueue the deliveries of one message to a chunk of its matched webhooks
+    /// (the fan-out stage of large fan-outs).
+    #[serde(rename = "fanout.v1")]
+    Fanout(FanoutTask),
+}
+
+/// Fan one message out to a chunk of the webhooks it matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FanoutTask {
+    /// The tenant.
+    pub account_id: AccountId,
+    /// The message.
+    pub message_id: MessageId,
+    /// The webhooks of this chunk.
+    pub webhook_ids: Vec<WebhookId>,
 }
 
 /// Deliver one message to one webhook.
