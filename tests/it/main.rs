@@ -2,6 +2,7 @@
 
 mod api;
 mod events;
+mod ingest;
 mod provision;
 mod queue;
 mod runner;

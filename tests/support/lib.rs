@@ -54,6 +54,16 @@ pub fn moto() -> &'static str {
     })
 }
 
+/// A second moto for the heavy fan-out test: moto's SQS costs O(queue length) per call, so
+/// thousands of messages would slow every other test sharing the first one.
+pub fn moto_for_load() -> &'static str {
+    static MOTO: OnceLock<String> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        start_for_process(|port| Emulator::moto(&root().join(".venv"), port))
+            .unwrap_or_else(|error| panic!("moto did not start: {error}"))
+    })
+}
+
 /// The DynamoDB Local engine of this test binary, or `None` where it cannot run here (no java
 /// or no jar): then a loud line says so. On CI (`CI` set) its absence fails the test instead.
 pub fn dynamodb_local() -> Option<&'static str> {
@@ -90,6 +100,16 @@ pub async fn fresh_store(endpoint: &str) -> Store {
     Store::new(client, provisioned.table_name("HooklineTable").expect("table"))
 }
 
+/// Serves `context` on a free port through the local runner, for the life of the test.
+pub async fn serve_context(context: Context) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    std::mem::forget(stop);
+    tokio::spawn(hookline_devstack::runner::serve_http(listener, std::sync::Arc::new(context), stopped));
+    format!("http://{address}")
+}
+
 /// A whole stack (table and queues from the template) on moto, with the functions' context.
 pub struct Stack {
     /// What the handlers get.
@@ -103,7 +123,12 @@ pub struct Stack {
 impl Stack {
     /// Provisions a fresh stack on this binary's moto.
     pub async fn new() -> Self {
-        let sdk = sdk::emulator_config(moto()).await;
+        Self::on(moto()).await
+    }
+
+    /// Provisions a fresh stack on the emulator at `endpoint`.
+    pub async fn on(endpoint: &str) -> Self {
+        let sdk = sdk::emulator_config(endpoint).await;
         let template = template();
         let provisioned = provision(&template, &sdk, &unique_prefix()).await.expect("stack provisioned");
         let settings = provisioned.settings(&template, "ApiFunction").expect("settings");
@@ -155,13 +180,28 @@ impl Reply {
 impl Stack {
     /// Serves this stack on a free port through the local runner (stopped with the test).
     pub async fn serve(&self) -> String {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = listener.local_addr().expect("address");
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        std::mem::forget(stop);
-        let context = std::sync::Arc::new(self.context.clone());
-        tokio::spawn(hookline_devstack::runner::serve_http(listener, context, stopped));
-        format!("http://{address}")
+        serve_context(self.context.clone()).await
+    }
+
+    /// Every task waiting on the delivery queue, received and deleted.
+    pub async fn drain_tasks(&self) -> Vec<hookline_domain::model::Task> {
+        let queue = &self.context.queue;
+        let mut tasks = Vec::new();
+        let mut empty_polls = 0;
+        while empty_polls < 2 {
+            let received = queue.receive(10, std::time::Duration::from_millis(200)).await.expect("receive");
+            if received.is_empty() {
+                empty_polls += 1;
+                continue;
+            }
+            empty_polls = 0;
+            let handles: Vec<String> = received.iter().map(|message| message.receipt_handle.clone()).collect();
+            tasks.extend(
+                received.iter().map(|message| hookline_domain::model::Task::from_body(&message.body).expect("task")),
+            );
+            queue.delete(&handles).await.expect("delete");
+        }
+        tasks
     }
 
     /// A new account with a key of `environment`, and a client using it.
@@ -175,6 +215,23 @@ impl Stack {
 }
 
 impl Client {
+    /// The same account's key on another server (e.g. a stack with a broken queue).
+    pub fn at(&self, base: &str) -> Client {
+        Client { base: base.to_string(), key: self.key.clone(), http: self.http.clone() }
+    }
+
+    /// Publishes an event (plain JSON) with an optional idempotency key.
+    pub async fn publish(&self, event: serde_json::Value, idempotency_key: Option<&str>) -> Reply {
+        let mut request = self
+            .raw(reqwest::Method::POST, "/api/v3/notification/events")
+            .header("content-type", "application/json")
+            .body(event.to_string());
+        if let Some(key) = idempotency_key {
+            request = request.header("idempotency-key", key);
+        }
+        Self::reply(request.send().await.expect("publish")).await
+    }
+
     /// Sends a request with this client's key; `body` as JSON:API when given.
     pub async fn send(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");

@@ -1,6 +1,7 @@
 //! The management API's Lambda handler: routes API Gateway HTTP requests to the logic in `shared/`.
 
 mod event_types;
+mod messages;
 pub mod openapi;
 mod request;
 mod webhooks;
@@ -27,6 +28,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v3/notification/event_types"),
     ("POST", "/api/v3/notification/event_types"),
     ("DELETE", "/api/v3/notification/event_types/{name}"),
+    ("GET", "/api/v3/notification/messages"),
+    ("GET", "/api/v3/notification/messages/{id}"),
 ];
 
 /// Answers one HTTP request. Never fails: every error becomes a JSON:API error response.
@@ -66,13 +69,17 @@ async fn route(context: &Context, request: &Request) -> Result<http::Response<St
         (["event_types"], "GET") => event_types::list(context, request).await,
         (["event_types"], "POST") => event_types::create(context, request).await,
         (["event_types", name], "DELETE") => event_types::delete(context, request, name).await,
+        (["messages"], "GET") => messages::list(context, request).await,
+        (["messages", id], "GET") => messages::show(context, request, id).await,
         (
             ["webhooks"]
             | ["webhooks", _]
             | ["webhooks", _, "secret"]
             | ["webhooks", "test", _]
             | ["event_types"]
-            | ["event_types", _],
+            | ["event_types", _]
+            | ["messages"]
+            | ["messages", _],
             _,
         ) => Err(Error::MethodNotAllowed),
         _ => Err(Error::not_found("route")),
@@ -143,7 +150,8 @@ mod tests {
     async fn when_each_listed_route_requested_should_reach_a_handler() {
         let context = offline_context();
         for (method, template) in ROUTES {
-            let path = template.replace("{id}", "1").replace("{name}", "some.type");
+            let path =
+                template.replace("messages/{id}", "messages/msg_1").replace("{id}", "1").replace("{name}", "some.type");
             let request = http::Request::builder().method(*method).uri(&path).body(Body::Empty).expect("request");
             let status = handle(&context, request).await.status().as_u16();
             let expected = if path == "/health" || path.ends_with("openapi.json") { 200 } else { 401 };

@@ -27,10 +27,12 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::event_types::catalog,
         crate::event_types::create,
         crate::event_types::delete,
+        crate::messages::list,
+        crate::messages::show,
     ),
     modifiers(&BearerKey),
     security(("api_key" = [])),
-    tags((name = "webhooks", description = "Seed 003's /api/v3/notification/webhooks"), (name = "event_types", description = "The event catalog"))
+    tags((name = "webhooks", description = "Seed 003's /api/v3/notification/webhooks"), (name = "event_types", description = "The event catalog"), (name = "messages", description = "The message log"))
 )]
 pub struct ApiDoc;
 
@@ -276,4 +278,72 @@ pub struct ErrorDocument {
 pub struct Health {
     status: String,
     version: String,
+}
+
+/// A message's attributes; `payload` only on the show route.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MessageAttributes {
+    event_type: String,
+    environment: String,
+    scopes: BTreeMap<String, String>,
+    /// How many webhooks it matched when accepted.
+    matched: u32,
+    idempotency_key: Option<String>,
+    occurred_at: String,
+    created_at: String,
+    payload: Option<BTreeMap<String, Value>>,
+}
+
+/// A message resource.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MessageResource {
+    #[schema(rename = "type")]
+    r#type: String,
+    id: String,
+    attributes: MessageAttributes,
+    links: Option<BTreeMap<String, String>>,
+    relationships: Option<BTreeMap<String, Value>>,
+}
+
+/// A page of the message log.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MessageListDocument {
+    data: Vec<MessageResource>,
+    /// `self`, and `next` (null on the last page).
+    links: BTreeMap<String, Option<String>>,
+}
+
+/// A delivery's attributes.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DeliveryAttributes {
+    message_id: String,
+    webhook_id: u64,
+    #[schema(pattern = "^(pending|succeeded|failed|refused|cancelled)$")]
+    status: String,
+    attempts: u32,
+    next_attempt_at: Option<String>,
+    updated_at: String,
+}
+
+/// A delivery: one message for one webhook.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DeliveryResource {
+    #[schema(rename = "type")]
+    r#type: String,
+    id: String,
+    attributes: DeliveryAttributes,
+    relationships: Option<BTreeMap<String, Value>>,
+}
+
+/// A message with its deliveries.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MessageDocument {
+    data: MessageResource,
+    included: Vec<DeliveryResource>,
 }

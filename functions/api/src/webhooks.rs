@@ -38,6 +38,8 @@ const LIST: QuerySpec = QuerySpec {
     ],
     fields: ATTRIBUTES,
     cursor: false,
+    default_size: hookline_domain::query::DEFAULT_PAGE_SIZE,
+    max_size: hookline_domain::query::MAX_PAGE_SIZE,
 };
 
 const SHOW: QuerySpec = QuerySpec { sortable: &[], filterable: &[], ..LIST };

@@ -7,6 +7,7 @@ pub mod events;
 pub mod http;
 pub mod jsonapi;
 pub mod matching;
+pub mod messages;
 pub mod model;
 pub mod query;
 pub mod webhooks;

@@ -25,6 +25,10 @@ pub struct QuerySpec {
     pub fields: &'static [&'static str],
     /// `true`: pages by `page[cursor]` + `page[size]` (no `page[number]`, no `count`); `false`: by `page[number]`.
     pub cursor: bool,
+    /// The page size when `page[size]` is absent.
+    pub default_size: u32,
+    /// The largest `page[size]` accepted.
+    pub max_size: u32,
 }
 
 /// One key of `sort`: an attribute, ascending unless prefixed with `-`.
@@ -82,7 +86,7 @@ impl Default for ListQuery {
 ///
 /// Every problem is a 400 whose `source.parameter` is the parameter name as sent (percent-decoded).
 pub fn parse_query(raw: Option<&str>, spec: &QuerySpec) -> Result<ListQuery, Error> {
-    let mut query = ListQuery::default();
+    let mut query = ListQuery { page_size: spec.default_size, ..ListQuery::default() };
     let mut seen: HashSet<String> = HashSet::new();
     for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         let (name, value) = (name.as_ref(), value.as_ref());
@@ -101,7 +105,7 @@ pub fn parse_query(raw: Option<&str>, spec: &QuerySpec) -> Result<ListQuery, Err
                 }
                 query.page_number = parse_page_number(name, value)?;
             }
-            "page[size]" => query.page_size = parse_page_size(name, value)?,
+            "page[size]" => query.page_size = parse_page_size(name, value, spec.max_size)?,
             "page[cursor]" => {
                 if !spec.cursor {
                     return Err(cursor_usage(name, "this list pages by page[number] and page[size], not page[cursor]"));
@@ -170,26 +174,24 @@ fn parse_page_number(name: &str, value: &str) -> Result<u32, Error> {
     }
 }
 
-fn parse_page_size(name: &str, value: &str) -> Result<u32, Error> {
+fn parse_page_size(name: &str, value: &str, max: u32) -> Result<u32, Error> {
     if !is_digits(value) {
         return Err(Error::bad_param(
             name,
             "invalid_page_size",
-            format!("page[size] must be an integer from 1 to {MAX_PAGE_SIZE}"),
+            format!("page[size] must be an integer from 1 to {max}"),
         ));
     }
     match value.parse::<u32>() {
-        Ok(0) => Err(Error::bad_param(
-            name,
-            "invalid_page_size",
-            format!("page[size] must be an integer from 1 to {MAX_PAGE_SIZE}"),
-        )),
-        Ok(size) if size <= MAX_PAGE_SIZE => Ok(size),
+        Ok(0) => {
+            Err(Error::bad_param(name, "invalid_page_size", format!("page[size] must be an integer from 1 to {max}")))
+        }
+        Ok(size) if size <= max => Ok(size),
         // Digits only: a parse failure is an overflow, so larger than the maximum too.
         _ => Err(Error::bad_param(
             name,
             "page_size_too_large",
-            format!("page[size] must be at most {MAX_PAGE_SIZE} (the maximum)"),
+            format!("page[size] must be at most {max} (the maximum)"),
         )),
     }
 }
@@ -469,6 +471,8 @@ mod tests {
     use proptest::prelude::*;
 
     const WEBHOOKS: QuerySpec = QuerySpec {
+        default_size: DEFAULT_PAGE_SIZE,
+        max_size: MAX_PAGE_SIZE,
         resource_type: "webhooks",
         sortable: &["id", "name", "url", "created_at", "updated_at"],
         filterable: &["id", "account_id", "name", "url", "events", "scopes", "created_at", "updated_at"],
@@ -477,6 +481,8 @@ mod tests {
     };
 
     const MESSAGES: QuerySpec = QuerySpec {
+        default_size: DEFAULT_PAGE_SIZE,
+        max_size: MAX_PAGE_SIZE,
         resource_type: "messages",
         sortable: &["created_at"],
         filterable: &["event_type"],
