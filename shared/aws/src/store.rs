@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hookline_domain::auth::{Caller, bearer_token};
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, Attempt, Delivery, Environment, EventType, Message, NewApiKey, Webhook, WebhookId,
+    Account, AccountId, ApiKey, Attempt, AttemptOutcome, Delivery, DeliveryStatus, Environment, EventType, Message, NewApiKey, Webhook, WebhookId,
     hash_api_key,
 };
 use hookline_domain::{Error, Result};
@@ -358,6 +358,187 @@ impl Store {
         self.query_all(On::Table, keys::message_pk(message_id), Some(keys::DELIVERY_PREFIX)).await
     }
 
+    /// Reads one delivery.
+    pub async fn get_delivery(&self, message_id: &str, webhook: WebhookId) -> Result<Option<Delivery>> {
+        self.get(keys::message_pk(message_id), &keys::delivery_sk(webhook)).await
+    }
+
+    /// Claims attempt `number` of a pending delivery: its count moves from `number - 1` to
+    /// `number`. `false` when another worker claimed it first (a duplicate task).
+    pub async fn claim_attempt(&self, message_id: &str, webhook: WebhookId, number: u32) -> Result<bool> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::message_pk(message_id)))
+            .key("sk", s(keys::delivery_sk(webhook)))
+            .update_expression("SET attempts = :number, updated_at = :now")
+            .condition_expression("attempts = :previous AND #status = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":number", AttributeValue::N(number.to_string()))
+            .expression_attribute_values(":previous", AttributeValue::N(number.saturating_sub(1).to_string()))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
+            .send()
+            .await;
+        match result.map_err(|error| classify("claim_attempt", error)) {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Sets where a delivery stands (and when its next try is due, while pending).
+    pub async fn settle_delivery(
+        &self,
+        message_id: &str,
+        webhook: WebhookId,
+        status: DeliveryStatus,
+        next_attempt_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::message_pk(message_id)))
+            .key("sk", s(keys::delivery_sk(webhook)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", s(delivery_status_name(status)))
+            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()));
+        request = match next_attempt_at {
+            Some(at) => request
+                .update_expression("SET #status = :status, updated_at = :now, next_attempt_at = :next")
+                .expression_attribute_values(":next", s(at.to_rfc3339())),
+            None => request.update_expression("SET #status = :status, updated_at = :now REMOVE next_attempt_at"),
+        };
+        request.send().await.map_err(|error| classify("settle_delivery", error))?;
+        Ok(())
+    }
+
+    /// Puts a finished delivery back to pending for one more try (manual retry, recovery);
+    /// `false` if it is not in one of `from`.
+    pub async fn reopen_delivery(&self, message_id: &str, webhook: WebhookId, from: &[DeliveryStatus]) -> Result<bool> {
+        let names: Vec<String> = (0..from.len()).map(|index| format!(":from{index}")).collect();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::message_pk(message_id)))
+            .key("sk", s(keys::delivery_sk(webhook)))
+            .update_expression("SET #status = :pending, updated_at = :now, next_attempt_at = :now")
+            .condition_expression(format!("#status IN ({})", names.join(", ")))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()));
+        for (name, status) in names.iter().zip(from) {
+            request = request.expression_attribute_values(name, s(delivery_status_name(*status)));
+        }
+        match request.send().await.map_err(|error| classify("reopen_delivery", error)) {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Reads one attempt.
+    pub async fn get_attempt(&self, message_id: &str, webhook: WebhookId, number: u32) -> Result<Option<Attempt>> {
+        self.get(keys::message_pk(message_id), &keys::attempt_sk(webhook, number)).await
+    }
+
+    /// A page of a message's attempts, by webhook then number.
+    pub async fn page_message_attempts(
+        &self,
+        message_id: &str,
+        outcome: Option<AttemptOutcome>,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Attempt>> {
+        self.query_filtered(On::Table, keys::message_pk(message_id), Some(keys::ATTEMPT_PREFIX), None, outcome, limit, cursor, true)
+            .await
+    }
+
+    /// A page of a webhook's attempts, newest first, optionally since a time.
+    pub async fn page_webhook_attempts_filtered(
+        &self,
+        account: AccountId,
+        webhook: WebhookId,
+        since: Option<DateTime<Utc>>,
+        outcome: Option<AttemptOutcome>,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<Attempt>> {
+        let since = since.map(index_time);
+        self.query_filtered(
+            On::Gsi1,
+            keys::webhook_attempts_gsi1pk(account, webhook),
+            None,
+            since.as_deref(),
+            outcome,
+            limit,
+            cursor,
+            since.is_some(),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn query_filtered<T: DeserializeOwned>(
+        &self,
+        on: On,
+        pk: String,
+        prefix: Option<&str>,
+        from: Option<&str>,
+        outcome: Option<AttemptOutcome>,
+        limit: i32,
+        cursor: Option<&str>,
+        ascending: bool,
+    ) -> Result<Page<T>> {
+        let (pk_name, sk_name) = match on {
+            On::Table => ("pk", "sk"),
+            On::Gsi1 => ("gsi1pk", "gsi1sk"),
+        };
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk))
+            .limit(limit.max(1))
+            .scan_index_forward(ascending)
+            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?);
+        if let On::Gsi1 = on {
+            request = request.index_name("gsi1");
+        }
+        request = match (prefix, from) {
+            (Some(prefix), _) => request
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":prefix", s(prefix)),
+            (None, Some(from)) => request
+                .key_condition_expression("#pk = :pk AND #sk >= :from")
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":from", s(from)),
+            (None, None) => request.key_condition_expression("#pk = :pk"),
+        };
+        if let Some(outcome) = outcome {
+            request = request
+                .filter_expression("outcome = :outcome")
+                .expression_attribute_values(":outcome", s(attempt_outcome_name(outcome)));
+        }
+        let output = request.send().await.map_err(|error| classify("query", error))?;
+        let now = Utc::now();
+        let mut items = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            let envelope: Envelope<T> = from_item(item)?;
+            if !envelope.is_expired(now) {
+                items.push(envelope.record);
+            }
+        }
+        let next_cursor = output.last_evaluated_key.filter(|key| !key.is_empty()).map(|key| encode_cursor(&key));
+        Ok(Page { items, next_cursor })
+    }
+
     /// Records an attempt (a conflict if that attempt number is recorded already).
     pub async fn create_attempt(&self, attempt: &Attempt, expires_at: i64) -> Result<()> {
         let envelope = Envelope::new(
@@ -367,7 +548,7 @@ impl Store {
         )
         .indexed(
             keys::webhook_attempts_gsi1pk(attempt.account_id, attempt.webhook_id),
-            format!("{}#{}#{:04}", attempt.at.to_rfc3339(), attempt.message_id, attempt.number),
+            format!("{}#{}#{:04}", index_time(attempt.at), attempt.message_id, attempt.number),
         )
         .expiring(Some(expires_at));
         self.put_new("create_attempt", &envelope).await
@@ -690,6 +871,21 @@ impl Store {
         let next_cursor = output.last_evaluated_key.filter(|key| !key.is_empty()).map(|key| encode_cursor(&key));
         Ok(Page { items, next_cursor })
     }
+}
+
+/// A time in index keys: fixed width, so that text order is time order.
+fn index_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The stored name of a delivery status (its serde name).
+fn delivery_status_name(status: DeliveryStatus) -> String {
+    serde_json::to_value(status).ok().and_then(|value| value.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// The stored name of an attempt outcome (its serde name).
+fn attempt_outcome_name(outcome: AttemptOutcome) -> String {
+    serde_json::to_value(outcome).ok().and_then(|value| value.as_str().map(String::from)).unwrap_or_default()
 }
 
 /// A cursor is the query's last evaluated key (string attributes only), as base64url JSON.

@@ -10,6 +10,7 @@ pub mod matching;
 pub mod messages;
 pub mod model;
 pub mod query;
+pub mod retry;
 pub mod webhooks;
 
 pub use error::{Error, Problem, Result, Source};

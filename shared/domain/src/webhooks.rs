@@ -35,16 +35,29 @@ pub mod limits {
     pub const HEADERS: usize = 20;
     /// Characters of a scope value or key, of a header value.
     pub const VALUE: usize = 1024;
+    /// The longest delivery timeout a webhook may ask for, in seconds.
+    pub const TIMEOUT_SECONDS: u64 = 30;
     /// Bytes of a secret, once base64-decoded.
     pub const SECRET_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
 }
 
 /// Attributes a client may write.
-const WRITABLE: &[&str] =
-    &["name", "url", "secret", "events", "scopes", "headers", "signature_algo", "environment", "status"];
+const WRITABLE: &[&str] = &[
+    "name",
+    "url",
+    "secret",
+    "events",
+    "scopes",
+    "headers",
+    "signature_algo",
+    "environment",
+    "status",
+    "retry_schedule",
+    "timeout_seconds",
+];
 /// Attributes the server owns: accepted in a document (seed 003 lists them on create) and ignored.
 const READ_ONLY: &[&str] =
-    &["id", "account_id", "created_at", "updated_at", "created_by", "updated_by", "disabled_reason"];
+    &["id", "account_id", "created_at", "updated_at", "created_by", "updated_by", "disabled_reason", "public_key"];
 
 /// Every attribute a webhook renders, in order; the sparse-fieldset and sort vocabulary.
 pub const ATTRIBUTES: &[&str] = &[
@@ -57,6 +70,9 @@ pub const ATTRIBUTES: &[&str] = &[
     "scopes",
     "headers",
     "signature_algo",
+    "public_key",
+    "retry_schedule",
+    "timeout_seconds",
     "environment",
     "status",
     "disabled_reason",
@@ -103,6 +119,10 @@ pub struct WebhookChanges {
     pub signature_algo: Option<SignatureAlgo>,
     /// Enabled or disabled.
     pub status: Option<WebhookStatus>,
+    /// A new retry schedule (`Some(None)` resets it to the default).
+    pub retry_schedule: Option<Option<Vec<u32>>>,
+    /// A new delivery timeout (`Some(None)` resets it to the default).
+    pub timeout_seconds: Option<Option<u32>>,
 }
 
 /// What validation needs to know beyond the document.
@@ -199,6 +219,18 @@ fn validate(attributes: &Map<String, Value>, rules: &Rules<'_>) -> Result<Webhoo
                 enumeration(value, &at, &[("enabled", WebhookStatus::Enabled), ("disabled", WebhookStatus::Disabled)])
                     .map(|status| changes.status = Some(status))
             }
+            "retry_schedule" => validate_schedule(value, &at).map(|schedule| changes.retry_schedule = Some(schedule)),
+            "timeout_seconds" => match value {
+                Value::Null => {
+                    changes.timeout_seconds = Some(None);
+                    Ok(())
+                }
+                Value::Number(number) if number.as_u64().is_some_and(|n| (1..=limits::TIMEOUT_SECONDS).contains(&n)) => {
+                    changes.timeout_seconds = Some(number.as_u64().map(|n| n as u32));
+                    Ok(())
+                }
+                _ => Err(one(&at, "invalid_timeout", format!("whole seconds from 1 to {}", limits::TIMEOUT_SECONDS))),
+            },
             "environment" => {
                 let environments: Vec<(&str, Environment)> =
                     Environment::ALL.iter().map(|environment| (environment.as_str(), *environment)).collect();
@@ -287,6 +319,33 @@ fn validate_url(value: &Value, at: &str, rules: &Rules<'_>) -> Found<String> {
         return Err(one(at, "invalid_url", "the URL must not have a fragment"));
     }
     Ok(text)
+}
+
+fn validate_schedule(value: &Value, at: &str) -> Found<Option<Vec<u32>>> {
+    let invalid = || {
+        one(
+            at,
+            "invalid_retry_schedule",
+            format!(
+                "null, or up to {} waits in seconds (1 to {}) after each failed try",
+                crate::retry::MAX_STEPS,
+                crate::retry::MAX_STEP_SECONDS
+            ),
+        )
+    };
+    match value {
+        Value::Null => Ok(None),
+        Value::Array(items) => {
+            let steps: Vec<u32> = items
+                .iter()
+                .map(|item| item.as_u64().and_then(|n| u32::try_from(n).ok()))
+                .collect::<Option<_>>()
+                .ok_or_else(invalid)?;
+            crate::retry::validate_schedule(&steps).map_err(|_| invalid())?;
+            Ok(Some(steps))
+        }
+        _ => Err(invalid()),
+    }
 }
 
 fn validate_secret(value: &Value, at: &str) -> Found<String> {
@@ -541,6 +600,10 @@ pub fn new_webhook(
         environment,
         status,
         disabled_reason: (status == WebhookStatus::Disabled).then_some(DisabledReason::Manual),
+        previous_secrets: Vec::new(),
+        retry_schedule: changes.retry_schedule.flatten(),
+        timeout_seconds: changes.timeout_seconds.flatten(),
+        failing_since: None,
         created_by: audit.clone(),
         updated_by: audit,
         created_at: now,
@@ -572,6 +635,12 @@ pub fn apply_changes(webhook: &Webhook, changes: &WebhookChanges, audit: Audit, 
     }
     if let Some(algo) = changes.signature_algo {
         next.signature_algo = algo;
+    }
+    if let Some(schedule) = &changes.retry_schedule {
+        next.retry_schedule = schedule.clone();
+    }
+    if let Some(timeout) = changes.timeout_seconds {
+        next.timeout_seconds = timeout;
     }
     if let Some(status) = changes.status
         && status != webhook.status
@@ -628,6 +697,9 @@ pub fn attributes(webhook: &Webhook, reveal: bool) -> Map<String, Value> {
         "scopes": webhook.scopes,
         "headers": webhook.headers,
         "signature_algo": webhook.signature_algo,
+        "public_key": Value::Null,
+        "retry_schedule": webhook.retry_schedule,
+        "timeout_seconds": webhook.timeout_seconds,
         "environment": webhook.environment,
         "status": webhook.status,
         "disabled_reason": webhook.disabled_reason,
@@ -791,6 +863,29 @@ mod tests {
         assert_eq!(with(&good).expect("valid").secret, Some(good.clone()));
         assert!(with(&short).is_err());
         assert!(with("whsec_***").is_err());
+    }
+
+    #[test]
+    fn when_schedule_and_timeout_given_should_validate_and_reset_with_null() {
+        let catalog = catalog();
+        let base = json!({"url": "https://e.com", "events": ["*"]});
+        let with = |extra: Value| {
+            let mut attributes = base.clone();
+            for (key, value) in extra.as_object().expect("object") {
+                attributes[key] = value.clone();
+            }
+            parse_create(&document(attributes), &rules(&catalog))
+        };
+        let changes = with(json!({"retry_schedule": [1, 2, 3], "timeout_seconds": 30})).expect("valid");
+        assert_eq!(changes.retry_schedule, Some(Some(vec![1, 2, 3])));
+        assert_eq!(changes.timeout_seconds, Some(Some(30)));
+        assert_eq!(with(json!({"retry_schedule": null})).expect("reset").retry_schedule, Some(None));
+        for bad in [json!({"retry_schedule": [0]}), json!({"retry_schedule": "fast"}), json!({"retry_schedule": [-1]})] {
+            assert_eq!(problems(with(bad.clone()).expect_err("invalid"))[0].1, "invalid_retry_schedule", "{bad}");
+        }
+        for bad in [json!({"timeout_seconds": 31}), json!({"timeout_seconds": 0}), json!({"timeout_seconds": 1.5})] {
+            assert_eq!(problems(with(bad.clone()).expect_err("invalid"))[0].1, "invalid_timeout", "{bad}");
+        }
     }
 
     #[test]

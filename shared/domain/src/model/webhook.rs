@@ -61,6 +61,24 @@ pub enum DisabledReason {
     FailingTooLong,
 }
 
+/// A secret rotated out, still used to sign until `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredSecret {
+    /// The old key.
+    pub secret: String,
+    /// When it stops signing.
+    pub until: DateTime<Utc>,
+}
+
+impl Webhook {
+    /// The keys that sign a delivery at `now`: the current secret, then those in their overlap.
+    pub fn signing_keys(&self, now: DateTime<Utc>) -> Vec<&str> {
+        std::iter::once(self.secret.as_str())
+            .chain(self.previous_secrets.iter().filter(|retired| retired.until > now).map(|retired| retired.secret.as_str()))
+            .collect()
+    }
+}
+
 /// Who created or last changed a record (seed 002's `createdBy` / `updatedBy`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Audit {
@@ -107,6 +125,18 @@ pub struct Webhook {
     /// Why it is disabled, when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<DisabledReason>,
+    /// Secrets rotated out, still signing until their time (the rotation overlap).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_secrets: Vec<RetiredSecret>,
+    /// The webhook's own retry schedule (seconds after each failed try), else the default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<Vec<u32>>,
+    /// The total timeout of one delivery in seconds (default 15, at most 30).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u32>,
+    /// Since when every delivery failed; cleared by a success. Drives the auto-disable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<DateTime<Utc>>,
     /// Who created it.
     pub created_by: Audit,
     /// Who changed it last.
