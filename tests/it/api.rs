@@ -323,15 +323,6 @@ async fn when_event_types_registered_should_appear_in_the_catalog() {
 }
 
 #[tokio::test]
-async fn when_test_send_requested_should_answer_a_json_api_501_until_delivery_exists() {
-    let (_stack, client) = setup().await;
-    let id = client.create_webhook(hook("t")).await;
-    let reply = client.send("POST", &format!("{WEBHOOKS}/test/{id}"), None).await;
-    assert_eq!(reply.status, 501);
-    assert_eq!(reply.body["errors"][0]["code"], "not_implemented");
-}
-
-#[tokio::test]
 async fn when_path_or_method_is_unknown_should_answer_404_or_405() {
     let (_stack, client) = setup().await;
     assert_eq!(client.send("GET", &format!("{WEBHOOKS}/abc"), None).await.status, 404);

@@ -42,7 +42,7 @@ async fn when_each_sample_is_invoked_should_reach_its_handler_and_answer() {
             "api" | "ingest" => {
                 let request = lambda_http::request::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
                 let response = if function == "api" {
-                    hookline_api::handle(&stack.context, request).await
+                    hookline_api::handle(&stack.deliverer(), request).await
                 } else {
                     hookline_ingest::handle(&stack.context, request).await
                 };
@@ -66,7 +66,7 @@ async fn when_each_sample_is_invoked_should_reach_its_handler_and_answer() {
                 let event: SqsEvent = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
                 let ids: Vec<String> = event.records.iter().filter_map(|record| record.message_id.clone()).collect();
                 assert!(!ids.is_empty(), "{name}: has records");
-                let response = hookline_deliver::handle(&stack.context, event).await;
+                let response = hookline_deliver::handle(&stack.deliverer(), event).await;
                 for failure in &response.batch_item_failures {
                     assert!(ids.contains(&failure.item_identifier), "{name}: failures name records of the batch");
                 }

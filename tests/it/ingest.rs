@@ -252,7 +252,7 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
         account_id: caller.account_id,
         name: "bulk".into(),
         url: "https://e.com/bulk".into(),
-        secret: hookline_domain::model::generate_secret(),
+        secret: hookline_domain::signing::generate_key(hookline_domain::model::SignatureAlgo::Hmac),
         events: vec![hookline_domain::model::EventSubscription {
             event_type: "loan.created".into(),
             filters: Default::default(),
@@ -305,7 +305,7 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
         fanouts.extend(received);
     }
     let stage = Instant::now();
-    hookline_devstack::runner::run_batch(&stack.context, "arn:aws:sqs:us-east-1:123456789012:q", fanouts).await;
+    hookline_devstack::runner::run_batch(&stack.deliverer(), "arn:aws:sqs:us-east-1:123456789012:q", fanouts).await;
     eprintln!(
         "2,000-webhook fan-out: ingest answered in {ingest_time:?}; the 10 fan-out tasks expanded in {:?} (moto's SQS is quadratic in queue length)",
         stage.elapsed()

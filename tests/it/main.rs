@@ -1,6 +1,7 @@
 //! Integration tests against real emulators over HTTP: one binary, modules by capability.
 
 mod api;
+mod deliver;
 mod events;
 mod ingest;
 mod provision;

@@ -12,7 +12,7 @@ async fn serve(stack: &Stack) -> (String, tokio::sync::watch::Sender<bool>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(runner::serve_http(listener, Arc::new(stack.context.clone()), stopped));
+    tokio::spawn(runner::serve_http(listener, Arc::new(stack.deliverer()), stopped));
     (format!("http://{address}"), stop)
 }
 
@@ -67,7 +67,7 @@ async fn when_task_is_poison_should_reach_the_dlq_through_the_redrive_policy() {
         let messages = queue.receive(10, Duration::from_secs(1)).await.expect("receive");
         assert_eq!(messages.len(), 1, "receive {receive}");
         let handle = messages[0].receipt_handle.clone();
-        runner::run_batch(&stack.context, arn, messages).await;
+        runner::run_batch(&stack.deliverer(), arn, messages).await;
         // What the visibility timeout would do after a while: the failure comes back.
         queue.change_visibility(&handle, Duration::ZERO).await.expect("visibility");
     }
@@ -79,9 +79,10 @@ async fn when_task_is_poison_should_reach_the_dlq_through_the_redrive_policy() {
 }
 
 #[tokio::test]
-async fn when_deliver_reports_a_failure_should_leave_that_task_on_the_queue() {
+async fn when_deliver_reports_a_failure_should_delete_the_others_and_leave_that_one() {
     let stack = Stack::new().await;
     let queue = &stack.context.queue;
+    // A task for a delivery that does not exist (expired): handled, so deleted.
     let task = Task::Deliver(DeliverTask {
         account_id: 1,
         message_id: "msg_x".into(),
@@ -90,9 +91,23 @@ async fn when_deliver_reports_a_failure_should_leave_that_task_on_the_queue() {
         not_before: None,
     });
     queue.send(&[Outgoing::now(task)]).await.expect("send");
-    let messages = queue.receive(10, Duration::from_secs(1)).await.expect("receive");
-    runner::run_batch(&stack.context, "arn:aws:sqs:us-east-1:1:q", messages).await;
-    assert_eq!(queue.depth().await.expect("depth"), (0, 1), "not deleted: in flight until its visibility timeout");
+    aws_sdk_sqs::Client::new(&stack.sdk)
+        .send_message()
+        .queue_url(queue.url())
+        .message_body("not a task")
+        .send()
+        .await
+        .expect("send poison");
+    let mut messages = Vec::new();
+    while messages.len() < 2 {
+        messages.extend(queue.receive(10, Duration::from_secs(1)).await.expect("receive"));
+    }
+    runner::run_batch(&stack.deliverer(), "arn:aws:sqs:us-east-1:1:q", messages).await;
+    assert_eq!(
+        queue.depth().await.expect("depth"),
+        (0, 1),
+        "the success is deleted; the failure waits for its visibility timeout"
+    );
 }
 
 #[tokio::test]

@@ -1,7 +1,13 @@
 //! Fixtures of the integration tests: emulators started once per test binary on free ports
 //! (killed with the process), and resources with unique names so that tests run in parallel.
 
+pub mod receiver;
+
 use hookline_aws::{Context, Store};
+use hookline_delivery::worker::Deliverer;
+
+/// The allowlist of the tests: loopback, where their receivers listen.
+pub const LOOPBACK: &str = "127.0.0.0/8,::1/128";
 use hookline_devstack::emulator::{Emulator, EmulatorError, free_port};
 use hookline_devstack::{Provisioned, Template, provision, provision_tables, sdk};
 use std::path::{Path, PathBuf};
@@ -106,7 +112,8 @@ pub async fn serve_context(context: Context) -> String {
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     std::mem::forget(stop);
-    tokio::spawn(hookline_devstack::runner::serve_http(listener, std::sync::Arc::new(context), stopped));
+    let deliverer = std::sync::Arc::new(Deliverer::new(context).expect("deliverer"));
+    tokio::spawn(hookline_devstack::runner::serve_http(listener, deliverer, stopped));
     format!("http://{address}")
 }
 
@@ -131,8 +138,15 @@ impl Stack {
         let sdk = sdk::emulator_config(endpoint).await;
         let template = template();
         let provisioned = provision(&template, &sdk, &unique_prefix()).await.expect("stack provisioned");
-        let settings = provisioned.settings(&template, "ApiFunction").expect("settings");
+        let mut settings = provisioned.settings(&template, "ApiFunction").expect("settings");
+        // Receivers of the tests listen on loopback, which the SSRF guard refuses by default.
+        settings.allowed_target_cidrs = LOOPBACK.into();
         Self { context: Context::new(settings, &sdk), provisioned, sdk }
+    }
+
+    /// The delivery engine on this stack (its HTTP client allows loopback).
+    pub fn deliverer(&self) -> Deliverer {
+        Deliverer::new(self.context.clone()).expect("deliverer")
     }
 
     /// The URL of a queue of the template.
@@ -181,6 +195,36 @@ impl Stack {
     /// Serves this stack on a free port through the local runner (stopped with the test).
     pub async fn serve(&self) -> String {
         serve_context(self.context.clone()).await
+    }
+
+    /// Runs the delivery queue through `deliverer` as Lambda's event source would, until
+    /// `done` holds or `limit` passes; returns whether `done` held.
+    pub async fn drive_until<F, Fut>(&self, deliverer: &Deliverer, limit: std::time::Duration, done: F) -> bool
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let started = std::time::Instant::now();
+        let arn = "arn:aws:sqs:us-east-1:123456789012:hookline-DeliveryQueue";
+        while started.elapsed() < limit {
+            if done().await {
+                return true;
+            }
+            let received = self.context.queue.receive(10, std::time::Duration::from_secs(1)).await.expect("receive");
+            if !received.is_empty() {
+                hookline_devstack::runner::run_batch(deliverer, arn, received).await;
+            }
+        }
+        done().await
+    }
+
+    /// Where a delivery stands.
+    pub async fn delivery_status(
+        &self,
+        message_id: &str,
+        webhook_id: u64,
+    ) -> Option<hookline_domain::model::DeliveryStatus> {
+        self.context.store.get_delivery(message_id, webhook_id).await.expect("read").map(|delivery| delivery.status)
     }
 
     /// Every task waiting on the delivery queue, received and deleted.

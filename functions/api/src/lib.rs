@@ -1,12 +1,13 @@
 //! The management API's Lambda handler: routes API Gateway HTTP requests to the logic in `shared/`.
 
+mod deliveries;
 mod event_types;
 mod messages;
 pub mod openapi;
 mod request;
 mod webhooks;
 
-use hookline_aws::Context;
+use hookline_delivery::worker::Deliverer;
 use hookline_domain::Error;
 use hookline_domain::http::{error_response, json_response};
 use lambda_http::{Body, Request, Response};
@@ -25,16 +26,21 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/api/v3/notification/webhooks/{id}"),
     ("DELETE", "/api/v3/notification/webhooks/{id}"),
     ("GET", "/api/v3/notification/webhooks/{id}/secret"),
+    ("POST", "/api/v3/notification/webhooks/{id}/rotate_secret"),
+    ("GET", "/api/v3/notification/webhooks/{id}/attempts"),
+    ("POST", "/api/v3/notification/webhooks/{id}/recover"),
     ("GET", "/api/v3/notification/event_types"),
     ("POST", "/api/v3/notification/event_types"),
     ("DELETE", "/api/v3/notification/event_types/{name}"),
     ("GET", "/api/v3/notification/messages"),
     ("GET", "/api/v3/notification/messages/{id}"),
+    ("GET", "/api/v3/notification/messages/{id}/attempts"),
+    ("POST", "/api/v3/notification/messages/{id}/retry"),
 ];
 
 /// Answers one HTTP request. Never fails: every error becomes a JSON:API error response.
-pub async fn handle(context: &Context, request: Request) -> Response<Body> {
-    let response = match route(context, &request).await {
+pub async fn handle(deliverer: &Deliverer, request: Request) -> Response<Body> {
+    let response = match route(deliverer, &request).await {
         Ok(response) => response,
         Err(error) => error_response(&error),
     };
@@ -46,7 +52,8 @@ fn id(segment: &str) -> Result<u64, Error> {
     segment.parse().ok().filter(|id| *id > 0).ok_or_else(|| Error::not_found("webhook"))
 }
 
-async fn route(context: &Context, request: &Request) -> Result<http::Response<String>, Error> {
+async fn route(deliverer: &Deliverer, request: &Request) -> Result<http::Response<String>, Error> {
+    let context = &deliverer.context;
     let path = request.uri().path().trim_end_matches('/').to_string();
     let method = request.method().as_str();
     match (path.as_str(), method) {
@@ -61,25 +68,31 @@ async fn route(context: &Context, request: &Request) -> Result<http::Response<St
         (["webhooks"], "GET") => webhooks::list(context, request).await,
         (["webhooks"], "POST") => webhooks::create(context, request).await,
         (["webhooks", "events"], "GET") => event_types::catalog(context, request).await,
-        (["webhooks", "test", raw], "POST") => webhooks::test_send(context, request, id(raw)?).await,
+        (["webhooks", "test", raw], "POST") => deliveries::test_send(deliverer, request, id(raw)?).await,
         (["webhooks", raw], "GET") => webhooks::show(context, request, id(raw)?).await,
         (["webhooks", raw], "PATCH") => webhooks::patch(context, request, id(raw)?).await,
         (["webhooks", raw], "DELETE") => webhooks::delete(context, request, id(raw)?).await,
         (["webhooks", raw, "secret"], "GET") => webhooks::secret(context, request, id(raw)?).await,
+        (["webhooks", raw, "rotate_secret"], "POST") => webhooks::rotate_secret(context, request, id(raw)?).await,
+        (["webhooks", raw, "attempts"], "GET") => deliveries::webhook_attempts(deliverer, request, id(raw)?).await,
+        (["webhooks", raw, "recover"], "POST") => deliveries::recover(deliverer, request, id(raw)?).await,
         (["event_types"], "GET") => event_types::list(context, request).await,
         (["event_types"], "POST") => event_types::create(context, request).await,
         (["event_types", name], "DELETE") => event_types::delete(context, request, name).await,
         (["messages"], "GET") => messages::list(context, request).await,
         (["messages", id], "GET") => messages::show(context, request, id).await,
+        (["messages", id, "attempts"], "GET") => deliveries::message_attempts(deliverer, request, id).await,
+        (["messages", id, "retry"], "POST") => deliveries::retry(deliverer, request, id).await,
         (
             ["webhooks"]
             | ["webhooks", _]
-            | ["webhooks", _, "secret"]
+            | ["webhooks", _, "secret" | "rotate_secret" | "attempts" | "recover"]
             | ["webhooks", "test", _]
             | ["event_types"]
             | ["event_types", _]
             | ["messages"]
-            | ["messages", _],
+            | ["messages", _]
+            | ["messages", _, "attempts" | "retry"],
             _,
         ) => Err(Error::MethodNotAllowed),
         _ => Err(Error::not_found("route")),
@@ -112,7 +125,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     /// A context whose clients are never called: every request below stops before the store.
-    fn offline_context() -> Context {
+    fn offline_context() -> Deliverer {
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
@@ -122,8 +135,10 @@ mod tests {
             delivery_queue_url: "http://127.0.0.1:9/q".into(),
             retention_days: 30,
             allow_http_webhooks: false,
+            allowed_target_cidrs: String::new(),
+            disable_after_days: 5,
         };
-        Context::new(settings, &sdk)
+        Deliverer::new(hookline_aws::Context::new(settings, &sdk)).expect("deliverer")
     }
 
     fn documented_routes() -> BTreeSet<(String, String)> {

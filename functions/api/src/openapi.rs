@@ -22,7 +22,12 @@ use utoipa::{Modify, OpenApi, ToSchema};
         crate::webhooks::patch,
         crate::webhooks::delete,
         crate::webhooks::secret,
-        crate::webhooks::test_send,
+        crate::webhooks::rotate_secret,
+        crate::deliveries::test_send,
+        crate::deliveries::webhook_attempts,
+        crate::deliveries::recover,
+        crate::deliveries::message_attempts,
+        crate::deliveries::retry,
         crate::event_types::list,
         crate::event_types::catalog,
         crate::event_types::create,
@@ -346,4 +351,73 @@ pub struct DeliveryResource {
 pub struct MessageDocument {
     data: MessageResource,
     included: Vec<DeliveryResource>,
+}
+
+/// One HTTP attempt.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AttemptAttributes {
+    message_id: String,
+    webhook_id: u64,
+    number: u32,
+    at: String,
+    #[schema(pattern = "^(success|http_error|timeout|connection_error|refused)$")]
+    status: String,
+    status_code: Option<u16>,
+    /// A few response headers.
+    response_headers: BTreeMap<String, String>,
+    /// The first 4 KB of the response body, or what went wrong.
+    response_body: String,
+    latency_ms: u64,
+}
+
+/// An attempt resource.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AttemptResource {
+    #[schema(rename = "type")]
+    r#type: String,
+    id: String,
+    attributes: AttemptAttributes,
+}
+
+/// A page of attempts.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AttemptListDocument {
+    data: Vec<AttemptResource>,
+    /// `next`: null on the last page.
+    links: BTreeMap<String, Option<String>>,
+}
+
+/// Which delivery of the message to retry; every failed one without it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RetryRequest {
+    webhook_id: Option<u64>,
+}
+
+/// From when to re-send a webhook's failed deliveries.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RecoverRequest {
+    /// RFC 3339.
+    since: String,
+}
+
+/// A rotation: both fields optional.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RotateRequest {
+    /// The new key (generated when absent).
+    secret: Option<String>,
+    /// How long the old key keeps signing (default 86400, at most 604800; 0 stops it at once).
+    overlap_seconds: Option<u32>,
+}
+
+/// How many deliveries an action enqueued.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ActionResult {
+    data: Value,
 }

@@ -8,6 +8,7 @@ use hookline_domain::event_types::catalog;
 use hookline_domain::http::json_response;
 use hookline_domain::model::Webhook;
 use hookline_domain::query::{QuerySpec, matches, page_links, paginate, parse_query, sort, sparse};
+use hookline_domain::signing;
 use hookline_domain::webhooks::{self, ATTRIBUTES, Rules, apply_changes, attributes, new_webhook, resource};
 use lambda_http::Request;
 use serde_json::{Value, json};
@@ -126,10 +127,27 @@ pub async fn create(context: &Context, request: &Request) -> Result<Response, Er
     let document = json_body(request)?;
     let catalog = account_catalog(context, &caller).await?;
     let changes = webhooks::parse_create(&document, &rules(context, &caller, &catalog))?;
-    let id = context.store.next_webhook_id(caller.account_id).await?;
-    let webhook =
-        new_webhook(id, caller.account_id, changes, caller.environment, caller.audit.clone(), chrono::Utc::now());
-    context.store.create_webhook(&webhook).await?;
+    let key_given = changes.secret.is_some();
+    let now = chrono::Utc::now();
+    // The id comes from a counter; the put is conditional, so a taken id (a counter that is
+    // not atomic, as moto's) costs one more try, never an overwrite.
+    let mut created = None;
+    for _ in 0..3 {
+        let id = context.store.next_webhook_id(caller.account_id).await?;
+        let mut webhook =
+            new_webhook(id, caller.account_id, changes.clone(), caller.environment, caller.audit.clone(), now);
+        webhooks::fit_key(&mut webhook, key_given)?;
+        match context.store.create_webhook(&webhook).await {
+            Ok(()) => {
+                created = Some(webhook);
+                break;
+            }
+            Err(Error::Conflict(_)) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    let webhook = created.ok_or_else(|| Error::Conflict("no free webhook id; try again".into()))?;
+    let id = webhook.id;
     tracing::info!(account_id = caller.account_id, webhook_id = id, "webhook created");
     let mut response = json_response(201, &json!({ "data": resource(id, attributes(&webhook, true)) }));
     if let Ok(location) = http::HeaderValue::from_str(&webhooks::self_link(id)) {
@@ -171,7 +189,8 @@ pub async fn patch(context: &Context, request: &Request, id: u64) -> Result<Resp
     let changes = webhooks::parse_patch(&document, id, &rules(context, &caller, &catalog))?;
     for _ in 0..PATCH_TRIES {
         let current = find(context, &caller, id).await?;
-        let next = apply_changes(&current, &changes, caller.audit.clone(), chrono::Utc::now());
+        let mut next = apply_changes(&current, &changes, caller.audit.clone(), chrono::Utc::now());
+        webhooks::fit_key(&mut next, changes.secret.is_some())?;
         match context.store.update_webhook(&next).await {
             Ok(()) => return Ok(json_response(200, &json!({ "data": resource(id, attributes(&next, false)) }))),
             Err(Error::Conflict(_)) => continue,
@@ -211,14 +230,73 @@ pub async fn secret(context: &Context, request: &Request, id: u64) -> Result<Res
     ))
 }
 
-/// `POST /webhooks/test/:id`: finished by the delivery engine; a clear 501 until then.
-#[utoipa::path(post, path = "/api/v3/notification/webhooks/test/{id}", tag = "webhooks",
-    summary = "Sends a test notification to the webhook to verify it's working correctly",
+/// `POST /webhooks/{id}/rotate_secret`: a new secret (generated, or `secret` given); the old
+/// one keeps signing for `overlap_seconds` (default 24 h), so receivers can switch over.
+#[utoipa::path(post, path = "/api/v3/notification/webhooks/{id}/rotate_secret", tag = "webhooks",
+    summary = "Rotate the signing secret",
     params(("id" = u64, Path, description = "The webhook id")),
-    responses((status = 200, description = "What the endpoint answered", body = crate::openapi::TestResult, content_type = "application/json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 501, description = "Not built yet", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    request_body(content = Option<crate::openapi::RotateRequest>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The new secret in full", body = crate::openapi::SecretDocument, content_type = "application/vnd.api+json"),
+        (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No such webhook", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 409, description = "The webhook keeps changing", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 422, description = "Invalid secret or overlap", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+    )
 )]
-pub async fn test_send(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
+pub async fn rotate_secret(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
-    find(context, &caller, id).await?;
-    Err(Error::NotImplemented("the test send comes with the delivery engine".into()))
+    let body = if request.body().is_empty() { json!({}) } else { json_body(request)? };
+    let Value::Object(body) = body else {
+        return Err(Error::invalid("", "not_an_object", "a JSON object, or no body"));
+    };
+    if let Some(unknown) = body.keys().find(|key| !matches!(key.as_str(), "secret" | "overlap_seconds")) {
+        return Err(Error::invalid(format!("/{unknown}"), "unknown_attribute", "`secret` and `overlap_seconds` only"));
+    }
+    let overlap = match body.get("overlap_seconds") {
+        None | Some(Value::Null) => webhooks::ROTATION_OVERLAP,
+        Some(Value::Number(n))
+            if n.as_i64().is_some_and(|s| (0..=webhooks::MAX_ROTATION_OVERLAP_SECONDS).contains(&s)) =>
+        {
+            chrono::Duration::seconds(n.as_i64().unwrap_or_default())
+        }
+        Some(_) => {
+            return Err(Error::invalid(
+                "/overlap_seconds",
+                "invalid_overlap",
+                format!("whole seconds from 0 to {}", webhooks::MAX_ROTATION_OVERLAP_SECONDS),
+            ));
+        }
+    };
+    for _ in 0..PATCH_TRIES {
+        let current = find(context, &caller, id).await?;
+        let secret = match body.get("secret") {
+            None | Some(Value::Null) => signing::generate_key(current.signature_algo),
+            Some(Value::String(secret)) if signing::is_valid_key(current.signature_algo, secret) => secret.clone(),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "/secret",
+                    "invalid_secret",
+                    "a key of the webhook's signature_algo: whsec_ + base64 of 24-64 bytes (hmac, jwt), whsk_ (ed25519)",
+                ));
+            }
+        };
+        let now = chrono::Utc::now();
+        let next = webhooks::rotate(&current, secret, overlap, caller.audit.clone(), now);
+        match context.store.update_webhook(&next).await {
+            Ok(()) => {
+                let document = json!({ "data": { "type": "webhook_secrets", "id": id.to_string(), "attributes": {
+                    "secret": next.secret,
+                    "public_key": signing::public_key(&next.secret).ok(),
+                    "previous_valid_until": next.previous_secrets.first().map(|retired| webhooks::timestamp(retired.until)),
+                } } });
+                return Ok(json_response(200, &document));
+            }
+            Err(Error::Conflict(_)) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(Error::Conflict("the webhook is being changed by other requests; try again".into()))
 }

@@ -1,4 +1,4 @@
-//! The `deliver` Lambda: wires the context and runs the SQS handler.
+//! The `deliver` Lambda: wires the context and the HTTP client, and runs the SQS handler.
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
@@ -7,8 +7,9 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let context = hookline_aws::Context::from_env().await?;
+    let deliverer = hookline_delivery::worker::Deliverer::new(context)?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| async {
-        Ok::<_, Error>(hookline_deliver::handle(&context, event.payload).await)
+        Ok::<_, Error>(hookline_deliver::handle(&deliverer, event.payload).await)
     }))
     .await
 }

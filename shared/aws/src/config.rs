@@ -13,6 +13,11 @@ pub struct Settings {
     pub retention_days: u32,
     /// `ALLOW_HTTP_WEBHOOKS`: whether production webhooks may use plain http.
     pub allow_http_webhooks: bool,
+    /// `ALLOWED_TARGET_CIDRS`: addresses the SSRF guard lets through anyway (comma-separated
+    /// CIDRs; empty in production, loopback for local development).
+    pub allowed_target_cidrs: String,
+    /// `DISABLE_AFTER_DAYS`: a webhook whose deliveries all failed this long is disabled (default 5).
+    pub disable_after_days: u32,
 }
 
 impl Settings {
@@ -34,11 +39,19 @@ impl Settings {
                 .parse()
                 .map_err(|_| Error::internal(format!("RETENTION_DAYS must be a whole number of days, not {text:?}")))?,
         };
+        let disable_after_days = match lookup("DISABLE_AFTER_DAYS") {
+            None => 5,
+            Some(text) => text.parse().map_err(|_| {
+                Error::internal(format!("DISABLE_AFTER_DAYS must be a whole number of days, not {text:?}"))
+            })?,
+        };
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             delivery_queue_url: required("DELIVERY_QUEUE_URL")?,
             retention_days,
             allow_http_webhooks: lookup("ALLOW_HTTP_WEBHOOKS").is_some_and(|value| value == "true"),
+            allowed_target_cidrs: lookup("ALLOWED_TARGET_CIDRS").unwrap_or_default(),
+            disable_after_days,
         })
     }
 }

@@ -75,7 +75,9 @@ impl Queue {
                 .iter()
                 .enumerate()
                 .map(|(index, outgoing)| {
-                    let delay = outgoing.delay.min(MAX_DELAY).as_secs() as i32;
+                    // Whole seconds, rounded up: a task must never arrive before it is due.
+                    let delay = outgoing.delay.min(MAX_DELAY);
+                    let delay = (delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).min(MAX_DELAY.as_secs()) as i32;
                     SendMessageBatchRequestEntry::builder()
                         .id(index.to_string())
                         .message_body(outgoing.task.to_body())

@@ -9,8 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use hookline_domain::auth::{Caller, bearer_token};
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, Attempt, AttemptOutcome, Delivery, DeliveryStatus, Environment, EventType, Message, NewApiKey, Webhook, WebhookId,
-    hash_api_key,
+    Account, AccountId, ApiKey, Attempt, AttemptOutcome, Delivery, DeliveryStatus, Environment, EventType, Message,
+    NewApiKey, Webhook, WebhookId, hash_api_key,
 };
 use hookline_domain::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -454,8 +454,17 @@ impl Store {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<Attempt>> {
-        self.query_filtered(On::Table, keys::message_pk(message_id), Some(keys::ATTEMPT_PREFIX), None, outcome, limit, cursor, true)
-            .await
+        self.query_filtered(
+            On::Table,
+            keys::message_pk(message_id),
+            Some(keys::ATTEMPT_PREFIX),
+            None,
+            outcome,
+            limit,
+            cursor,
+            true,
+        )
+        .await
     }
 
     /// A page of a webhook's attempts, newest first, optionally since a time.

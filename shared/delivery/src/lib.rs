@@ -3,3 +3,4 @@
 
 pub mod guard;
 pub mod sender;
+pub mod worker;

@@ -1,6 +1,7 @@
 //! `hookline-local`: the local stack (`dev`) and the operator's account tool (`create-account`).
 
 use hookline_aws::Context;
+use hookline_delivery::worker::Deliverer;
 use hookline_devstack::emulator::{Emulator, ensure_port_free, free_port};
 use hookline_devstack::{Template, operator, provision, runner, sdk};
 use hookline_domain::model::Environment;
@@ -87,12 +88,16 @@ async fn dev() -> Result<(), String> {
     };
     let sdk = sdk::emulator_config(&endpoint).await;
     let provisioned = provision(&template, &sdk, "hookline-dev").await.map_err(|error| error.to_string())?;
-    let settings = provisioned.settings(&template, API_FUNCTION).map_err(|error| error.to_string())?;
+    let mut settings = provisioned.settings(&template, API_FUNCTION).map_err(|error| error.to_string())?;
+    // Operator settings of the local stack: loopback receivers and plain http are allowed.
+    settings.allowed_target_cidrs = env_or("ALLOWED_TARGET_CIDRS", "127.0.0.0/8,::1/128");
+    settings.allow_http_webhooks = env_or("ALLOW_HTTP_WEBHOOKS", "true") == "true";
     let queue_arn = match provisioned.resources.get(DELIVERY_QUEUE) {
         Some(hookline_devstack::provision::Physical::Queue { arn, .. }) => arn.clone(),
         _ => return Err(format!("template.yaml has no queue {DELIVERY_QUEUE}")),
     };
-    let context = Arc::new(Context::new(settings, &sdk));
+    let context = Context::new(settings, &sdk);
+    let deliverer = Arc::new(Deliverer::new(context.clone()).map_err(|error| error.to_string())?);
     let chosen = std::env::var("DEV_API_KEY").ok().filter(|key| !key.is_empty());
     let api_key = operator::dev_api_key(&context.store, chosen).await.map_err(|error| error.to_string())?;
     let sandbox_key = operator::add_sandbox_key(&context.store, &api_key).await.map_err(|error| error.to_string())?;
@@ -106,8 +111,8 @@ async fn dev() -> Result<(), String> {
     println!("Ctrl-C stops everything.");
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let http = tokio::spawn(runner::serve_http(listener, context.clone(), stopped.clone()));
-    let deliver = tokio::spawn(runner::drive_deliver(context, queue_arn, stopped));
+    let http = tokio::spawn(runner::serve_http(listener, deliverer.clone(), stopped.clone()));
+    let deliver = tokio::spawn(runner::drive_deliver(deliverer, queue_arn, stopped));
     wait_for_stop_signal().await;
     eprintln!("hookline-local: stopping");
     let _ = stop.send(true);

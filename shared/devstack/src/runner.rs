@@ -2,7 +2,8 @@
 //! handlers, and drives `deliver` from SQS as Lambda's event source mapping does.
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use hookline_aws::{Context, Received};
+use hookline_aws::Received;
+use hookline_delivery::worker::Deliverer;
 use hookline_domain::Error;
 use hookline_domain::http::error_response;
 use http_body_util::{BodyExt, Full, Limited};
@@ -24,7 +25,7 @@ pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
 pub const BATCH_SIZE: i32 = 10;
 
 /// Serves HTTP on `listener` until `shutdown` turns true.
-pub async fn serve_http(listener: TcpListener, context: Arc<Context>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve_http(listener: TcpListener, context: Arc<Deliverer>, mut shutdown: watch::Receiver<bool>) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -51,7 +52,7 @@ pub async fn serve_http(listener: TcpListener, context: Arc<Context>, mut shutdo
 }
 
 /// Turns one HTTP request into the Lambda request of the function API Gateway routes it to.
-pub async fn dispatch(context: &Context, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+pub async fn dispatch(context: &Deliverer, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
     let (parts, body) = request.into_parts();
     let bytes = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(collected) => collected.to_bytes().to_vec(),
@@ -73,7 +74,7 @@ pub async fn dispatch(context: &Context, request: hyper::Request<Incoming>) -> h
     let method = request.method().clone();
     let path = request.uri().path().to_string();
     let response = if hookline_ingest::serves(&path) {
-        hookline_ingest::handle(context, request).await
+        hookline_ingest::handle(&context.context, request).await
     } else {
         hookline_api::handle(context, request).await
     };
@@ -90,10 +91,10 @@ pub async fn dispatch(context: &Context, request: hyper::Request<Incoming>) -> h
 
 /// Polls the delivery queue (long polling, batches of up to 10), hands each batch to the
 /// `deliver` handler and deletes what it did not report as failed, until `shutdown`.
-pub async fn drive_deliver(context: Arc<Context>, queue_arn: String, mut shutdown: watch::Receiver<bool>) {
+pub async fn drive_deliver(context: Arc<Deliverer>, queue_arn: String, mut shutdown: watch::Receiver<bool>) {
     loop {
         let received = tokio::select! {
-            received = context.queue.receive(BATCH_SIZE, Duration::from_secs(20)) => received,
+            received = context.context.queue.receive(BATCH_SIZE, Duration::from_secs(20)) => received,
             _ = shutdown.changed() => return,
         };
         match received {
@@ -109,7 +110,7 @@ pub async fn drive_deliver(context: Arc<Context>, queue_arn: String, mut shutdow
 
 /// Runs one batch through the `deliver` handler and settles it as Lambda would: the
 /// successes are deleted, the reported failures wait for their visibility timeout.
-pub async fn run_batch(context: &Context, queue_arn: &str, messages: Vec<Received>) {
+pub async fn run_batch(context: &Deliverer, queue_arn: &str, messages: Vec<Received>) {
     let event = sqs_event(queue_arn, &messages);
     let response = hookline_deliver::handle(context, event).await;
     let failed: HashSet<&str> =
@@ -125,7 +126,7 @@ pub async fn run_batch(context: &Context, queue_arn: &str, messages: Vec<Receive
         .filter(|message| !failed.contains(message.message_id.as_str()))
         .map(|message| message.receipt_handle.clone())
         .collect();
-    if let Err(error) = context.queue.delete(&done).await {
+    if let Err(error) = context.context.queue.delete(&done).await {
         tracing::warn!(%error, "deleting delivered tasks failed; they will be received again");
     }
 }

@@ -11,6 +11,7 @@ pub mod messages;
 pub mod model;
 pub mod query;
 pub mod retry;
+pub mod signing;
 pub mod webhooks;
 
 pub use error::{Error, Problem, Result, Source};

@@ -59,6 +59,28 @@ pub fn delivery_resource(delivery: &Delivery) -> Value {
     })
 }
 
+/// The JSON:API type of attempts.
+pub const ATTEMPT_TYPE: &str = "attempts";
+
+/// One HTTP attempt of a delivery.
+pub fn attempt_resource(attempt: &crate::model::Attempt) -> Value {
+    json!({
+        "type": ATTEMPT_TYPE,
+        "id": format!("{}:{}:{}", attempt.message_id, attempt.webhook_id, attempt.number),
+        "attributes": {
+            "message_id": attempt.message_id,
+            "webhook_id": attempt.webhook_id,
+            "number": attempt.number,
+            "at": timestamp(attempt.at),
+            "status": attempt.outcome,
+            "status_code": attempt.status_code,
+            "response_headers": attempt.response_headers,
+            "response_body": attempt.response_body,
+            "latency_ms": attempt.latency_ms,
+        },
+    })
+}
+
 /// A message with its deliveries: `relationships.deliveries` and the resources in `included`.
 pub fn message_document(message: &Message, deliveries: &[Delivery]) -> Value {
     let mut data = message_resource(message, true);

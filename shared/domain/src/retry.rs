@@ -20,7 +20,12 @@ pub const SQS_MAX_DELAY: Duration = Duration::from_secs(900);
 /// The wait before the next try, after `attempts_made` tries of which the last failed; `None`
 /// when the schedule is spent. `jitter` in [-1, 1] scales [`JITTER`]; a `Retry-After` the
 /// endpoint sent is honoured (never retried sooner), capped at [`RETRY_AFTER_CAP`].
-pub fn next_delay(schedule: &[u32], attempts_made: u32, retry_after: Option<Duration>, jitter: f64) -> Option<Duration> {
+pub fn next_delay(
+    schedule: &[u32],
+    attempts_made: u32,
+    retry_after: Option<Duration>,
+    jitter: f64,
+) -> Option<Duration> {
     let index = usize::try_from(attempts_made.checked_sub(1)?).ok()?;
     let base = f64::from(*schedule.get(index)?);
     let jittered = Duration::from_secs_f64((base * (1.0 + JITTER * jitter.clamp(-1.0, 1.0))).max(1.0));
@@ -55,8 +60,10 @@ mod tests {
 
     #[test]
     fn when_following_the_default_schedule_should_wait_each_step_then_give_up() {
-        let waits: Vec<u64> =
-            (1..=8).filter_map(|made| next_delay(&DEFAULT_SCHEDULE, made, None, 0.0)).map(|wait| wait.as_secs()).collect();
+        let waits: Vec<u64> = (1..=8)
+            .filter_map(|made| next_delay(&DEFAULT_SCHEDULE, made, None, 0.0))
+            .map(|wait| wait.as_secs())
+            .collect();
         assert_eq!(waits, [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]);
         assert_eq!(next_delay(&DEFAULT_SCHEDULE, 8, None, 0.0), None, "eight tries, then failed");
         assert_eq!(next_delay(&DEFAULT_SCHEDULE, 0, None, 0.0), None);

@@ -4,7 +4,6 @@
 use crate::error::{Error, Problem};
 use crate::model::{
     Audit, DisabledReason, Environment, EventSubscription, Filters, SignatureAlgo, Webhook, WebhookStatus,
-    generate_secret,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -225,7 +224,9 @@ fn validate(attributes: &Map<String, Value>, rules: &Rules<'_>) -> Result<Webhoo
                     changes.timeout_seconds = Some(None);
                     Ok(())
                 }
-                Value::Number(number) if number.as_u64().is_some_and(|n| (1..=limits::TIMEOUT_SECONDS).contains(&n)) => {
+                Value::Number(number)
+                    if number.as_u64().is_some_and(|n| (1..=limits::TIMEOUT_SECONDS).contains(&n)) =>
+                {
                     changes.timeout_seconds = Some(number.as_u64().map(|n| n as u32));
                     Ok(())
                 }
@@ -350,6 +351,13 @@ fn validate_schedule(value: &Value, at: &str) -> Found<Option<Vec<u32>>> {
 
 fn validate_secret(value: &Value, at: &str) -> Found<String> {
     let text = string(value, at, 200, false)?;
+    if text.starts_with("whsk_") {
+        return if crate::signing::is_valid_key(SignatureAlgo::Ed25519, &text) {
+            Ok(text)
+        } else {
+            Err(one(at, "invalid_secret", "an ed25519 key is whsk_ + base64 of its 32-byte seed"))
+        };
+    }
     let encoded =
         text.strip_prefix("whsec_").ok_or_else(|| one(at, "invalid_secret", "a secret starts with `whsec_`"))?;
     let bytes = STANDARD
@@ -577,6 +585,25 @@ fn validate_headers(value: &Value, at: &str) -> Found<BTreeMap<String, String>> 
     if problems.is_empty() { Ok(headers) } else { Err(problems) }
 }
 
+/// Checks that the webhook's key fits its `signature_algo` (whsec_ for hmac and jwt, whsk_
+/// for ed25519). A key the request did not give is replaced by a fresh one (the old one
+/// could not sign with the new algorithm); a given key that does not fit is refused.
+pub fn fit_key(webhook: &mut Webhook, key_given: bool) -> Result<(), Error> {
+    if crate::signing::is_valid_key(webhook.signature_algo, &webhook.secret) {
+        return Ok(());
+    }
+    if key_given {
+        return Err(Error::invalid(
+            "/data/attributes/secret",
+            "secret_does_not_fit",
+            "hmac and jwt webhooks take a whsec_ secret, ed25519 webhooks a whsk_ key",
+        ));
+    }
+    webhook.secret = crate::signing::generate_key(webhook.signature_algo);
+    webhook.previous_secrets.clear();
+    Ok(())
+}
+
 /// A new webhook from validated create changes.
 pub fn new_webhook(
     id: u64,
@@ -592,7 +619,9 @@ pub fn new_webhook(
         account_id,
         name: changes.name.unwrap_or_default(),
         url: changes.url.unwrap_or_default(),
-        secret: changes.secret.unwrap_or_else(generate_secret),
+        secret: changes
+            .secret
+            .unwrap_or_else(|| crate::signing::generate_key(changes.signature_algo.unwrap_or_default())),
         events: changes.events.unwrap_or_default(),
         scopes: changes.scopes.unwrap_or_default(),
         headers: changes.headers.unwrap_or_default(),
@@ -654,6 +683,36 @@ pub fn apply_changes(webhook: &Webhook, changes: &WebhookChanges, audit: Audit, 
     next
 }
 
+/// The default overlap of a rotated-out secret: it keeps signing for 24 hours.
+pub const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+/// The longest overlap a rotation may ask for: 7 days.
+pub const MAX_ROTATION_OVERLAP_SECONDS: i64 = 7 * 86_400;
+/// Rotated-out secrets kept at most (the newest).
+const MAX_RETIRED: usize = 5;
+
+/// Rotates a webhook's secret to `new_secret`: the current one keeps signing until
+/// `now + overlap` (not at all with a zero overlap); expired retired secrets are dropped.
+pub fn rotate(
+    webhook: &Webhook,
+    new_secret: String,
+    overlap: chrono::Duration,
+    audit: Audit,
+    now: DateTime<Utc>,
+) -> Webhook {
+    let mut next = webhook.clone();
+    next.previous_secrets.retain(|retired| retired.until > now);
+    if overlap > chrono::Duration::zero() {
+        next.previous_secrets
+            .insert(0, crate::model::RetiredSecret { secret: webhook.secret.clone(), until: now + overlap });
+    }
+    next.previous_secrets.truncate(MAX_RETIRED);
+    next.secret = new_secret;
+    next.updated_by = audit;
+    next.updated_at = now;
+    next.version = webhook.version + 1;
+    next
+}
+
 /// A timestamp as the API writes it: RFC 3339, UTC, milliseconds.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -697,7 +756,10 @@ pub fn attributes(webhook: &Webhook, reveal: bool) -> Map<String, Value> {
         "scopes": webhook.scopes,
         "headers": webhook.headers,
         "signature_algo": webhook.signature_algo,
-        "public_key": Value::Null,
+        "public_key": match webhook.signature_algo {
+            SignatureAlgo::Ed25519 => crate::signing::public_key(&webhook.secret).ok().map_or(Value::Null, Value::String),
+            _ => Value::Null,
+        },
         "retry_schedule": webhook.retry_schedule,
         "timeout_seconds": webhook.timeout_seconds,
         "environment": webhook.environment,
@@ -880,7 +942,8 @@ mod tests {
         assert_eq!(changes.retry_schedule, Some(Some(vec![1, 2, 3])));
         assert_eq!(changes.timeout_seconds, Some(Some(30)));
         assert_eq!(with(json!({"retry_schedule": null})).expect("reset").retry_schedule, Some(None));
-        for bad in [json!({"retry_schedule": [0]}), json!({"retry_schedule": "fast"}), json!({"retry_schedule": [-1]})] {
+        for bad in [json!({"retry_schedule": [0]}), json!({"retry_schedule": "fast"}), json!({"retry_schedule": [-1]})]
+        {
             assert_eq!(problems(with(bad.clone()).expect_err("invalid"))[0].1, "invalid_retry_schedule", "{bad}");
         }
         for bad in [json!({"timeout_seconds": 31}), json!({"timeout_seconds": 0}), json!({"timeout_seconds": 1.5})] {
@@ -921,6 +984,50 @@ mod tests {
         assert_eq!(patched.created_by, creator);
         assert_eq!(patched.updated_by, editor);
         assert_eq!(patched.version, created.version + 1);
+    }
+
+    #[test]
+    fn when_rotated_should_keep_the_old_secret_signing_for_the_overlap_only() {
+        let catalog = catalog();
+        let now = Utc::now();
+        let hook = new_webhook(
+            1,
+            2,
+            parse_create(&document(json!({"url": "https://e.com", "events": ["*"]})), &rules(&catalog)).expect("ok"),
+            Environment::Production,
+            Audit::default(),
+            now,
+        );
+        let rotated = rotate(&hook, "whsec_new".into(), ROTATION_OVERLAP, Audit::default(), now);
+        assert_eq!(rotated.signing_keys(now), vec!["whsec_new", hook.secret.as_str()]);
+        assert_eq!(rotated.signing_keys(now + chrono::Duration::hours(25)), vec!["whsec_new"]);
+        let immediate = rotate(&rotated, "whsec_third".into(), chrono::Duration::zero(), Audit::default(), now);
+        assert_eq!(
+            immediate.signing_keys(now),
+            vec!["whsec_third", hook.secret.as_str()],
+            "the earlier overlap still runs"
+        );
+        assert_eq!(immediate.version, hook.version + 2);
+    }
+
+    #[test]
+    fn when_algorithm_changes_should_fit_the_key_or_refuse_a_given_one() {
+        let catalog = catalog();
+        let created = parse_create(
+            &document(json!({"url": "https://e.com", "events": ["*"], "signature_algo": "ed25519"})),
+            &rules(&catalog),
+        )
+        .expect("ok");
+        let mut hook = new_webhook(1, 2, created, Environment::Production, Audit::default(), Utc::now());
+        assert!(hook.secret.starts_with("whsk_"), "an ed25519 webhook gets a key pair");
+        assert!(fit_key(&mut hook, false).is_ok());
+        assert!(attributes(&hook, false)["public_key"].as_str().expect("whpk").starts_with("whpk_"));
+        hook.signature_algo = SignatureAlgo::Hmac;
+        fit_key(&mut hook, false).expect("regenerated");
+        assert!(hook.secret.starts_with("whsec_"));
+        assert_eq!(attributes(&hook, false)["public_key"], Value::Null);
+        hook.signature_algo = SignatureAlgo::Ed25519;
+        assert_eq!(fit_key(&mut hook, true).expect_err("refused").status(), 422);
     }
 
     #[test]

@@ -9,6 +9,6 @@ pub use account::{Account, AccountId, ApiKey, Environment, NewApiKey, hash_api_k
 pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, Message, MessageId};
 pub use task::{DeliverTask, FanoutTask, Task};
 pub use webhook::{
-    Audit, DisabledReason, EventSubscription, RetiredSecret, EventType, Filters, SignatureAlgo, Webhook, WebhookId, WebhookStatus,
-    generate_secret,
+    Audit, DisabledReason, EventSubscription, EventType, Filters, RetiredSecret, SignatureAlgo, Webhook, WebhookId,
+    WebhookStatus,
 };

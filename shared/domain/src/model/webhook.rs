@@ -1,10 +1,7 @@
 //! Webhooks (seed 003, with the fields of seeds 000, 001 and 002) and event types.
 
 use super::account::{AccountId, Environment};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, Utc};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -74,7 +71,12 @@ impl Webhook {
     /// The keys that sign a delivery at `now`: the current secret, then those in their overlap.
     pub fn signing_keys(&self, now: DateTime<Utc>) -> Vec<&str> {
         std::iter::once(self.secret.as_str())
-            .chain(self.previous_secrets.iter().filter(|retired| retired.until > now).map(|retired| retired.secret.as_str()))
+            .chain(
+                self.previous_secrets
+                    .iter()
+                    .filter(|retired| retired.until > now)
+                    .map(|retired| retired.secret.as_str()),
+            )
             .collect()
     }
 }
@@ -166,24 +168,9 @@ pub struct EventType {
     pub created_at: DateTime<Utc>,
 }
 
-/// A new signing secret: `whsec_` + base64 of 32 random bytes.
-pub fn generate_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("whsec_{}", STANDARD.encode(bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn when_secret_generated_should_be_whsec_and_32_bytes() {
-        let secret = generate_secret();
-        let encoded = secret.strip_prefix("whsec_").expect("prefix");
-        assert_eq!(STANDARD.decode(encoded).expect("base64").len(), 32);
-        assert_ne!(secret, generate_secret());
-    }
 
     #[test]
     fn when_subscription_has_no_filters_should_serialize_without_them() {

@@ -1,0 +1,123 @@
+//! A webhook receiver on 127.0.0.1 for the tests: answers from a script and records each request.
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::collections::{BTreeMap, VecDeque};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The status.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Wait before answering.
+    pub delay: Duration,
+    /// The body.
+    pub body: String,
+}
+
+impl Answer {
+    /// A plain answer with `status`.
+    pub fn status(status: u16) -> Self {
+        Self { status, headers: Vec::new(), delay: Duration::ZERO, body: format!("answer {status}") }
+    }
+
+    /// With a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Answered after `delay`.
+    pub fn after(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+/// A request the receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The path.
+    pub path: String,
+    /// Lower-case header names.
+    pub headers: BTreeMap<String, String>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// A receiver: answers from its script, then 200 for ever.
+#[derive(Clone)]
+pub struct Receiver {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    script: Arc<Mutex<VecDeque<Answer>>>,
+    requests: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    /// Starts a receiver with a script of answers.
+    pub async fn start(script: Vec<Answer>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let receiver =
+            Self { url, script: Arc::new(Mutex::new(script.into())), requests: Arc::new(Mutex::new(Vec::new())) };
+        let serving = receiver.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { return };
+                let serving = serving.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request| {
+                        let serving = serving.clone();
+                        async move { Ok::<_, Infallible>(serving.answer(request).await) }
+                    });
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        receiver
+    }
+
+    async fn answer(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let body = body.collect().await.map(|collected| collected.to_bytes().to_vec()).unwrap_or_default();
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_string(), value.to_str().unwrap_or_default().to_string()))
+            .collect();
+        self.requests.lock().expect("lock").push(Received {
+            path: parts.uri.path().to_string(),
+            headers,
+            body,
+            at: Instant::now(),
+        });
+        let answer = self.script.lock().expect("lock").pop_front().unwrap_or_else(|| Answer::status(200));
+        tokio::time::sleep(answer.delay).await;
+        let mut response = hyper::Response::builder().status(answer.status);
+        for (name, value) in &answer.headers {
+            response = response.header(name, value);
+        }
+        response.body(Full::new(Bytes::from(answer.body))).expect("response")
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Received> {
+        self.requests.lock().expect("lock").clone()
+    }
+
+    /// A URL on this receiver.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
