@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test tools lint unit contract build-lambdas clean
+.PHONY: dev test tools lint unit contract bench build-lambdas clean
 
 ## Installs the pinned tools (project-local .venv) and the DynamoDB Local engine.
 tools:
@@ -32,6 +32,10 @@ unit:
 ## schemathesis against the served OpenAPI document: no 5xx, responses match their schemas.
 contract:
 	scripts/schemathesis.sh
+
+## The benchmark table (not part of `make test`): init time, zip size, AWS calls, cost, end to end.
+bench: tools build-lambdas
+	cargo run --release --bin hookline-bench
 
 ## The Lambda zips (x86_64 here; `sam build` builds arm64 for deployment).
 build-lambdas:

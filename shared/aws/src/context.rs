@@ -26,8 +26,14 @@ impl Context {
 
     /// Builds the context from settings and an SDK configuration.
     pub fn new(settings: Settings, sdk: &aws_config::SdkConfig) -> Self {
-        let store = Store::new(aws_sdk_dynamodb::Client::new(sdk), settings.table_name.clone());
-        let queue = Queue::new(aws_sdk_sqs::Client::new(sdk), settings.delivery_queue_url.clone());
+        Self::with_clients(settings, aws_sdk_dynamodb::Client::new(sdk), aws_sdk_sqs::Client::new(sdk))
+    }
+
+    /// Builds the context from clients configured by the caller (e.g. with an interceptor
+    /// that counts requests, in the benchmark).
+    pub fn with_clients(settings: Settings, dynamodb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {
+        let store = Store::new(dynamodb, settings.table_name.clone());
+        let queue = Queue::new(sqs, settings.delivery_queue_url.clone());
         Self { settings, store, queue }
     }
 }

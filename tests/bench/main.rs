@@ -1,0 +1,27 @@
+//! `hookline-bench` (run by `make bench`): measures Hookline and prints one table, each figure
+//! with how it was measured and its goal. Figures, not pass/fail tests.
+
+mod calls;
+mod meter;
+mod e2e;
+mod init;
+mod report;
+
+use report::Row;
+
+#[tokio::main]
+async fn main() {
+    let only: Vec<String> = std::env::args().skip(1).collect();
+    let wanted = |part: &str| only.is_empty() || only.iter().any(|name| name == part);
+    let mut rows: Vec<Row> = Vec::new();
+    if wanted("init") {
+        rows.extend(init::run().await);
+    }
+    if wanted("calls") {
+        rows.extend(calls::run().await);
+    }
+    if wanted("e2e") {
+        rows.extend(e2e::run().await);
+    }
+    report::print(&rows);
+}
