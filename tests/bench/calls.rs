@@ -1,4 +1,212 @@
-//! AWS requests per delivered webhook and the cost model (filled in by its own part).
+//! AWS requests per delivered webhook, counted by the SDK meter in each scenario of the
+//! issue, and the cost per million delivered webhooks they imply.
+
+use crate::meter::{Meter, Tally};
 use crate::report::Row;
-/// Counts AWS requests and prices them.
-pub async fn run() -> Vec<Row> { Vec::new() }
+use hookline_delivery::worker::Deliverer;
+use hookline_domain::model::Environment;
+use hookline_tests::receiver::{Answer, Receiver};
+use hookline_tests::{LOOPBACK, Stack, serve_context};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// us-east-1 prices, read on 2026-11-22 from the issue (AWS public price lists).
+mod prices {
+    /// Lambda arm64, per request.
+    pub const LAMBDA_REQUEST: f64 = 0.20 / 1e6;
+    /// Lambda arm64, per GB-second.
+    pub const LAMBDA_GB_SECOND: f64 = 0.000_013_333_4;
+    /// SQS standard, per request of up to 64 KB.
+    pub const SQS_REQUEST: f64 = 0.40 / 1e6;
+    /// DynamoDB on-demand, per write request unit.
+    pub const DYNAMODB_WRITE_UNIT: f64 = 0.625 / 1e6;
+    /// DynamoDB on-demand, per read request unit.
+    pub const DYNAMODB_READ_UNIT: f64 = 0.125 / 1e6;
+    /// API Gateway HTTP API, per request.
+    pub const HTTP_API_REQUEST: f64 = 1.00 / 1e6;
+    /// The functions' memory in `template.yaml`, GB.
+    pub const MEMORY_GB: f64 = 0.25;
+}
+
+/// The goal of the issue: AWS requests per delivered webhook, fan-out 1, batched ingest.
+const REQUESTS_GOAL: f64 = 1.5;
+/// The goal of the issue: dollars per million delivered webhooks, with a full log.
+const COST_GOAL: f64 = 1.20;
+/// Events published per scenario.
+const EVENTS: usize = 20;
+
+struct Scenario {
+    name: &'static str,
+    fanout: usize,
+    batch: usize,
+    fail_first: bool,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario { name: "fan-out 1, ingest one by one, first-try success", fanout: 1, batch: 1, fail_first: false },
+    Scenario { name: "fan-out 1, ingest in batches of 10, first-try success", fanout: 1, batch: 10, fail_first: false },
+    Scenario { name: "fan-out 10, ingest one by one, first-try success", fanout: 10, batch: 1, fail_first: false },
+    Scenario { name: "fan-out 10, ingest in batches of 10, first-try success", fanout: 10, batch: 10, fail_first: false },
+    Scenario { name: "fan-out 1, ingest in batches of 10, one retry each", fanout: 1, batch: 10, fail_first: true },
+];
+
+struct Measured {
+    delivered: usize,
+    tallies: BTreeMap<(String, String), Tally>,
+    http_requests: usize,
+    deliver_invocations: usize,
+    cpu_seconds: f64,
+}
+
+/// Hookline's own CPU time (user + system) so far, from /proc (USER_HZ assumed 100).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks = |index: usize| fields.get(index).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
+    // After the command name: state is field 0, utime field 11, stime field 12.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+async fn measure(scenario: &Scenario) -> Measured {
+    let stack = Stack::on(hookline_tests::moto()).await;
+    let mut settings = stack.context.settings.clone();
+    settings.allowed_target_cidrs = LOOPBACK.into();
+    let meter = Meter::default();
+    let context = meter.context(settings, &stack.sdk);
+    let deliverer = Deliverer::new(context.clone()).expect("deliverer");
+    let base = serve_context(context.clone()).await;
+    let client = stack.client(&base, Environment::Sandbox).await;
+    client.register_event_type("bench.event").await;
+    let expected = EVENTS * scenario.fanout;
+    let script = if scenario.fail_first { vec![Answer::status(500); expected] } else { Vec::new() };
+    let receiver = Receiver::start(script).await;
+    for n in 0..scenario.fanout {
+        client
+            .create_webhook(json!({"url": receiver.at(&format!("/{n}")), "events": ["bench.event"], "retry_schedule": [1]}))
+            .await;
+    }
+
+    meter.reset();
+    let cpu_before = cpu_seconds();
+    let mut http_requests = 0;
+    for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(scenario.batch) {
+        if scenario.batch == 1 {
+            let reply = client.publish(json!({"event_type": "bench.event", "payload": {"n": chunk[0]}}), None).await;
+            assert_eq!(reply.status, 202, "{:?}", reply.body);
+        } else {
+            let events: Vec<_> = chunk.iter().map(|n| json!({"event_type": "bench.event", "payload": {"n": n}})).collect();
+            let reply = client.send("POST", "/api/v3/notification/events/batch", Some(json!({"events": events}))).await;
+            assert_eq!(reply.status, 202, "{:?}", reply.body);
+        }
+        http_requests += 1;
+    }
+    let wanted = if scenario.fail_first { 2 * expected } else { expected };
+    let arn = "arn:aws:sqs:us-east-1:123456789012:bench";
+    let mut deliver_invocations = 0;
+    let mut empty_polls = 0;
+    let started = Instant::now();
+    // The event source: receive batches of up to 10 and run the handler until every delivery
+    // reached the receiver and the queue is empty; its empty polls (idle cost, not per
+    // delivery) are taken out of the counts below.
+    loop {
+        let received = context.queue.receive(10, Duration::from_secs(1)).await.expect("receive");
+        if received.is_empty() {
+            empty_polls += 1;
+            if receiver.requests().len() >= wanted || started.elapsed() > Duration::from_secs(60) {
+                break;
+            }
+            continue;
+        }
+        deliver_invocations += 1;
+        hookline_devstack::runner::run_batch(&deliverer, arn, received).await;
+    }
+    let cpu_seconds = cpu_seconds() - cpu_before;
+    let mut tallies = meter.snapshot();
+    if let Some(receive) = tallies.get_mut(&("sqs".to_string(), "ReceiveMessage".to_string())) {
+        receive.requests = receive.requests.saturating_sub(empty_polls);
+    }
+    let delivered = receiver.requests().len().saturating_sub(if scenario.fail_first { expected } else { 0 });
+    Measured { delivered, tallies, http_requests, deliver_invocations, cpu_seconds }
+}
+
+/// Write and read request units, estimated from the bytes of each call: a write costs one unit
+/// per KB of item (request body bytes stand for the item size; batches and transactions at
+/// least one per item, transactions twice); a consistent read one unit per 4 KB returned, a
+/// query half a unit per 4 KB.
+fn capacity_units(tallies: &BTreeMap<(String, String), Tally>) -> (f64, f64) {
+    let mut writes = 0.0;
+    let mut reads = 0.0;
+    for ((service, operation), tally) in tallies {
+        if !service.eq_ignore_ascii_case("dynamodb") {
+            continue;
+        }
+        let per_call_kb = |bytes: u64| (bytes as f64 / tally.requests.max(1) as f64 / 1024.0).ceil().max(1.0);
+        match operation.as_str() {
+            "PutItem" | "UpdateItem" | "DeleteItem" => writes += tally.requests as f64 * per_call_kb(tally.request_bytes),
+            "BatchWriteItem" => writes += (tally.items_written as f64).max((tally.request_bytes as f64 / 1024.0).ceil()),
+            "TransactWriteItems" => writes += 2.0 * (tally.items_written as f64).max(tally.requests as f64),
+            "GetItem" => reads += tally.requests as f64 * (tally.response_bytes as f64 / tally.requests.max(1) as f64 / 4096.0).ceil().max(1.0),
+            "Query" => reads += tally.requests as f64 * 0.5 * (tally.response_bytes as f64 / tally.requests.max(1) as f64 / 4096.0).ceil().max(1.0),
+            _ => {}
+        }
+    }
+    (writes, reads)
+}
+
+/// Counts and prices every scenario.
+pub async fn run() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for scenario in SCENARIOS {
+        let measured = measure(scenario).await;
+        let delivered = measured.delivered.max(1) as f64;
+        let total: u64 = measured.tallies.values().map(|tally| tally.requests).sum();
+        let per_delivery = total as f64 / delivered;
+        let breakdown: Vec<String> = measured
+            .tallies
+            .iter()
+            .filter(|(_, tally)| tally.requests > 0)
+            .map(|((service, operation), tally)| format!("{service} {operation} {:.2}", tally.requests as f64 / delivered))
+            .collect();
+        let goal_applies = scenario.fanout == 1 && scenario.batch == 10 && !scenario.fail_first;
+        rows.push(Row::new(
+            format!("AWS requests per delivered webhook ({})", scenario.name),
+            format!("{per_delivery:.2}"),
+            if goal_applies { format!("<= {REQUESTS_GOAL}") } else { "-".into() },
+            goal_applies.then_some(per_delivery <= REQUESTS_GOAL),
+            format!(
+                "{} events, {} delivered; SDK interceptor per service and operation: {}; the event source's empty polls excluded",
+                EVENTS,
+                measured.delivered,
+                breakdown.join(", ")
+            ),
+        ));
+        let (writes, reads) = capacity_units(&measured.tallies);
+        let sqs: u64 =
+            measured.tallies.iter().filter(|((service, _), _)| service.eq_ignore_ascii_case("sqs")).map(|(_, t)| t.requests).sum();
+        let lambda_requests = (measured.http_requests + measured.deliver_invocations) as f64;
+        let cost = lambda_requests * prices::LAMBDA_REQUEST
+            + measured.cpu_seconds * prices::MEMORY_GB * prices::LAMBDA_GB_SECOND
+            + sqs as f64 * prices::SQS_REQUEST
+            + writes * prices::DYNAMODB_WRITE_UNIT
+            + reads * prices::DYNAMODB_READ_UNIT
+            + measured.http_requests as f64 * prices::HTTP_API_REQUEST;
+        let per_million = cost / delivered * 1e6;
+        rows.push(Row::new(
+            format!("cost per million delivered webhooks ({})", scenario.name),
+            format!("${per_million:.2}"),
+            if goal_applies { format!("<= ${COST_GOAL:.2}") } else { "-".into() },
+            goal_applies.then_some(per_million <= COST_GOAL),
+            format!(
+                "us-east-1 prices of 2026-11-22; per delivered webhook: {:.3} Lambda invocations, {:.4} CPU s (as GB-s at 256 MB, a lower bound of billed duration), {:.2} SQS requests, {:.2} DynamoDB write units and {:.2} read units (estimated from request/response bytes), {:.3} HTTP API requests",
+                lambda_requests / delivered,
+                measured.cpu_seconds / delivered,
+                sqs as f64 / delivered,
+                writes / delivered,
+                reads / delivered,
+                measured.http_requests as f64 / delivered
+            ),
+        ));
+    }
+    rows
+}

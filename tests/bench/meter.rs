@@ -1,7 +1,9 @@
 //! An SDK interceptor that counts every AWS request by service and operation and sums the
 //! time spent waiting on them, for the request counts, the cost model and the latency share.
 
-use aws_sdk_dynamodb::config::interceptors::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
+use aws_sdk_dynamodb::config::interceptors::{
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use std::collections::BTreeMap;
@@ -17,6 +19,12 @@ pub struct Tally {
     pub requests: u64,
     /// Time from sending to the response.
     pub waiting: Duration,
+    /// Bytes of the request bodies.
+    pub request_bytes: u64,
+    /// Bytes of the response bodies.
+    pub response_bytes: u64,
+    /// Items written by batch and transaction calls (`PutRequest` and `Put` entries).
+    pub items_written: u64,
 }
 
 /// Counts requests; clone it into every client.
@@ -39,14 +47,33 @@ impl Intercept for Meter {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         cfg.interceptor_state().store_put(Sent(Instant::now()));
+        let body = context.request().body().bytes().unwrap_or_default();
+        let text = String::from_utf8_lossy(body);
+        let items = (text.matches("\"PutRequest\"").count() + text.matches("\"Put\"").count()) as u64;
         let (service, operation) = names(cfg);
         let mut tallies = self.tallies.lock().map_err(|_| "meter poisoned")?;
-        tallies.entry((service, operation)).or_default().requests += 1;
+        let tally = tallies.entry((service, operation)).or_default();
+        tally.requests += 1;
+        tally.request_bytes += body.len() as u64;
+        tally.items_written += items;
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let bytes = context.response().body().bytes().map_or(0, <[u8]>::len) as u64;
+        let (service, operation) = names(cfg);
+        let mut tallies = self.tallies.lock().map_err(|_| "meter poisoned")?;
+        tallies.entry((service, operation)).or_default().response_bytes += bytes;
         Ok(())
     }
 
