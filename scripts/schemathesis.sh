@@ -35,5 +35,6 @@ schemathesis run "$base/api/v3/openapi.json" \
   --header "Authorization: Bearer $key" \
   --checks not_a_server_error,response_schema_conformance,content_type_conformance \
   --max-examples "${SCHEMATHESIS_EXAMPLES:-30}" \
+  ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} \
   --workers 2 \
   --warnings off

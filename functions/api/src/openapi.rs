@@ -70,6 +70,19 @@ pub struct Audit {
     app: Option<String>,
 }
 
+/// A value a payload filter compares with: filters take scalars only.
+#[derive(ToSchema, serde::Serialize)]
+#[allow(dead_code)]
+#[serde(untagged)]
+pub enum FilterValue {
+    /// A string.
+    Text(String),
+    /// A number.
+    Number(f64),
+    /// A boolean.
+    Flag(bool),
+}
+
 /// A subscription: an event type name (or `*`), or one with payload filters (seed 002).
 #[derive(ToSchema, serde::Serialize)]
 #[allow(dead_code)]
@@ -81,8 +94,9 @@ pub enum Subscription {
     Filtered {
         /// The event type.
         event_type: String,
-        /// A dotted payload path to the values it may have, e.g. `{"status": ["open"]}`.
-        filters: Option<BTreeMap<String, Vec<Value>>>,
+        /// A dotted payload path to the values it may have, e.g. `{"status": ["open"]}`
+        /// (null is accepted as a value too).
+        filters: Option<BTreeMap<String, Vec<Option<FilterValue>>>>,
     },
 }
 
