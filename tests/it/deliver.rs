@@ -145,6 +145,14 @@ async fn when_every_try_fails_should_end_failed_and_visible() {
     let shown = world.client.send("GET", &format!("/api/v3/notification/messages/{message}"), None).await;
     assert_eq!(shown.body["included"][0]["attributes"]["status"], "failed");
     assert_eq!(shown.body["included"][0]["attributes"]["attempts"], 3);
+    let failed = world.client.send("GET", "/api/v3/notification/messages?filter[status]=failed", None).await;
+    let ids: Vec<&str> =
+        failed.body["data"].as_array().expect("data").iter().map(|m| m["id"].as_str().expect("id")).collect();
+    assert_eq!(ids, [message.as_str()]);
+    let succeeded = world.client.send("GET", "/api/v3/notification/messages?filter[status]=succeeded", None).await;
+    assert_eq!(succeeded.body["data"], json!([]));
+    let bad = world.client.send("GET", "/api/v3/notification/messages?filter[status]=lost", None).await;
+    assert_eq!(bad.status, 400);
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use crate::request::{caller, query};
 use hookline_aws::{Context, MessageFilter};
 use hookline_domain::http::json_response;
 use hookline_domain::messages::{self, message_document, message_resource};
-use hookline_domain::model::Environment;
+use hookline_domain::model::{DeliveryStatus, Environment};
 use hookline_domain::query::{Filter, QuerySpec, parse_query};
 use hookline_domain::{Error, Problem};
 use lambda_http::Request;
@@ -16,7 +16,7 @@ pub const PATH: &str = "/api/v3/notification/messages";
 const LIST: QuerySpec = QuerySpec {
     resource_type: messages::TYPE,
     sortable: &[],
-    filterable: &["event_type", "environment", "after", "before"],
+    filterable: &["event_type", "environment", "after", "before", "status"],
     fields: &[],
     cursor: true,
     default_size: messages::DEFAULT_PAGE_SIZE,
@@ -46,10 +46,18 @@ fn message_filter(filters: &[(String, Filter)]) -> Result<MessageFilter, Error> 
             }
             "after" => filter.after = Some(time(name, value)?),
             "before" => filter.before = Some(time(name, value)?),
+            // Applied to the page's deliveries in `list`.
             _ => {}
         }
     }
     Ok(filter)
+}
+
+fn delivery_status_filter(filters: &[(String, Filter)]) -> Result<Option<DeliveryStatus>, Error> {
+    let Some((_, Filter::Equals(value))) = filters.iter().find(|(name, _)| name == "status") else { return Ok(None) };
+    serde_json::from_value(json!(value)).map(Some).map_err(|_| {
+        Error::bad_param("filter[status]", "invalid_filter", "one of pending, succeeded, failed, refused, cancelled")
+    })
 }
 
 /// `GET /messages`: newest first; `page[size]`, `page[cursor]`, `filter[event_type|environment|after|before]`.
@@ -62,6 +70,7 @@ fn message_filter(filters: &[(String, Filter)]) -> Result<MessageFilter, Error> 
         ("filter[environment]" = Option<String>, Query, description = "production or sandbox"),
         ("filter[after]" = Option<String>, Query, description = "Accepted at or after this RFC 3339 time"),
         ("filter[before]" = Option<String>, Query, description = "Accepted before this RFC 3339 time"),
+        ("filter[status]" = Option<String>, Query, description = "Messages with a delivery in this status: pending, succeeded, failed, refused or cancelled"),
     ),
     responses(
         (status = 200, description = "A page of messages (without payloads)", body = crate::openapi::MessageListDocument, content_type = "application/vnd.api+json"),
@@ -75,7 +84,8 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
     let raw = query(request);
     let list_query = parse_query(raw, &LIST)?;
     let filter = message_filter(&list_query.filters)?;
-    let page = context
+    let status = delivery_status_filter(&list_query.filters)?;
+    let mut page = context
         .store
         .page_messages_filtered(caller.account_id, &filter, list_query.page_size as i32, list_query.cursor.as_deref())
         .await?;
@@ -89,6 +99,17 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
         serializer.append_pair("page[cursor]", cursor);
         format!("{PATH}?{}", serializer.finish())
     });
+    if let Some(status) = status {
+        // A message has no single status: it matches when one of its deliveries has it.
+        let mut kept = Vec::with_capacity(page.items.len());
+        for message in page.items {
+            let deliveries = context.store.list_deliveries(&message.id).await?;
+            if deliveries.iter().any(|delivery| delivery.status == status) {
+                kept.push(message);
+            }
+        }
+        page.items = kept;
+    }
     let data: Vec<Value> = page.items.iter().map(|message| message_resource(message, false)).collect();
     let this = raw.map_or_else(|| PATH.to_string(), |raw| format!("{PATH}?{raw}"));
     Ok(json_response(200, &json!({ "data": data, "links": { "self": this, "next": next } })))
