@@ -47,7 +47,12 @@ const SCENARIOS: &[Scenario] = &[
     Scenario { name: "fan-out 1, ingest one by one, first-try success", fanout: 1, batch: 1, fail_first: false },
     Scenario { name: "fan-out 1, ingest in batches of 10, first-try success", fanout: 1, batch: 10, fail_first: false },
     Scenario { name: "fan-out 10, ingest one by one, first-try success", fanout: 10, batch: 1, fail_first: false },
-    Scenario { name: "fan-out 10, ingest in batches of 10, first-try success", fanout: 10, batch: 10, fail_first: false },
+    Scenario {
+        name: "fan-out 10, ingest in batches of 10, first-try success",
+        fanout: 10,
+        batch: 10,
+        fail_first: false,
+    },
     Scenario { name: "fan-out 1, ingest in batches of 10, one retry each", fanout: 1, batch: 10, fail_first: true },
 ];
 
@@ -83,7 +88,9 @@ async fn measure(scenario: &Scenario) -> Measured {
     let receiver = Receiver::start(script).await;
     for n in 0..scenario.fanout {
         client
-            .create_webhook(json!({"url": receiver.at(&format!("/{n}")), "events": ["bench.event"], "retry_schedule": [1]}))
+            .create_webhook(
+                json!({"url": receiver.at(&format!("/{n}")), "events": ["bench.event"], "retry_schedule": [1]}),
+            )
             .await;
     }
 
@@ -95,7 +102,8 @@ async fn measure(scenario: &Scenario) -> Measured {
             let reply = client.publish(json!({"event_type": "bench.event", "payload": {"n": chunk[0]}}), None).await;
             assert_eq!(reply.status, 202, "{:?}", reply.body);
         } else {
-            let events: Vec<_> = chunk.iter().map(|n| json!({"event_type": "bench.event", "payload": {"n": n}})).collect();
+            let events: Vec<_> =
+                chunk.iter().map(|n| json!({"event_type": "bench.event", "payload": {"n": n}})).collect();
             let reply = client.send("POST", "/api/v3/notification/events/batch", Some(json!({"events": events}))).await;
             assert_eq!(reply.status, 202, "{:?}", reply.body);
         }
@@ -143,11 +151,22 @@ fn capacity_units(tallies: &BTreeMap<(String, String), Tally>) -> (f64, f64) {
         }
         let per_call_kb = |bytes: u64| (bytes as f64 / tally.requests.max(1) as f64 / 1024.0).ceil().max(1.0);
         match operation.as_str() {
-            "PutItem" | "UpdateItem" | "DeleteItem" => writes += tally.requests as f64 * per_call_kb(tally.request_bytes),
-            "BatchWriteItem" => writes += (tally.items_written as f64).max((tally.request_bytes as f64 / 1024.0).ceil()),
+            "PutItem" | "UpdateItem" | "DeleteItem" => {
+                writes += tally.requests as f64 * per_call_kb(tally.request_bytes)
+            }
+            "BatchWriteItem" => {
+                writes += (tally.items_written as f64).max((tally.request_bytes as f64 / 1024.0).ceil())
+            }
             "TransactWriteItems" => writes += 2.0 * (tally.items_written as f64).max(tally.requests as f64),
-            "GetItem" => reads += tally.requests as f64 * (tally.response_bytes as f64 / tally.requests.max(1) as f64 / 4096.0).ceil().max(1.0),
-            "Query" => reads += tally.requests as f64 * 0.5 * (tally.response_bytes as f64 / tally.requests.max(1) as f64 / 4096.0).ceil().max(1.0),
+            "GetItem" => {
+                reads += tally.requests as f64
+                    * (tally.response_bytes as f64 / tally.requests.max(1) as f64 / 4096.0).ceil().max(1.0)
+            }
+            "Query" => {
+                reads += tally.requests as f64
+                    * 0.5
+                    * (tally.response_bytes as f64 / tally.requests.max(1) as f64 / 4096.0).ceil().max(1.0)
+            }
             _ => {}
         }
     }
@@ -166,7 +185,9 @@ pub async fn run() -> Vec<Row> {
             .tallies
             .iter()
             .filter(|(_, tally)| tally.requests > 0)
-            .map(|((service, operation), tally)| format!("{service} {operation} {:.2}", tally.requests as f64 / delivered))
+            .map(|((service, operation), tally)| {
+                format!("{service} {operation} {:.2}", tally.requests as f64 / delivered)
+            })
             .collect();
         let goal_applies = scenario.fanout == 1 && scenario.batch == 10 && !scenario.fail_first;
         rows.push(Row::new(
@@ -182,8 +203,12 @@ pub async fn run() -> Vec<Row> {
             ),
         ));
         let (writes, reads) = capacity_units(&measured.tallies);
-        let sqs: u64 =
-            measured.tallies.iter().filter(|((service, _), _)| service.eq_ignore_ascii_case("sqs")).map(|(_, t)| t.requests).sum();
+        let sqs: u64 = measured
+            .tallies
+            .iter()
+            .filter(|((service, _), _)| service.eq_ignore_ascii_case("sqs"))
+            .map(|(_, t)| t.requests)
+            .sum();
         let lambda_requests = (measured.http_requests + measured.deliver_invocations) as f64;
         let cost = lambda_requests * prices::LAMBDA_REQUEST
             + measured.cpu_seconds * prices::MEMORY_GB * prices::LAMBDA_GB_SECOND

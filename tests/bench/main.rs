@@ -2,9 +2,9 @@
 //! with how it was measured and its goal. Figures, not pass/fail tests.
 
 mod calls;
-mod meter;
 mod e2e;
 mod init;
+mod meter;
 mod report;
 
 use report::Row;

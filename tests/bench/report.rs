@@ -17,7 +17,13 @@ pub struct Row {
 
 impl Row {
     /// A row.
-    pub fn new(figure: impl Into<String>, value: impl Into<String>, goal: impl Into<String>, met: Option<bool>, how: impl Into<String>) -> Self {
+    pub fn new(
+        figure: impl Into<String>,
+        value: impl Into<String>,
+        goal: impl Into<String>,
+        met: Option<bool>,
+        how: impl Into<String>,
+    ) -> Self {
         Self { figure: figure.into(), value: value.into(), goal: goal.into(), met, how: how.into() }
     }
 }
