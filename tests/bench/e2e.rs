@@ -1,4 +1,970 @@
-//! End to end on the local stack (filled in by its own part).
-use crate::report::Row;
+//! End to end on the local stack, in-process: a publisher posts events at a fixed rate to the
+//! runner's HTTP server, the runner's SQS pollers deliver them to a receiver on 127.0.0.1, and
+//! the table gets ingest-to-receiver latency, ingest API latency, sustained throughput, missing
+//! deliveries, Hookline's own CPU and how much of it all was spent waiting on AWS (moto).
+//!
+//! The publisher and the receiver run on their own single-threaded runtime on one thread, whose
+//! CPU is subtracted from the process's: what remains is Hookline (ingest, api, deliver, the
+//! SDK clients, the runner). Moto is a child process, so it is not in `/proc/self/stat`.
+//!
+//! `BENCH_SECONDS` (default 5) sets how long each scenario publishes; `BENCH_RATES` (default
+//! `100,300,600`) and `BENCH_FAN_OUTS` (default `1,10`) choose the scenarios.
+
+use crate::meter::{Meter, Tally};
+use crate::report::{Row, percentile};
+use hookline_delivery::worker::Deliverer;
+use hookline_devstack::provision::Physical;
+use hookline_domain::model::Environment;
+use hookline_tests::Stack;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+/// Publishing rates (events per second), unless `BENCH_RATES` says otherwise.
+const RATES: &str = "100,300,600";
+/// Webhooks per event, unless `BENCH_FAN_OUTS` says otherwise.
+const FAN_OUTS: &str = "1,10";
+/// Concurrent `drive_deliver` loops (Lambda scales its SQS pollers).
+const POLLERS: usize = 4;
+/// The longest a scenario waits for its backlog after publishing.
+const DRAIN_LIMIT: Duration = Duration::from_secs(60);
+/// The shortest.
+const DRAIN_FLOOR: Duration = Duration::from_secs(10);
+/// The whole e2e part should end within about this: the drain limits shrink to fit.
+const BUDGET: Duration = Duration::from_secs(270);
+/// What a scenario costs besides publishing and draining (setup, stopping, removal, moto
+/// settling) until one has been measured.
+const OVERHEAD: Duration = Duration::from_secs(10);
+/// How long stopped tasks may take to finish (a poller finishes its batch) before an abort.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+/// The longest wait for moto to finish the requests of the previous scenario.
+const SETTLE_LIMIT: Duration = Duration::from_secs(20);
+/// Moto counts as idle below this CPU (in cores).
+const MOTO_IDLE: f64 = 0.1;
+/// Clock ticks per second of `/proc/*/stat` (`getconf CLK_TCK`), assumed: 100 on Linux.
+const TICKS_PER_SECOND: f64 = 100.0;
+/// The scenario of the Svix comparison.
+const SVIX_SCENARIO: (u32, usize) = (300, 1);
+/// Svix's end-to-end p99 on the same kind of machine.
+const SVIX_P99_MS: f64 = 44.0;
+/// Hookline's CPU goal, seconds per 1,000 deliveries.
+const CPU_GOAL: f64 = 1.0;
+/// Hookline's added latency goal (p99).
+const ADDED_GOAL_MS: f64 = 10.0;
+/// Moto busier than this (in cores) is the bottleneck: it serves one request at a time.
+const MOTO_SATURATED: f64 = 0.8;
+
+const EVENT_TYPE: &str = "bench.e2e";
+const EVENTS: &str = "/api/v3/notification/events";
+const DELIVERY_QUEUE: &str = "DeliveryQueue";
+/// Why a POST got no answer (the server may still have accepted the event).
+const NO_ANSWER: &str = "no answer by the deadline";
+
 /// Measures the end-to-end figures.
-pub async fn run() -> Vec<Row> { Vec::new() }
+pub async fn run() -> Vec<Row> {
+    let seconds = std::env::var("BENCH_SECONDS").ok().and_then(|value| value.parse::<u64>().ok()).unwrap_or(5).max(1);
+    let rates: Vec<u32> = list("BENCH_RATES", RATES);
+    let fan_outs: Vec<usize> = list("BENCH_FAN_OUTS", FAN_OUTS);
+    let side = match Side::start() {
+        Ok(side) => side,
+        Err(error) => return vec![failure("e2e", &format!("the load thread did not start: {error}"))],
+    };
+    let endpoint = hookline_tests::moto_for_load();
+    let moto = moto_pid(endpoint);
+    let started = Instant::now();
+    let scenarios: Vec<(u32, usize)> =
+        fan_outs.iter().flat_map(|&fan_out| rates.iter().map(move |&rate| (rate, fan_out))).collect();
+    let mut outcomes = Vec::new();
+    let mut overhead = OVERHEAD;
+    for (index, &(rate, fan_out)) in scenarios.iter().enumerate() {
+        // What is left of the budget, less what the scenarios after this one need at least
+        // (publishing, the shortest drain, and the costliest overhead seen so far).
+        let per_scenario = Duration::from_secs(seconds) + overhead;
+        let reserved = (per_scenario + DRAIN_FLOOR) * (scenarios.len() - index - 1) as u32;
+        let drain = BUDGET.saturating_sub(started.elapsed() + reserved + per_scenario).clamp(DRAIN_FLOOR, DRAIN_LIMIT);
+        let scenario = Scenario { rate, fan_out, seconds, drain };
+        let settled = settle(moto).await;
+        eprintln!(
+            "e2e: {} for {seconds} s, then at most {} s (moto settled in {:.1} s)",
+            scenario.label(),
+            drain.as_secs(),
+            settled.as_secs_f64()
+        );
+        let begun = Instant::now();
+        let outcome = match scenario.run(endpoint, moto, &side).await {
+            Ok(outcome) => outcome,
+            Err(error) => Outcome::failed(scenario, error),
+        };
+        let besides = (begun.elapsed() + settled).saturating_sub(outcome.window);
+        overhead = overhead.max(besides);
+        eprintln!(
+            "e2e: {}: {} of {} delivered; {:.1} s in all, {:.1} s besides the load",
+            scenario.label(),
+            outcome.latencies.len(),
+            outcome.expected,
+            (begun.elapsed() + settled).as_secs_f64(),
+            besides.as_secs_f64()
+        );
+        outcomes.push(outcome);
+    }
+    let mut rows: Vec<Row> = outcomes.iter().flat_map(Outcome::rows).collect();
+    rows.push(added_latency(&outcomes));
+    rows
+}
+
+/// A comma-separated list from the environment, or the default.
+fn list<T: std::str::FromStr>(variable: &str, default: &str) -> Vec<T> {
+    let parse = |text: &str| text.split(',').filter_map(|item| item.trim().parse().ok()).collect::<Vec<T>>();
+    std::env::var(variable).ok().map(|text| parse(&text)).filter(|items| !items.is_empty()).unwrap_or(parse(default))
+}
+
+/// A row saying that something could not be measured.
+fn failure(what: &str, error: &str) -> Row {
+    Row::new(format!("e2e {what}"), "FAILED", "-", None, error)
+}
+
+/// One publishing rate and fan-out.
+#[derive(Debug, Clone, Copy)]
+struct Scenario {
+    rate: u32,
+    fan_out: usize,
+    seconds: u64,
+    /// How long to wait for deliveries (and POST answers) after publishing.
+    drain: Duration,
+}
+
+/// What the meter saw during the load.
+struct Aws {
+    requests: u64,
+    waiting: Duration,
+    snapshot: BTreeMap<(String, String), Tally>,
+}
+
+/// What one scenario measured.
+#[derive(Debug)]
+struct Outcome {
+    scenario: Scenario,
+    error: Option<String>,
+    /// Events accepted (202 with an id).
+    published: usize,
+    /// Events not accepted, by reason.
+    rejected: BTreeMap<String, usize>,
+    /// How long posting took (first to last POST sent).
+    posting: Duration,
+    /// published * fan-out.
+    expected: usize,
+    /// Expected (message id, path) pairs never seen at the receiver.
+    missing: usize,
+    /// Pairs seen that belong to no published event: a wrong id, path or payload.
+    unknown: usize,
+    /// Pairs seen of an event whose POST was refused (an HTTP error): it should not exist.
+    refused: usize,
+    /// Pairs seen of an event whose POST got no answer before the deadline.
+    unanswered: usize,
+    /// Requests beyond the first for a pair (at-least-once deliveries).
+    duplicates: usize,
+    /// End-to-end latencies (ms) of the delivered pairs, POST sent to first arrival.
+    latencies: Vec<f64>,
+    /// Ingest API latencies (ms), POST to 202.
+    ingest: Vec<f64>,
+    /// First POST to last delivery.
+    span: Duration,
+    /// Hookline's CPU seconds (the process minus the load thread).
+    cpu: Option<f64>,
+    /// The process's system CPU seconds (in `cpu`, less the load thread's share).
+    system: Option<f64>,
+    /// Moto's CPU seconds in the same window.
+    moto_cpu: Option<f64>,
+    /// TCP connections opened in the network namespace in the window.
+    opens: Option<u64>,
+    /// First POST to the end of the wait.
+    window: Duration,
+    /// AWS requests, and the time waiting on them (summed over concurrent calls).
+    requests: u64,
+    waiting: Duration,
+    /// By operation, longest wait first: (service.operation, waiting, requests).
+    operations: Vec<(String, Duration, u64)>,
+}
+
+impl Scenario {
+    fn label(&self) -> String {
+        format!("{}/s, fan-out {}", self.rate, self.fan_out)
+    }
+
+    /// A fresh stack, served by the runner, loaded and drained; its tasks are stopped and its
+    /// queues and table removed, so that nothing carries over into the next scenario.
+    async fn run(self, endpoint: &str, moto: Option<u32>, side: &Side) -> Result<Outcome, String> {
+        let stack = Stack::on(endpoint).await;
+        let result = self.measure(&stack, moto, side).await;
+        remove(&stack).await;
+        result
+    }
+
+    async fn measure(self, stack: &Stack, moto: Option<u32>, side: &Side) -> Result<Outcome, String> {
+        let queue_arn = match stack.provisioned.resources.get(DELIVERY_QUEUE) {
+            Some(Physical::Queue { arn, .. }) => arn.clone(),
+            _ => return Err(format!("the stack has no queue {DELIVERY_QUEUE}")),
+        };
+        let meter = Meter::default();
+        // The stack's settings allow loopback targets (hookline_tests::LOOPBACK).
+        let context = meter.context(stack.context.settings.clone(), &stack.sdk);
+        let deliverer = Arc::new(Deliverer::new(context).map_err(|error| format!("deliverer: {error}"))?);
+        let (stop, stopped) = watch::channel(false);
+        let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|error| format!("bind: {error}"))?;
+        let base = format!("http://{}", listener.local_addr().map_err(|error| format!("address: {error}"))?);
+        tasks.push(tokio::spawn(hookline_devstack::runner::serve_http(listener, deliverer.clone(), stopped.clone())));
+        let (sink, serving) = Sink::start(side, stopped.clone()).await?;
+        tasks.push(serving);
+
+        let outcome = async {
+            let client = stack.client(&base, Environment::Sandbox).await;
+            client.register_event_type(EVENT_TYPE).await;
+            let mut paths = HashSet::new();
+            for index in 0..self.fan_out {
+                let path = format!("/w{index}");
+                client.create_webhook(json!({"url": format!("{}{path}", sink.url), "events": [EVENT_TYPE]})).await;
+                paths.insert(path);
+            }
+            let publisher = Publisher { base: base.clone(), key: client.key.clone() };
+            drop(client);
+
+            // Only the load is metered, and the pollers start now: no long poll began earlier.
+            meter.reset();
+            for _ in 0..POLLERS {
+                tasks.push(tokio::spawn(hookline_devstack::runner::drive_deliver(
+                    deliverer.clone(),
+                    queue_arn.clone(),
+                    stopped.clone(),
+                )));
+            }
+            let before = Cpu::read(side, moto);
+            let deadline = Instant::now() + Duration::from_secs(self.seconds) + self.drain;
+            let count = (self.seconds * u64::from(self.rate)) as usize;
+            let posts = side
+                .handle
+                .spawn(publisher.publish(self.rate, count, deadline))
+                .await
+                .map_err(|error| format!("the publisher failed: {error}"))?;
+            let accepted: HashSet<&str> =
+                posts.iter().filter_map(|post| post.accepted.as_ref()).map(|(id, _)| id.as_str()).collect();
+            sink.wait_for(&accepted, &paths, deadline).await;
+            let after = Cpu::read(side, moto);
+            let aws = Aws { requests: meter.requests(), waiting: meter.waiting(), snapshot: meter.snapshot() };
+            Ok::<_, String>(self.outcome(&posts, &paths, &sink.arrivals(), &before, &after, aws))
+        }
+        .await;
+
+        // Stop every task of this scenario: the runner, the pollers (each finishes its batch)
+        // and the receiver; what does not stop in time is aborted.
+        let _ = stop.send(true);
+        let grace = tokio::time::Instant::now() + STOP_GRACE;
+        for task in tasks {
+            let abort = task.abort_handle();
+            if tokio::time::timeout_at(grace, task).await.is_err() {
+                abort.abort();
+            }
+        }
+        outcome
+    }
+
+    fn outcome(
+        self,
+        posts: &[Post],
+        paths: &HashSet<String>,
+        arrivals: &Arrivals,
+        before: &Cpu,
+        after: &Cpu,
+        aws: Aws,
+    ) -> Outcome {
+        let mut outcome = Outcome::empty(self);
+        let first = posts.first().map_or_else(Instant::now, |post| post.at);
+        let mut last = first;
+        for ((path, id), arrival) in &arrivals.first {
+            let post = arrival.n.and_then(|n| posts.get(n)).filter(|_| paths.contains(path));
+            match post.map(|post| (post, &post.accepted)) {
+                Some((post, Some((accepted, _)))) if accepted == id => {
+                    outcome.latencies.push(arrival.at.saturating_duration_since(post.at).as_secs_f64() * 1e3);
+                    last = last.max(arrival.at);
+                }
+                Some((post, None)) if post.refused.as_deref() == Some(NO_ANSWER) => outcome.unanswered += 1,
+                Some((_, None)) => outcome.refused += 1,
+                _ => outcome.unknown += 1,
+            }
+        }
+        outcome.published = posts.iter().filter(|post| post.accepted.is_some()).count();
+        for reason in posts.iter().filter_map(|post| post.refused.clone()) {
+            *outcome.rejected.entry(reason).or_default() += 1;
+        }
+        outcome.posting = posts.last().map_or(Duration::ZERO, |post| post.at.saturating_duration_since(first));
+        outcome.expected = outcome.published * self.fan_out;
+        outcome.missing = outcome.expected - outcome.latencies.len();
+        outcome.duplicates = arrivals.total - arrivals.first.len();
+        outcome.ingest = posts
+            .iter()
+            .filter_map(|post| post.accepted.as_ref())
+            .map(|(_, ingest)| ingest.as_secs_f64() * 1e3)
+            .collect();
+        outcome.span = last.saturating_duration_since(first);
+        let ticks =
+            |read: fn(&Cpu) -> Option<u64>| Some(read(after)?.saturating_sub(read(before)?) as f64 / TICKS_PER_SECOND);
+        outcome.system = ticks(|cpu| cpu.system);
+        outcome.cpu = match (ticks(|cpu| cpu.user), outcome.system, ticks(|cpu| cpu.side)) {
+            (Some(user), Some(system), Some(side)) => Some((user + system - side).max(0.0)),
+            _ => None,
+        };
+        outcome.opens = after.opens.zip(before.opens).map(|(after, before)| after.saturating_sub(before));
+        outcome.moto_cpu = ticks(|cpu| cpu.moto);
+        outcome.window = after.at.saturating_duration_since(before.at);
+        outcome.requests = aws.requests;
+        outcome.waiting = aws.waiting;
+        outcome.operations = aws
+            .snapshot
+            .iter()
+            .map(|((service, operation), tally)| (format!("{service}.{operation}"), tally.waiting, tally.requests))
+            .collect();
+        outcome.operations.sort_by_key(|operation| std::cmp::Reverse(operation.1));
+        outcome
+    }
+}
+
+impl Outcome {
+    fn failed(scenario: Scenario, error: String) -> Self {
+        Self { error: Some(error), ..Self::empty(scenario) }
+    }
+
+    fn empty(scenario: Scenario) -> Self {
+        Self {
+            scenario,
+            error: None,
+            published: 0,
+            rejected: BTreeMap::new(),
+            posting: Duration::ZERO,
+            expected: 0,
+            missing: 0,
+            unknown: 0,
+            refused: 0,
+            unanswered: 0,
+            duplicates: 0,
+            latencies: Vec::new(),
+            ingest: Vec::new(),
+            span: Duration::ZERO,
+            cpu: None,
+            system: None,
+            moto_cpu: None,
+            opens: None,
+            window: Duration::ZERO,
+            requests: 0,
+            waiting: Duration::ZERO,
+            operations: Vec::new(),
+        }
+    }
+
+    fn delivered(&self) -> usize {
+        self.latencies.len()
+    }
+
+    /// Why the run does not balance (published * M = delivered + missing, and nothing else
+    /// arrived than what was published or left unanswered), if it does not.
+    fn void(&self) -> Option<String> {
+        (self.expected != self.delivered() + self.missing || self.unknown > 0 || self.refused > 0).then(|| {
+            format!(
+                "VOID: published*M {} vs delivered {} + missing {}; {} unknown (message id, path) pairs at the \
+                 receiver, {} of refused POSTs",
+                self.expected,
+                self.delivered(),
+                self.missing,
+                self.unknown,
+                self.refused
+            )
+        })
+    }
+
+    /// Moto's CPU over the window, in cores.
+    fn moto_load(&self) -> Option<f64> {
+        let window = self.window.as_secs_f64();
+        self.moto_cpu.filter(|_| window > 0.0).map(|cpu| cpu / window)
+    }
+
+    /// AWS wait (summed over concurrent calls) over the summed end-to-end latencies.
+    fn aws_share(&self) -> Option<f64> {
+        self.share_of_e2e(self.waiting)
+    }
+
+    /// The same without `ReceiveMessage`, whose long polls also wait while the queue is empty.
+    fn aws_share_without_polls(&self) -> Option<f64> {
+        let polls: Duration = self
+            .operations
+            .iter()
+            .filter(|(name, _, _)| name.ends_with(".ReceiveMessage"))
+            .map(|(_, waiting, _)| *waiting)
+            .sum();
+        self.share_of_e2e(self.waiting.saturating_sub(polls))
+    }
+
+    fn share_of_e2e(&self, waiting: Duration) -> Option<f64> {
+        let total: f64 = self.latencies.iter().sum::<f64>() / 1e3;
+        (total > 0.0).then(|| waiting.as_secs_f64() / total)
+    }
+
+    fn emulator_bound(&self) -> bool {
+        self.moto_load().is_some_and(|load| load >= MOTO_SATURATED)
+            || self.aws_share_without_polls().is_some_and(|share| share >= 0.5)
+    }
+
+    fn per_delivery(&self, total: f64) -> Option<f64> {
+        (self.delivered() > 0).then(|| total / self.delivered() as f64)
+    }
+
+    fn cpu_per_thousand(&self) -> Option<f64> {
+        self.cpu.and_then(|cpu| self.per_delivery(cpu * 1000.0))
+    }
+
+    fn rows(&self) -> Vec<Row> {
+        let label = self.scenario.label();
+        if let Some(error) = &self.error {
+            return vec![failure(&format!("({label})"), error)];
+        }
+        let void = self.void();
+        let value = |text: String| if void.is_some() { format!("VOID ({text})") } else { text };
+        let bound = if self.emulator_bound() { "; emulator-bound (see AWS wait)" } else { "" };
+        let mut latencies = self.latencies.clone();
+        let mut ingest = self.ingest.clone();
+        let ms = |samples: &mut Vec<f64>, p: f64| {
+            if samples.is_empty() { "n/a".to_string() } else { format!("{:.1}", percentile(samples, p)) }
+        };
+        let p99 = percentile(&mut latencies, 99.0);
+        let mut rows = Vec::new();
+
+        let svix = (self.scenario.rate, self.scenario.fan_out) == SVIX_SCENARIO;
+        let clean = void.is_none() && self.missing == 0 && self.delivered() > 0;
+        rows.push(Row::new(
+            format!("e2e latency p50 / p95 / p99 ({label})"),
+            value(format!(
+                "{} / {} / {} ms",
+                ms(&mut latencies, 50.0),
+                ms(&mut latencies, 95.0),
+                ms(&mut latencies, 99.0)
+            )),
+            if svix { format!("p99 <= {SVIX_P99_MS:.0} ms (Svix)") } else { "-".into() },
+            svix.then_some(clean && p99 <= SVIX_P99_MS),
+            format!(
+                "POST sent -> first arrival of its (message id, path) at a receiver on 127.0.0.1, over {} deliveries; \
+                 runner in-process (serve_http + {POLLERS} drive_deliver pollers, one Deliverer) on moto{}{bound}{}",
+                self.delivered(),
+                if self.missing > 0 { format!("; the {} missing are not in it", self.missing) } else { String::new() },
+                void.as_ref().map(|text| format!("; {text}")).unwrap_or_default(),
+            ),
+        ));
+
+        let rejected = if self.rejected.is_empty() {
+            String::new()
+        } else {
+            let reasons: Vec<String> =
+                self.rejected.iter().map(|(reason, count)| format!("{count} {reason}")).collect();
+            format!(", not accepted: {}", reasons.join(", "))
+        };
+        rows.push(Row::new(
+            format!("ingest API p50 / p99 ({label})"),
+            format!("{} / {} ms", ms(&mut ingest, 50.0), ms(&mut ingest, 99.0)),
+            "-",
+            None,
+            format!(
+                "POST {EVENTS} to its 202 (body read), each POST spawned on a fixed {}/s tick (tokio interval, \
+                 burst on missed ticks), posted over {:.2} s; {} accepted{rejected}",
+                self.scenario.rate,
+                self.posting.as_secs_f64(),
+                self.published,
+            ),
+        ));
+
+        let span = self.span.as_secs_f64();
+        let rate = if span > 0.0 { format!("{:.0} /s", self.delivered() as f64 / span) } else { "n/a".into() };
+        let unanswered = if self.unanswered > 0 {
+            format!("; {} more deliveries of POSTs without an answer by the deadline (not counted)", self.unanswered)
+        } else {
+            String::new()
+        };
+        rows.push(Row::new(
+            format!("sustained deliveries/s, missing ({label})"),
+            value(format!("{rate}, missing {}", self.missing)),
+            "-",
+            None,
+            format!(
+                "delivered / (first POST -> last delivery, {span:.1} s); offered {}/s; {} of {} (published x M) \
+                 delivered, {} missing after waiting at most {} s past publishing; {} duplicate requests{unanswered}",
+                self.scenario.rate as usize * self.scenario.fan_out,
+                self.delivered(),
+                self.expected,
+                self.missing,
+                self.scenario.drain.as_secs(),
+                self.duplicates
+            ),
+        ));
+
+        let per_thousand = self.cpu_per_thousand();
+        let partial = if self.missing > 0 || !self.rejected.is_empty() {
+            "; the work for events not delivered is in the CPU but not in the deliveries, so this overstates"
+        } else {
+            ""
+        };
+        rows.push(Row::new(
+            format!("Hookline CPU per 1,000 deliveries ({label})"),
+            per_thousand.map_or("n/a".into(), |cpu| format!("{cpu:.2} s")),
+            format!("<= {CPU_GOAL:.1} s"),
+            per_thousand.map(|cpu| cpu <= CPU_GOAL),
+            format!(
+                "utime+stime of /proc/self/stat at an assumed 100 Hz (CLK_TCK, not read), first POST -> end of wait \
+                 ({:.1} s: {} CPU s, {} of it system time in the whole process), minus the thread of the publisher \
+                 and receiver (/proc/self/task/<tid>/stat): ingest, api, deliver, SDK clients, runner; moto is a \
+                 child process, not counted; {}{partial}",
+                self.window.as_secs_f64(),
+                self.cpu.map_or("?".into(), |cpu| format!("{cpu:.2}")),
+                self.system.map_or("?".into(), |cpu| format!("{cpu:.2}")),
+                match self.opens {
+                    Some(opens) if self.requests > 0 => format!(
+                        "{:.2} TCP connections opened per AWS request (netns-wide Tcp ActiveOpens): moto closes \
+                         every connection, so this includes connection churn that pooled AWS connections avoid",
+                        opens as f64 / self.requests as f64
+                    ),
+                    _ => "TCP connections opened unknown".into(),
+                },
+            ),
+        ));
+
+        let total = self.waiting.as_secs_f64();
+        let top: Vec<String> = self
+            .operations
+            .iter()
+            .take(3)
+            .map(|(name, waiting, requests)| {
+                format!("{name} {:.0}% ({requests} calls)", waiting.as_secs_f64() * 100.0 / total.max(f64::EPSILON))
+            })
+            .collect();
+        let moto = self.moto_load().map_or("moto CPU unknown".into(), |load| {
+            format!("moto (a child process) busy {:.0}% of one core", load * 100.0)
+        });
+        let bound = if self.emulator_bound() {
+            "; EMULATOR-BOUND (AWS waiting dominates): moto runs Python on one core, its DynamoDB Query scans every \
+             item of the table and its SQS is O(queue length) per call, so these latencies are mostly moto's"
+        } else {
+            ""
+        };
+        rows.push(Row::new(
+            format!("AWS wait share of e2e / per delivery ({label})"),
+            format!(
+                "{} / {} ms",
+                self.aws_share().map_or("n/a".into(), |share| format!("{:.0}%", share * 100.0)),
+                self.per_delivery(total * 1e3).map_or("n/a".into(), |wait| format!("{wait:.1}"))
+            ),
+            "-",
+            None,
+            format!(
+                "meter.waiting() {total:.1} s, summed over concurrent calls (so the share can pass 100%), / the sum \
+                 of e2e latencies, and / deliveries (ingest and fan-out calls included); without SQS.ReceiveMessage \
+                 (long polls wait on an empty queue too) the share is {}; {} per call; {}; {moto}{bound}",
+                self.aws_share_without_polls().map_or("n/a".into(), |share| format!("{:.0}%", share * 100.0)),
+                if self.requests > 0 { format!("{:.1} ms", total * 1e3 / self.requests as f64) } else { "n/a".into() },
+                top.join(", "),
+            ),
+        ));
+
+        rows.push(Row::new(
+            format!("AWS requests per delivered webhook ({label})"),
+            self.per_delivery(self.requests as f64).map_or("n/a".into(), |requests| format!("{requests:.2}")),
+            "-",
+            None,
+            format!(
+                "meter.requests() {} / {} deliveries: ingest, fan-out, deliver and SQS polling, SDK retries included{}",
+                self.requests,
+                self.delivered(),
+                if self.missing > 0 || !self.rejected.is_empty() { "; overstated by undelivered work" } else { "" }
+            ),
+        ));
+        rows
+    }
+}
+
+/// Hookline's added latency at the Svix scenario.
+fn added_latency(outcomes: &[Outcome]) -> Row {
+    let figure = format!("Hookline added latency p99 ({}/s, fan-out {})", SVIX_SCENARIO.0, SVIX_SCENARIO.1);
+    let goal = format!("< {ADDED_GOAL_MS:.0} ms");
+    let Some(outcome) = outcomes
+        .iter()
+        .find(|outcome| (outcome.scenario.rate, outcome.scenario.fan_out) == SVIX_SCENARIO && outcome.error.is_none())
+    else {
+        return Row::new(figure, "n/a", goal, None, "the scenario did not run");
+    };
+    let mut latencies = outcome.latencies.clone();
+    let p99 = percentile(&mut latencies, 99.0);
+    Row::new(
+        figure,
+        "not separable",
+        goal,
+        None,
+        format!(
+            "the meter sums AWS wait per operation, not per delivery, so there is no p99 of per-delivery AWS wait \
+             to subtract from the e2e p99 ({}); for scale: mean AWS wait per delivery {} (summed over concurrent \
+             calls), Hookline CPU per delivery {} (mean)",
+            if p99.is_nan() { "n/a".into() } else { format!("{p99:.1} ms") },
+            outcome.per_delivery(outcome.waiting.as_secs_f64() * 1e3).map_or("n/a".into(), |ms| format!("{ms:.1} ms")),
+            outcome.cpu_per_thousand().map_or("n/a".into(), |cpu| format!("{cpu:.2} ms")),
+        ),
+    )
+}
+
+/// Waits (up to `SETTLE_LIMIT`) until moto is idle: it still serves the requests of a scenario
+/// after their clients are gone, and the next scenario should not pay for them. Returns the wait.
+async fn settle(moto: Option<u32>) -> Duration {
+    let started = Instant::now();
+    let Some(pid) = moto else { return Duration::ZERO };
+    let step = Duration::from_millis(500);
+    while started.elapsed() < SETTLE_LIMIT {
+        let Some(before) = stat_ticks(&format!("/proc/{pid}/stat")) else { break };
+        tokio::time::sleep(step).await;
+        let Some(after) = stat_ticks(&format!("/proc/{pid}/stat")) else { break };
+        if (after.saturating_sub(before) as f64 / TICKS_PER_SECOND) / step.as_secs_f64() < MOTO_IDLE {
+            break;
+        }
+    }
+    started.elapsed()
+}
+
+/// Deletes a scenario's queues and table, so that moto does not carry them into the next one.
+async fn remove(stack: &Stack) {
+    let sqs = aws_sdk_sqs::Client::new(&stack.sdk);
+    let dynamodb = aws_sdk_dynamodb::Client::new(&stack.sdk);
+    for physical in stack.provisioned.resources.values() {
+        match physical {
+            Physical::Queue { url, .. } => {
+                let _ = sqs.delete_queue().queue_url(url).send().await;
+            }
+            Physical::Table { name } => {
+                let _ = dynamodb.delete_table().table_name(name).send().await;
+            }
+        }
+    }
+}
+
+/// A thread with its own single-threaded runtime for the load (publisher and receiver), so
+/// that its CPU can be told apart from Hookline's.
+struct Side {
+    handle: tokio::runtime::Handle,
+    tid: u32,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Side {
+    fn start() -> Result<Self, String> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("bench-load".into())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = sender.send(Err(error.to_string()));
+                        return;
+                    }
+                };
+                let _ = sender.send(thread_id().map(|tid| (runtime.handle().clone(), tid)));
+                runtime.block_on(async {
+                    let _ = stopped.await;
+                });
+            })
+            .map_err(|error| error.to_string())?;
+        let (handle, tid) = receiver.recv().map_err(|error| error.to_string())??;
+        Ok(Self { handle, tid, stop: Some(stop), thread: Some(thread) })
+    }
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The calling thread's id, from `/proc/thread-self` (a link to `<pid>/task/<tid>`).
+fn thread_id() -> Result<u32, String> {
+    let link = std::fs::read_link("/proc/thread-self").map_err(|error| format!("/proc/thread-self: {error}"))?;
+    link.file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.parse().ok())
+        .ok_or_else(|| "no thread id".to_string())
+}
+
+/// CPU readings (clock ticks) at one instant.
+struct Cpu {
+    at: Instant,
+    /// This process's user and system ticks.
+    user: Option<u64>,
+    system: Option<u64>,
+    side: Option<u64>,
+    moto: Option<u64>,
+    /// TCP connections opened in this network namespace (`Tcp: ActiveOpens`).
+    opens: Option<u64>,
+}
+
+impl Cpu {
+    fn read(side: &Side, moto: Option<u32>) -> Self {
+        let own = stat_fields("/proc/self/stat");
+        let field = |index: usize| own.as_ref().and_then(|fields| fields.get(index)?.parse().ok());
+        Self {
+            at: Instant::now(),
+            user: field(11),
+            system: field(12),
+            side: stat_ticks(&format!("/proc/self/task/{}/stat", side.tid)),
+            moto: moto.and_then(|pid| stat_ticks(&format!("/proc/{pid}/stat"))),
+            opens: active_opens(),
+        }
+    }
+}
+
+/// The fields of a `/proc/*/stat` after the command name (the first is field 3, `state`).
+fn stat_fields(path: &str) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    Some(rest.split_whitespace().map(str::to_string).collect())
+}
+
+/// utime + stime (fields 14 and 15) of a `/proc/*/stat`.
+fn stat_ticks(path: &str) -> Option<u64> {
+    let fields = stat_fields(path)?;
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
+/// `Tcp: ActiveOpens` of `/proc/net/snmp`: connections opened in this network namespace.
+fn active_opens() -> Option<u64> {
+    let snmp = std::fs::read_to_string("/proc/net/snmp").ok()?;
+    let mut tcp = snmp.lines().filter(|line| line.starts_with("Tcp:"));
+    let (names, values) = (tcp.next()?, tcp.next()?);
+    let index = names.split_whitespace().position(|name| name == "ActiveOpens")?;
+    values.split_whitespace().nth(index)?.parse().ok()
+}
+
+/// The moto server at `endpoint`: a child of this process with its port on the command line.
+fn moto_pid(endpoint: &str) -> Option<u32> {
+    let port = endpoint.trim_end_matches('/').rsplit(':').next()?.to_string();
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        if stat_fields(&format!("/proc/{pid}/stat"))?.get(1)? != &me {
+            return None;
+        }
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+        let args: Vec<String> =
+            cmdline.split(|byte| *byte == 0).map(|arg| String::from_utf8_lossy(arg).into_owned()).collect();
+        let moto = args.iter().any(|arg| arg.contains("moto"));
+        let on_port = args.windows(2).any(|pair| pair[0] == "-p" && pair[1] == port);
+        (moto && on_port).then_some(pid)
+    })
+}
+
+/// One POST of the publisher; its index is the `n` of its payload.
+struct Post {
+    /// When it was sent.
+    at: Instant,
+    /// The message id and the time to the 202.
+    accepted: Option<(String, Duration)>,
+    /// Why not.
+    refused: Option<String>,
+}
+
+/// Posts events with an account's key (a client of its own, on the load thread).
+struct Publisher {
+    base: String,
+    key: String,
+}
+
+impl Publisher {
+    /// Posts `count` events at `rate` per second, each POST spawned so that slow answers do
+    /// not lower the rate; waits for every answer until `deadline`.
+    async fn publish(self, rate: u32, count: usize, deadline: Instant) -> Vec<Post> {
+        let http = reqwest::Client::new();
+        let url = format!("{}{EVENTS}", self.base);
+        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let mut posts = Vec::with_capacity(count);
+        for n in 0..count {
+            ticker.tick().await;
+            let request = http
+                .post(&url)
+                .bearer_auth(&self.key)
+                .header("content-type", "application/json")
+                .body(json!({"event_type": EVENT_TYPE, "payload": {"n": n, "bench": "e2e"}}).to_string());
+            posts.push(tokio::spawn(post(request, deadline)));
+        }
+        let mut done = Vec::with_capacity(count);
+        for post in posts {
+            done.push(post.await.unwrap_or_else(|_| Post {
+                at: Instant::now(),
+                accepted: None,
+                refused: Some("publisher task failures".into()),
+            }));
+        }
+        done
+    }
+}
+
+/// One POST, answered by `deadline` or given up.
+async fn post(request: reqwest::RequestBuilder, deadline: Instant) -> Post {
+    let at = Instant::now();
+    let answer = async {
+        let response = request.send().await.map_err(|_| "connection errors".to_string())?;
+        let status = response.status().as_u16();
+        if status != 202 {
+            return Err(format!("HTTP {status}"));
+        }
+        let body: Value = response.json().await.map_err(|_| "unreadable 202 bodies".to_string())?;
+        let id = body["data"]["id"].as_str().ok_or("202 without data.id")?;
+        Ok((id.to_string(), at.elapsed()))
+    };
+    match tokio::time::timeout_at(deadline.into(), answer).await {
+        Ok(Ok(accepted)) => Post { at, accepted: Some(accepted), refused: None },
+        Ok(Err(reason)) => Post { at, accepted: None, refused: Some(reason) },
+        Err(_) => Post { at, accepted: None, refused: Some(NO_ANSWER.into()) },
+    }
+}
+
+/// The first arrival of a (path, webhook-id).
+#[derive(Clone, Copy)]
+struct Arrival {
+    at: Instant,
+    /// The `n` of the payload: which POST it came from.
+    n: Option<usize>,
+}
+
+/// What the receiver saw.
+#[derive(Default, Clone)]
+struct Arrivals {
+    first: HashMap<(String, String), Arrival>,
+    /// Every request.
+    total: usize,
+}
+
+/// A lean receiver on 127.0.0.1 (on the load thread): keeps only the path, `webhook-id`, the
+/// payload's `n` and the arrival of each request, and answers 200. (The tests' `Receiver`
+/// keeps bodies and headers and is read by cloning them all: polling it under load would add
+/// CPU and memory that have nothing to do with Hookline.)
+#[derive(Clone)]
+struct Sink {
+    url: String,
+    arrivals: Arc<Mutex<Arrivals>>,
+    unique: Arc<watch::Sender<usize>>,
+}
+
+impl Sink {
+    /// Starts on the load thread; serves until `stopped`.
+    async fn start(side: &Side, stopped: watch::Receiver<bool>) -> Result<(Self, JoinHandle<()>), String> {
+        let (ready, listening) = tokio::sync::oneshot::channel();
+        let serving = side.handle.spawn(async move {
+            let bound = async {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+                let url = format!("http://{}", listener.local_addr()?);
+                Ok::<_, std::io::Error>((listener, url))
+            };
+            match bound.await {
+                Ok((listener, url)) => {
+                    let sink = Sink { url, arrivals: Arc::default(), unique: Arc::new(watch::channel(0).0) };
+                    let _ = ready.send(Ok(sink.clone()));
+                    sink.serve(listener, stopped).await;
+                }
+                Err(error) => {
+                    let _ = ready.send(Err(format!("receiver: {error}")));
+                }
+            }
+        });
+        let sink = listening.await.map_err(|_| "the receiver did not start".to_string())??;
+        Ok((sink, serving))
+    }
+
+    async fn serve(self, listener: tokio::net::TcpListener, mut stopped: watch::Receiver<bool>) {
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = stopped.changed() => return,
+            };
+            let Ok((stream, _)) = accepted else { continue };
+            let sink = self.clone();
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request: hyper::Request<Incoming>| {
+                    let sink = sink.clone();
+                    async move { Ok::<_, Infallible>(sink.answer(request).await) }
+                });
+                let connection = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                tokio::select! {
+                    _ = connection => {}
+                    _ = stopped.changed() => {}
+                }
+            });
+        }
+    }
+
+    async fn answer(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        let (parts, body) = request.into_parts();
+        let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+        let at = Instant::now();
+        let n = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|payload| payload["n"].as_u64())
+            .and_then(|n| usize::try_from(n).ok());
+        let id = parts.headers.get("webhook-id").and_then(|value| value.to_str().ok()).unwrap_or_default();
+        let key = (parts.uri.path().to_string(), id.to_string());
+        let unique = {
+            let mut arrivals = self.arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            arrivals.total += 1;
+            arrivals.first.entry(key).or_insert(Arrival { at, n });
+            arrivals.first.len()
+        };
+        self.unique.send_replace(unique);
+        hyper::Response::new(Full::new(Bytes::new()))
+    }
+
+    /// Waits until every (accepted id, path) pair arrived, or `deadline`. Counts unique pairs,
+    /// and looks closer only when there are enough: other pairs (events whose POST got no
+    /// answer, or strays) may be among them.
+    async fn wait_for(&self, accepted: &HashSet<&str>, paths: &HashSet<String>, deadline: Instant) {
+        let expected = accepted.len() * paths.len();
+        let mut unique = self.unique.subscribe();
+        let mut target = expected;
+        loop {
+            let reached = unique.wait_for(|count| *count >= target);
+            if tokio::time::timeout_at(deadline.into(), reached).await.is_err() {
+                return;
+            }
+            let arrivals = self.arrivals();
+            let known = arrivals
+                .first
+                .keys()
+                .filter(|(path, id)| paths.contains(path) && accepted.contains(id.as_str()))
+                .count();
+            if known >= expected {
+                return;
+            }
+            target = arrivals.first.len() + (expected - known);
+        }
+    }
+
+    fn arrivals(&self) -> Arrivals {
+        self.arrivals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}
