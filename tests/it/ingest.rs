@@ -111,7 +111,7 @@ async fn when_identical_requests_race_should_accept_one_message_and_enqueue_once
         client.create_webhook(json!({"url": format!("https://e.com/{n}"), "events": ["loan.created"]})).await;
     }
     let event = json!({"event_type": "loan.created", "payload": {"race": true}});
-    let replies = futures_all((0..8).map(|_| {
+    let replies = hookline_tests::join_spawned((0..8).map(|_| {
         let client = client.at(&client.base);
         let event = event.clone();
         async move { client.publish(event, Some("race-key")).await }
@@ -126,19 +126,6 @@ async fn when_identical_requests_race_should_accept_one_message_and_enqueue_once
     assert_eq!(tasks.len(), 3, "each matching webhook once");
     let page = stack.context.store.page_messages(1, 100, None).await.expect("log");
     assert_eq!(page.items.len(), 1, "one message stored");
-}
-
-async fn futures_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut outputs = Vec::new();
-    for handle in handles {
-        outputs.push(handle.await.expect("task"));
-    }
-    outputs
 }
 
 #[tokio::test]
@@ -277,7 +264,7 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
     let store = stack.context.store.clone();
     let creations = (1..=2000u64).collect::<Vec<_>>();
     for chunk in creations.chunks(100) {
-        futures_all(chunk.iter().map(|&id| {
+        hookline_tests::join_spawned(chunk.iter().map(|&id| {
             let store = store.clone();
             let webhook = hookline_domain::model::Webhook { id, ..template.clone() };
             async move { store.create_webhook(&webhook).await.expect("webhook") }

@@ -132,7 +132,7 @@ async fn when_two_updates_race_should_keep_exactly_one(store: Store) {
             store.update_webhook(&hook).await.map(|()| hook.name)
         }
     });
-    let results = futures_join_all(updates).await;
+    let results = hookline_tests::join_spawned(updates).await;
     let winners: Vec<&String> = results.iter().filter_map(|result| result.as_ref().ok()).collect();
     assert!(!winners.is_empty());
     for result in &results {
@@ -142,19 +142,6 @@ async fn when_two_updates_race_should_keep_exactly_one(store: Store) {
     }
     let stored = store.get_webhook(2, 1).await.expect("read").expect("exists");
     assert_eq!(stored.version, 1 + winners.len() as u64, "each success is one version, none lost");
-}
-
-async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut outputs = Vec::new();
-    for handle in handles {
-        outputs.push(handle.await.expect("task"));
-    }
-    outputs
 }
 
 async fn when_webhooks_exceed_a_page_should_page_with_a_cursor(store: Store) {
@@ -198,7 +185,7 @@ async fn when_counter_incremented_concurrently_on_dynamodb_local_should_give_dis
 }
 
 async fn concurrent_counter(store: Store) {
-    let ids = futures_join_all((0..20).map(|_| {
+    let ids = hookline_tests::join_spawned((0..20).map(|_| {
         let store = store.clone();
         async move { store.next_webhook_id(5).await.expect("id") }
     }))

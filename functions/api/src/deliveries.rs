@@ -8,7 +8,7 @@ use hookline_delivery::worker::{Deliverer, describe, test_send as send_test};
 use hookline_domain::http::json_response;
 use hookline_domain::messages::attempt_resource;
 use hookline_domain::model::{Attempt, AttemptOutcome, DeliverTask, DeliveryStatus, Message, Task};
-use hookline_domain::query::{Filter, QuerySpec, parse_query};
+use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
 use hookline_domain::{Error, Problem};
 use lambda_http::Request;
 use serde_json::{Value, json};
@@ -41,16 +41,7 @@ fn outcome_filter(filters: &[(String, Filter)]) -> Result<Option<AttemptOutcome>
 }
 
 fn attempts_document(path: &str, raw: Option<&str>, page: Page<Attempt>) -> Value {
-    let next = page.next_cursor.as_ref().map(|cursor| {
-        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-            if name != "page[cursor]" {
-                serializer.append_pair(&name, &value);
-            }
-        }
-        serializer.append_pair("page[cursor]", cursor);
-        format!("{path}?{}", serializer.finish())
-    });
+    let next = page.next_cursor.as_deref().map(|cursor| cursor_link(path, raw, cursor));
     json!({ "data": page.items.iter().map(attempt_resource).collect::<Vec<_>>(), "links": { "next": next } })
 }
 

@@ -5,7 +5,7 @@ use hookline_aws::{Context, MessageFilter};
 use hookline_domain::http::json_response;
 use hookline_domain::messages::{self, message_document, message_resource};
 use hookline_domain::model::{DeliveryStatus, Environment};
-use hookline_domain::query::{Filter, QuerySpec, parse_query};
+use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
 use hookline_domain::{Error, Problem};
 use lambda_http::Request;
 use serde_json::{Value, json};
@@ -89,16 +89,6 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
         .store
         .page_messages_filtered(caller.account_id, &filter, list_query.page_size as i32, list_query.cursor.as_deref())
         .await?;
-    let next = page.next_cursor.as_ref().map(|cursor| {
-        let mut serializer = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
-            if name != "page[cursor]" {
-                serializer.append_pair(&name, &value);
-            }
-        }
-        serializer.append_pair("page[cursor]", cursor);
-        format!("{PATH}?{}", serializer.finish())
-    });
     if let Some(status) = status {
         // A message has no single status: it matches when one of its deliveries has it.
         let mut kept = Vec::with_capacity(page.items.len());
@@ -110,6 +100,7 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
         }
         page.items = kept;
     }
+    let next = page.next_cursor.as_deref().map(|cursor| cursor_link(PATH, raw, cursor));
     let data: Vec<Value> = page.items.iter().map(|message| message_resource(message, false)).collect();
     let this = raw.map_or_else(|| PATH.to_string(), |raw| format!("{PATH}?{raw}"));
     Ok(json_response(200, &json!({ "data": data, "links": { "self": this, "next": next } })))

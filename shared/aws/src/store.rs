@@ -845,40 +845,7 @@ impl Store {
         cursor: Option<&str>,
         ascending: bool,
     ) -> Result<Page<T>> {
-        let (pk_name, sk_name) = match on {
-            On::Table => ("pk", "sk"),
-            On::Gsi1 => ("gsi1pk", "gsi1sk"),
-        };
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .expression_attribute_names("#pk", pk_name)
-            .expression_attribute_values(":pk", s(pk))
-            .limit(limit.max(1))
-            .scan_index_forward(ascending)
-            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?);
-        if let On::Gsi1 = on {
-            request = request.index_name("gsi1");
-        }
-        request = match prefix {
-            Some(prefix) => request
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#sk", sk_name)
-                .expression_attribute_values(":prefix", s(prefix)),
-            None => request.key_condition_expression("#pk = :pk"),
-        };
-        let output = request.send().await.map_err(|error| classify("query", error))?;
-        let now = Utc::now();
-        let mut items = Vec::new();
-        for item in output.items.unwrap_or_default() {
-            let envelope: Envelope<T> = from_item(item)?;
-            if !envelope.is_expired(now) {
-                items.push(envelope.record);
-            }
-        }
-        let next_cursor = output.last_evaluated_key.filter(|key| !key.is_empty()).map(|key| encode_cursor(&key));
-        Ok(Page { items, next_cursor })
+        self.query_filtered(on, pk, prefix, None, None, limit, cursor, ascending).await
     }
 }
 

@@ -464,6 +464,18 @@ fn split_around_page_number(raw: &str) -> (Vec<&str>, Vec<&str>) {
     (before, after)
 }
 
+/// The link to the page after `cursor`: the same query with `page[cursor]` replaced.
+pub fn cursor_link(path: &str, raw: Option<&str>, cursor: &str) -> String {
+    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if name != "page[cursor]" {
+            serializer.append_pair(&name, &value);
+        }
+    }
+    serializer.append_pair("page[cursor]", cursor);
+    format!("{path}?{}", serializer.finish())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -708,6 +720,13 @@ mod tests {
         let fields = vec!["url".to_owned(), "name".to_owned()];
         let kept: Vec<String> = sparse(attributes, Some(&fields)).keys().cloned().collect();
         assert_eq!(kept, vec!["name".to_owned(), "url".to_owned()]);
+    }
+
+    #[test]
+    fn when_cursor_link_built_should_replace_only_the_cursor() {
+        let link = cursor_link("/m", Some("page[size]=2&page[cursor]=old&filter[a]=b"), "new");
+        assert_eq!(link, "/m?page%5Bsize%5D=2&filter%5Ba%5D=b&page%5Bcursor%5D=new");
+        assert_eq!(cursor_link("/m", None, "c1"), "/m?page%5Bcursor%5D=c1");
     }
 
     #[test]
