@@ -266,20 +266,7 @@ impl Store {
 
     /// Deletes a webhook; `false` if there was none.
     pub async fn delete_webhook(&self, account: AccountId, id: WebhookId) -> Result<bool> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(keys::account_pk(account)))
-            .key("sk", s(keys::webhook_sk(id)))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await;
-        match result.map_err(|error| classify("delete_webhook", error)) {
-            Ok(_) => Ok(true),
-            Err(Error::Conflict(_)) => Ok(false),
-            Err(error) => Err(error),
-        }
+        self.delete_existing("delete_webhook", keys::account_pk(account), keys::webhook_sk(id)).await
     }
 
     // ---- event types ----
@@ -298,20 +285,7 @@ impl Store {
 
     /// Removes an event type; `false` if there was none.
     pub async fn delete_event_type(&self, account: AccountId, name: &str) -> Result<bool> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(keys::account_pk(account)))
-            .key("sk", s(keys::event_type_sk(name)))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await;
-        match result.map_err(|error| classify("delete_event_type", error)) {
-            Ok(_) => Ok(true),
-            Err(Error::Conflict(_)) => Ok(false),
-            Err(error) => Err(error),
-        }
+        self.delete_existing("delete_event_type", keys::account_pk(account), keys::event_type_sk(name)).await
     }
 
     // ---- messages, deliveries, attempts ----
@@ -722,6 +696,24 @@ impl Store {
         let Some(item) = output.item else { return Ok(None) };
         let envelope: Envelope<T> = from_item(item)?;
         Ok((!envelope.is_expired(Utc::now())).then_some(envelope.record))
+    }
+
+    /// Deletes an item if it exists; `false` if it did not.
+    async fn delete_existing(&self, operation: &'static str, pk: String, sk: String) -> Result<bool> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result.map_err(|error| classify(operation, error)) {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     async fn put_new<T: Serialize>(&self, operation: &'static str, envelope: &Envelope<T>) -> Result<()> {
