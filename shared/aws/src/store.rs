@@ -509,17 +509,7 @@ impl Store {
                 .filter_expression("outcome = :outcome")
                 .expression_attribute_values(":outcome", s(attempt_outcome_name(outcome)));
         }
-        let output = request.send().await.map_err(|error| classify("query", error))?;
-        let now = Utc::now();
-        let mut items = Vec::new();
-        for item in output.items.unwrap_or_default() {
-            let envelope: Envelope<T> = from_item(item)?;
-            if !envelope.is_expired(now) {
-                items.push(envelope.record);
-            }
-        }
-        let next_cursor = output.last_evaluated_key.filter(|key| !key.is_empty()).map(|key| encode_cursor(&key));
-        Ok(Page { items, next_cursor })
+        self.run_query(request).await
     }
 
     /// Records an attempt (a conflict if that attempt number is recorded already).
@@ -667,11 +657,21 @@ impl Store {
         if !conditions.is_empty() {
             request = request.filter_expression(conditions.join(" AND "));
         }
+        self.run_query(request).await
+    }
+
+    // ---- the generic operations ----
+
+    /// Sends a query and reads one page: expired items hidden, the next cursor encoded.
+    async fn run_query<T: DeserializeOwned>(
+        &self,
+        request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Page<T>> {
         let output = request.send().await.map_err(|error| classify("query", error))?;
         let now = Utc::now();
         let mut items = Vec::new();
         for item in output.items.unwrap_or_default() {
-            let envelope: Envelope<Message> = from_item(item)?;
+            let envelope: Envelope<T> = from_item(item)?;
             if !envelope.is_expired(now) {
                 items.push(envelope.record);
             }
@@ -679,8 +679,6 @@ impl Store {
         let next_cursor = output.last_evaluated_key.filter(|key| !key.is_empty()).map(|key| encode_cursor(&key));
         Ok(Page { items, next_cursor })
     }
-
-    // ---- the generic operations ----
 
     async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
         let output = self
