@@ -54,12 +54,12 @@ impl World {
         self.stack
             .drive_until(&deliverer, limit, || async {
                 self.stack
-                    .delivery_status(message, webhook)
+                    .delivery_status(self.account, message, webhook)
                     .await
                     .is_some_and(|status| status != DeliveryStatus::Pending)
             })
             .await;
-        self.stack.delivery_status(message, webhook).await
+        self.stack.delivery_status(self.account, message, webhook).await
     }
 
     async fn attempts(&self, path: &str) -> Vec<Value> {
@@ -186,7 +186,7 @@ async fn when_endpoint_answers_410_should_disable_the_webhook_and_tell_the_accou
     assert_eq!(told["webhook_id"], hook);
     assert_eq!(told["reason"], "endpoint_gone");
     let next = world.publish(json!({})).await;
-    assert_eq!(world.stack.delivery_status(&next, hook).await, None, "a disabled webhook matches nothing");
+    assert_eq!(world.stack.delivery_status(world.account, &next, hook).await, None, "a disabled webhook matches nothing");
 }
 
 #[tokio::test]
@@ -324,16 +324,16 @@ async fn when_target_is_private_and_not_allowed_should_refuse_without_connecting
         .stack
         .drive_until(&guarded, Duration::from_secs(15), || async {
             for webhook in [hook, localhost] {
-                if world.stack.delivery_status(&message, webhook).await == Some(DeliveryStatus::Pending) {
+                if world.stack.delivery_status(world.account, &message, webhook).await == Some(DeliveryStatus::Pending) {
                     return false;
                 }
             }
             true
         })
         .await;
-    assert_eq!(world.stack.delivery_status(&message, hook).await, Some(DeliveryStatus::Refused));
+    assert_eq!(world.stack.delivery_status(world.account, &message, hook).await, Some(DeliveryStatus::Refused));
     assert_eq!(
-        world.stack.delivery_status(&message, localhost).await,
+        world.stack.delivery_status(world.account, &message, localhost).await,
         Some(DeliveryStatus::Refused),
         "checked on the resolved address"
     );
@@ -370,7 +370,7 @@ async fn when_handler_crashes_mid_batch_should_lose_nothing() {
         .stack
         .drive_until(&deliverer, Duration::from_secs(60), || async {
             for message in &published {
-                if world.stack.delivery_status(message, hook).await == Some(DeliveryStatus::Pending) {
+                if world.stack.delivery_status(world.account, message, hook).await == Some(DeliveryStatus::Pending) {
                     return false;
                 }
             }
@@ -381,7 +381,7 @@ async fn when_handler_crashes_mid_batch_should_lose_nothing() {
     let mut delivered = 0;
     let mut failed = 0;
     for message in &published {
-        match world.stack.delivery_status(message, hook).await {
+        match world.stack.delivery_status(world.account, message, hook).await {
             Some(DeliveryStatus::Succeeded) => delivered += 1,
             Some(DeliveryStatus::Failed) => failed += 1,
             other => panic!("{message}: {other:?}"),

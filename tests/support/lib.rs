@@ -232,13 +232,15 @@ impl Stack {
         done().await
     }
 
-    /// Where a delivery stands.
+    /// Where a delivery stands (`None` before its first attempt is recorded).
     pub async fn delivery_status(
         &self,
+        account_id: u64,
         message_id: &str,
         webhook_id: u64,
     ) -> Option<hookline_domain::model::DeliveryStatus> {
-        self.context.store.get_delivery(message_id, webhook_id).await.expect("read").map(|delivery| delivery.status)
+        let entry = self.context.store.get_log_entry(account_id, message_id, webhook_id).await.expect("read");
+        entry.and_then(|entry| entry.status)
     }
 
     /// Every task waiting on the delivery queue, received and deleted.

@@ -2,17 +2,17 @@
 //! recovery of a webhook's failed deliveries, the test send.
 
 use crate::request::{caller, json_body, query};
-use hookline_aws::Page;
+use crate::messages::within_retention;
+use hookline_aws::LogFilter;
 use hookline_aws::queue::Outgoing;
 use hookline_delivery::worker::{Deliverer, describe, test_send as send_test};
 use hookline_domain::http::json_response;
 use hookline_domain::messages::attempt_resource;
-use hookline_domain::model::{Attempt, AttemptOutcome, DeliverTask, DeliveryStatus, Message, Task};
+use hookline_domain::model::{Attempt, AttemptOutcome, DeliverTask, DeliveryStatus, LogEntry, Task};
 use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
 use hookline_domain::{Error, Problem};
 use lambda_http::Request;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
 
 type Response = http::Response<String>;
 
@@ -40,16 +40,35 @@ fn outcome_filter(filters: &[(String, Filter)]) -> Result<Option<AttemptOutcome>
     })
 }
 
-fn attempts_document(path: &str, raw: Option<&str>, page: Page<Attempt>) -> Value {
-    let next = page.next_cursor.as_deref().map(|cursor| cursor_link(path, raw, cursor));
-    json!({ "data": page.items.iter().map(attempt_resource).collect::<Vec<_>>(), "links": { "next": next } })
+/// A page of attempts: those of `entries` with `outcome` (all without), in the entries' order;
+/// within an entry oldest first, or newest first with `newest_first`.
+fn attempts_document(
+    path: &str,
+    raw: Option<&str>,
+    entries: &[LogEntry],
+    outcome: Option<AttemptOutcome>,
+    newest_first: bool,
+    next_cursor: Option<&str>,
+) -> Value {
+    let mut attempts: Vec<&Attempt> = Vec::new();
+    for entry in entries {
+        let kept = entry.attempts.iter().filter(|attempt| outcome.is_none_or(|outcome| attempt.outcome == outcome));
+        if newest_first { attempts.extend(kept.rev()) } else { attempts.extend(kept) }
+    }
+    let next = next_cursor.map(|cursor| cursor_link(path, raw, cursor));
+    json!({ "data": attempts.into_iter().map(attempt_resource).collect::<Vec<_>>(), "links": { "next": next } })
 }
 
-async fn message_of(deliverer: &Deliverer, account: u64, id: &str) -> Result<Message, Error> {
+/// The entries of a message of the caller's account; 404 if it has none (yet).
+async fn message_entries(deliverer: &Deliverer, account: u64, id: &str) -> Result<Vec<LogEntry>, Error> {
     if !id.starts_with("msg_") || id.len() > 64 {
         return Err(Error::not_found("message"));
     }
-    deliverer.context.store.get_message(account, id).await?.ok_or_else(|| Error::not_found("message"))
+    let entries = deliverer.context.store.message_entries(account, id).await?;
+    if entries.is_empty() {
+        return Err(Error::not_found("message"));
+    }
+    Ok(entries)
 }
 
 /// `GET /webhooks/{id}/attempts`: newest first; `filter[status]`, cursor pages.
@@ -73,17 +92,11 @@ pub async fn webhook_attempts(deliverer: &Deliverer, request: &Request, id: u64)
     let outcome = outcome_filter(&list.filters)?;
     let store = &deliverer.context.store;
     store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
-    let page = store
-        .page_webhook_attempts_filtered(
-            caller.account_id,
-            id,
-            None,
-            outcome,
-            list.page_size as i32,
-            list.cursor.as_deref(),
-        )
-        .await?;
-    Ok(json_response(200, &attempts_document(&format!("/api/v3/notification/webhooks/{id}/attempts"), raw, page)))
+    let filter = within_retention(&deliverer.context, LogFilter { webhook_id: Some(id), ..LogFilter::default() });
+    let page = store.page_log(caller.account_id, &filter, list.page_size as usize, list.cursor.as_deref()).await?;
+    let entries: Vec<LogEntry> = page.items.into_iter().flatten().collect();
+    let path = format!("/api/v3/notification/webhooks/{id}/attempts");
+    Ok(json_response(200, &attempts_document(&path, raw, &entries, outcome, true, page.next_cursor.as_deref())))
 }
 
 /// `GET /messages/{id}/attempts`: by webhook then number; `filter[status]`, cursor pages.
@@ -105,29 +118,36 @@ pub async fn message_attempts(deliverer: &Deliverer, request: &Request, id: &str
     let raw = query(request);
     let list = parse_query(raw, &ATTEMPTS)?;
     let outcome = outcome_filter(&list.filters)?;
-    let message = message_of(deliverer, caller.account_id, id).await?;
+    if !id.starts_with("msg_") || id.len() > 64 {
+        return Err(Error::not_found("message"));
+    }
     let page = deliverer
         .context
         .store
-        .page_message_attempts(&message.id, outcome, list.page_size as i32, list.cursor.as_deref())
+        .page_message_entries(caller.account_id, id, list.page_size as i32, list.cursor.as_deref())
         .await?;
-    Ok(json_response(200, &attempts_document(&format!("/api/v3/notification/messages/{id}/attempts"), raw, page)))
+    if page.items.is_empty() && list.cursor.is_none() {
+        return Err(Error::not_found("message"));
+    }
+    let path = format!("/api/v3/notification/messages/{id}/attempts");
+    Ok(json_response(200, &attempts_document(&path, raw, &page.items, outcome, false, page.next_cursor.as_deref())))
 }
 
-/// Reopens deliveries and enqueues one more attempt of each; returns how many.
-async fn reopen(deliverer: &Deliverer, message: &Message, webhooks: &[u64]) -> Result<usize, Error> {
+/// Reopens the retryable deliveries among `entries` and enqueues one more attempt of each;
+/// returns how many.
+async fn reopen(deliverer: &Deliverer, entries: &[LogEntry]) -> Result<usize, Error> {
     let store = &deliverer.context.store;
     let mut tasks = Vec::new();
-    for &webhook_id in webhooks {
-        let Some(delivery) = store.get_delivery(&message.id, webhook_id).await? else { continue };
-        if RETRYABLE.contains(&delivery.status) && store.reopen_delivery(&message.id, webhook_id, RETRYABLE).await? {
-            tasks.push(Outgoing::now(Task::Deliver(DeliverTask {
-                account_id: message.account_id,
-                message_id: message.id.clone(),
-                webhook_id,
-                attempt: delivery.attempts + 1,
-                not_before: None,
-            })));
+    for delivery in entries.iter().filter_map(LogEntry::delivery) {
+        if RETRYABLE.contains(&delivery.status)
+            && store.reopen_delivery(delivery.account_id, &delivery.message_id, delivery.webhook_id, RETRYABLE).await?
+        {
+            tasks.push(Outgoing::now(Task::Deliver(DeliverTask::retry(
+                delivery.account_id,
+                &delivery.message_id,
+                delivery.webhook_id,
+                delivery.attempts + 1,
+            ))));
         }
     }
     deliverer.context.queue.send(&tasks).await?;
@@ -151,7 +171,7 @@ async fn reopen(deliverer: &Deliverer, message: &Message, webhooks: &[u64]) -> R
 )]
 pub async fn retry(deliverer: &Deliverer, request: &Request, id: &str) -> Result<Response, Error> {
     let caller = caller(&deliverer.context.store, request).await?;
-    let message = message_of(deliverer, caller.account_id, id).await?;
+    let entries = message_entries(deliverer, caller.account_id, id).await?;
     let webhook = if request.body().is_empty() {
         None
     } else {
@@ -170,23 +190,22 @@ pub async fn retry(deliverer: &Deliverer, request: &Request, id: &str) -> Result
             _ => return Err(Error::Invalid(vec![Problem::at("", "not_an_object", "a JSON object or no body")])),
         }
     };
-    let store = &deliverer.context.store;
-    let targets: Vec<u64> = match webhook {
+    let targets: Vec<LogEntry> = match webhook {
         Some(webhook_id) => {
-            store.get_delivery(&message.id, webhook_id).await?.ok_or_else(|| Error::not_found("delivery"))?;
-            vec![webhook_id]
+            let entry = entries.into_iter().find(|entry| entry.webhook_id == Some(webhook_id));
+            vec![entry.ok_or_else(|| Error::not_found("delivery"))?]
         }
-        None => store.list_deliveries(&message.id).await?.iter().map(|delivery| delivery.webhook_id).collect(),
+        None => entries,
     };
-    let enqueued = reopen(deliverer, &message, &targets).await?;
+    let enqueued = reopen(deliverer, &targets).await?;
     Ok(json_response(
         202,
-        &json!({ "data": { "type": "retries", "id": message.id, "attributes": { "enqueued": enqueued } } }),
+        &json!({ "data": { "type": "retries", "id": id, "attributes": { "enqueued": enqueued } } }),
     ))
 }
 
 /// `POST /webhooks/{id}/recover` with `{"since": "<RFC 3339>"}`: one more try of each of
-/// its deliveries that failed since then (found through its attempts, newest index first).
+/// its failed, refused or cancelled deliveries of messages accepted since then.
 #[utoipa::path(post, path = "/api/v3/notification/webhooks/{id}/recover", tag = "webhooks",
     summary = "Re-send a webhook's failed deliveries since a time",
     params(("id" = u64, Path, description = "The webhook id")),
@@ -211,22 +230,17 @@ pub async fn recover(deliverer: &Deliverer, request: &Request, id: u64) -> Resul
         .ok_or_else(|| Error::invalid("/since", "invalid_timestamp", "`since` is an RFC 3339 timestamp"))?;
     let store = &deliverer.context.store;
     store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
-    let mut messages = BTreeSet::new();
+    let mut filter = LogFilter { webhook_id: Some(id), after: Some(since), ..LogFilter::default() };
+    filter = within_retention(&deliverer.context, filter);
+    let mut enqueued = 0;
     let mut cursor: Option<String> = None;
     loop {
-        let page = store
-            .page_webhook_attempts_filtered(caller.account_id, id, Some(since), None, 1000, cursor.as_deref())
-            .await?;
-        messages.extend(page.items.into_iter().map(|attempt| attempt.message_id));
+        let page = store.page_log(caller.account_id, &filter, 1000, cursor.as_deref()).await?;
+        let entries: Vec<LogEntry> = page.items.into_iter().flatten().collect();
+        enqueued += reopen(deliverer, &entries).await?;
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,
-        }
-    }
-    let mut enqueued = 0;
-    for message_id in messages {
-        if let Some(message) = store.get_message(caller.account_id, &message_id).await? {
-            enqueued += reopen(deliverer, &message, &[id]).await?;
         }
     }
     Ok(json_response(

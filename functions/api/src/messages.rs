@@ -1,10 +1,10 @@
 //! The message log: `/api/v3/notification/messages` (cursor pages) and one message with its deliveries.
 
 use crate::request::{caller, query};
-use hookline_aws::{Context, MessageFilter};
+use hookline_aws::{Context, LogFilter};
 use hookline_domain::http::json_response;
 use hookline_domain::messages::{self, message_document, message_resource};
-use hookline_domain::model::{DeliveryStatus, Environment};
+use hookline_domain::model::{Environment, LogEntry};
 use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
 use hookline_domain::{Error, Problem};
 use lambda_http::Request;
@@ -31,8 +31,8 @@ fn time(name: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, Error>
     })
 }
 
-fn message_filter(filters: &[(String, Filter)]) -> Result<MessageFilter, Error> {
-    let mut filter = MessageFilter::default();
+fn message_filter(filters: &[(String, Filter)]) -> Result<LogFilter, Error> {
+    let mut filter = LogFilter::default();
     for (name, condition) in filters {
         let Filter::Equals(value) = condition else {
             return Err(Error::bad_param(format!("filter[{name}]"), "invalid_filter", "these filters take one value"));
@@ -46,18 +46,32 @@ fn message_filter(filters: &[(String, Filter)]) -> Result<MessageFilter, Error> 
             }
             "after" => filter.after = Some(time(name, value)?),
             "before" => filter.before = Some(time(name, value)?),
-            // Applied to the page's deliveries in `list`.
+            "status" => {
+                filter.status = Some(serde_json::from_value(json!(value)).map_err(|_| {
+                    Error::bad_param(
+                        "filter[status]",
+                        "invalid_filter",
+                        "one of pending, succeeded, failed, refused, cancelled",
+                    )
+                })?);
+            }
             _ => {}
         }
     }
     Ok(filter)
 }
 
-fn delivery_status_filter(filters: &[(String, Filter)]) -> Result<Option<DeliveryStatus>, Error> {
-    let Some((_, Filter::Equals(value))) = filters.iter().find(|(name, _)| name == "status") else { return Ok(None) };
-    serde_json::from_value(json!(value)).map(Some).map_err(|_| {
-        Error::bad_param("filter[status]", "invalid_filter", "one of pending, succeeded, failed, refused, cancelled")
-    })
+/// Narrows `filter` to the retention horizon: nothing older is kept, so the walk back
+/// through the log's days stops there.
+pub fn within_retention(context: &Context, mut filter: LogFilter) -> LogFilter {
+    let horizon = chrono::Utc::now() - chrono::Duration::days(i64::from(context.settings.retention_days) + 1);
+    filter.after = Some(filter.after.map_or(horizon, |after| after.max(horizon)));
+    filter
+}
+
+/// The deliveries recorded in a message's entries.
+pub fn deliveries(entries: &[LogEntry]) -> Vec<hookline_domain::model::Delivery> {
+    entries.iter().filter_map(LogEntry::delivery).collect()
 }
 
 /// `GET /messages`: newest first; `page[size]`, `page[cursor]`, `filter[event_type|environment|after|before]`.
@@ -83,25 +97,11 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
     let caller = caller(&context.store, request).await?;
     let raw = query(request);
     let list_query = parse_query(raw, &LIST)?;
-    let filter = message_filter(&list_query.filters)?;
-    let status = delivery_status_filter(&list_query.filters)?;
-    let mut page = context
-        .store
-        .page_messages_filtered(caller.account_id, &filter, list_query.page_size as i32, list_query.cursor.as_deref())
-        .await?;
-    if let Some(status) = status {
-        // A message has no single status: it matches when one of its deliveries has it.
-        let mut kept = Vec::with_capacity(page.items.len());
-        for message in page.items {
-            let deliveries = context.store.list_deliveries(&message.id).await?;
-            if deliveries.iter().any(|delivery| delivery.status == status) {
-                kept.push(message);
-            }
-        }
-        page.items = kept;
-    }
+    let filter = within_retention(context, message_filter(&list_query.filters)?);
+    let page =
+        context.store.page_log(caller.account_id, &filter, list_query.page_size as usize, list_query.cursor.as_deref()).await?;
     let next = page.next_cursor.as_deref().map(|cursor| cursor_link(PATH, raw, cursor));
-    let data: Vec<Value> = page.items.iter().map(|message| message_resource(message, false)).collect();
+    let data: Vec<Value> = page.items.iter().filter_map(|entries| entries.first()).map(|entry| message_resource(&entry.message, false)).collect();
     let this = raw.map_or_else(|| PATH.to_string(), |raw| format!("{PATH}?{raw}"));
     Ok(json_response(200, &json!({ "data": data, "links": { "self": this, "next": next } })))
 }
@@ -113,7 +113,7 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
     responses(
         (status = 200, description = "The message and its deliveries", body = crate::openapi::MessageDocument, content_type = "application/vnd.api+json"),
         (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 404, description = "No such message in this account (or expired)", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No such message in this account (expired, or not yet in the log: a message enters it with its first attempts)", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
         (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
@@ -122,7 +122,7 @@ pub async fn show(context: &Context, request: &Request, id: &str) -> Result<Resp
     if !id.starts_with("msg_") || id.len() > 64 {
         return Err(Error::not_found("message"));
     }
-    let message = context.store.get_message(caller.account_id, id).await?.ok_or_else(|| Error::not_found("message"))?;
-    let deliveries = context.store.list_deliveries(&message.id).await?;
-    Ok(json_response(200, &message_document(&message, &deliveries)))
+    let entries = context.store.message_entries(caller.account_id, id).await?;
+    let first = entries.first().ok_or_else(|| Error::not_found("message"))?;
+    Ok(json_response(200, &message_document(&first.message, &deliveries(&entries))))
 }

@@ -1,11 +1,11 @@
 //! The ingestion Lambda's handler: accepts events (one, or a batch) over API Gateway HTTP requests.
 
 use hookline_aws::Context;
-use hookline_aws::ingest::accept;
+use hookline_aws::ingest::{accept, accept_batch};
 use hookline_domain::Error;
 use hookline_domain::auth::{APP_HEADER, Caller, EXTERNAL_CLIENT_ID_HEADER};
 use hookline_domain::event_types::catalog;
-use hookline_domain::events::{EventRules, IDEMPOTENCY_HEADER, MAX_BATCH, MAX_PAYLOAD_BYTES, parse_event};
+use hookline_domain::events::{EventRules, IDEMPOTENCY_HEADER, MAX_BATCH, MAX_PAYLOAD_BYTES, NewEvent, parse_event};
 use hookline_domain::http::{error_response, json_response, read_json};
 use hookline_domain::jsonapi::error_document;
 use lambda_http::{Body, Request, Response};
@@ -108,12 +108,21 @@ async fn publish_batch(context: &Context, request: &Request) -> Result<http::Res
     let catalog = catalog(&event_types);
     let rules = EventRules { environment: caller.environment, catalog: &catalog };
     let now = chrono::Utc::now();
+    let parsed: Vec<Result<NewEvent, Error>> = events
+        .iter()
+        .enumerate()
+        .map(|(index, event)| {
+            parse_event(event, &format!("/events/{index}"), rules, None, now).map_err(Error::Invalid)
+        })
+        .collect();
+    let valid: Vec<NewEvent> = parsed.iter().filter_map(|event| event.as_ref().ok().cloned()).collect();
+    let mut outcomes = accept_batch(context, &caller, &webhooks, valid).await.into_iter();
     let mut results = Vec::with_capacity(events.len());
     let mut all_accepted = true;
-    for (index, event) in events.iter().enumerate() {
-        let outcome = match parse_event(event, &format!("/events/{index}"), rules, None, now) {
-            Ok(event) => accept(context, &caller, &webhooks, event).await,
-            Err(problems) => Err(Error::Invalid(problems)),
+    for (index, event) in parsed.into_iter().enumerate() {
+        let outcome = match event {
+            Ok(_) => outcomes.next().unwrap_or_else(|| Err(Error::internal("an event was left out"))),
+            Err(error) => Err(error),
         };
         results.push(match outcome {
             Ok(accepted) => {

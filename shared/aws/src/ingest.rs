@@ -1,5 +1,5 @@
-//! Accepting events: durable storage before the 202, idempotency, matching, and the fan-out
-//! to delivery tasks (inline for small fan-outs, chained through SQS for large ones).
+//! Accepting events: idempotency, matching, and the fan-out to delivery tasks (inline for
+//! small fan-outs, chained through SQS for large ones), all on the queue before the 202.
 
 use crate::context::Context;
 use crate::queue::Outgoing;
@@ -8,15 +8,15 @@ use chrono::{DateTime, Duration, Utc};
 use hookline_domain::auth::Caller;
 use hookline_domain::events::{NewEvent, accepted_document};
 use hookline_domain::matching::{EventFacts, webhook_matches};
-use hookline_domain::model::{DeliverTask, Delivery, DeliveryStatus, FanoutTask, Message, Task, Webhook, WebhookId};
+use hookline_domain::model::{DeliverTask, FanoutTask, LogEntry, Message, Task, Webhook, WebhookRef};
 use hookline_domain::{Error, Problem, Result};
 use serde_json::Value;
-use std::collections::HashMap;
 
 /// Up to this many matched webhooks, `ingest` enqueues the delivery tasks itself.
 pub const INLINE_FANOUT_MAX: usize = 50;
-/// Above it, the webhook ids go to the fan-out stage in chunks of this size (one SQS
-/// message each, well under 256 KB), which `deliver` expands.
+/// Above it, the webhooks go to the fan-out stage in chunks of this size (one SQS message
+/// each: the payload, at most 256 KiB, and the chunk's ids, under SQS's 1 MiB), which
+/// `deliver` expands.
 pub const FANOUT_CHUNK: usize = 200;
 /// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_TTL: Duration = Duration::hours(25);
@@ -36,29 +36,35 @@ pub struct Accepted {
     pub replayed: bool,
 }
 
-/// The ids of the webhooks an event reaches.
-pub fn matching_webhooks(webhooks: &[Webhook], event: &NewEvent) -> Vec<WebhookId> {
+/// The webhooks an event reaches, with their versions.
+pub fn matching_webhooks(webhooks: &[Webhook], event: &NewEvent) -> Vec<WebhookRef> {
     let facts = EventFacts {
         event_type: &event.event_type,
         environment: event.environment,
         scopes: &event.scopes,
         payload: &event.payload,
     };
-    webhooks.iter().filter(|webhook| webhook_matches(webhook, &facts)).map(|webhook| webhook.id).collect()
+    webhooks
+        .iter()
+        .filter(|webhook| webhook_matches(webhook, &facts))
+        .map(|webhook| WebhookRef { id: webhook.id, version: webhook.version })
+        .collect()
 }
 
-/// When a record made at `now` expires (the retention setting).
+/// When a record made at `from` expires (the retention setting).
 pub fn retention_end(context: &Context, from: DateTime<Utc>) -> i64 {
     (from + Duration::days(i64::from(context.settings.retention_days))).timestamp()
 }
 
-/// Accepts one event of `caller`: stores the message, records and enqueues its deliveries.
-/// `webhooks` are the account's (read once per request). With an idempotency key, a repeat
-/// answers the first answer and enqueues nothing; a retry after a failure finishes the job.
+/// Accepts one event of `caller`: matches it and enqueues its first attempts (the queue holds
+/// it durably; the log records it with its first attempts). `webhooks` are the account's
+/// (read once per request). With an idempotency key, a repeat answers the first answer and
+/// enqueues nothing; a retry after a failure enqueues again, under the same message id.
 pub async fn accept(context: &Context, caller: &Caller, webhooks: &[Webhook], event: NewEvent) -> Result<Accepted> {
     let now = Utc::now();
     let Some(key) = event.idempotency_key.clone() else {
-        return accept_new(context, caller, webhooks, event, Message::new_id(), now, false).await;
+        let message = new_message(caller, webhooks, event, Message::new_id(), now);
+        return enqueue(context, std::slice::from_ref(&message)).await.map(|()| accepted(&message.0));
     };
     let claim = IdempotencyRecord {
         key: key.clone(),
@@ -69,8 +75,8 @@ pub async fn accept(context: &Context, caller: &Caller, webhooks: &[Webhook], ev
     };
     let store = &context.store;
     let expires = (now + IDEMPOTENCY_TTL).timestamp();
-    let (message_id, resuming) = match store.claim_idempotency(caller.account_id, &claim, expires).await? {
-        None => (claim.message_id, false),
+    let message_id = match store.claim_idempotency(caller.account_id, &claim, expires).await? {
+        None => claim.message_id,
         Some(existing) if existing.fingerprint != event.fingerprint => {
             return Err(Error::Invalid(vec![Problem::at(
                 "/idempotency_key",
@@ -90,14 +96,16 @@ pub async fn accept(context: &Context, caller: &Caller, webhooks: &[Webhook], ev
                     "a request with this idempotency key is in progress; retry it in a few seconds".into(),
                 ));
             }
-            (existing.message_id, true)
+            existing.message_id
         }
     };
-    match accept_new(context, caller, webhooks, event, message_id, now, resuming).await {
-        Ok(accepted) => {
+    let message = new_message(caller, webhooks, event, message_id, now);
+    match enqueue(context, std::slice::from_ref(&message)).await {
+        Ok(()) => {
+            let accepted = accepted(&message.0);
             if let Err(error) = store.finish_idempotency(caller.account_id, &key, &accepted.document.to_string()).await
             {
-                // The message is stored and enqueued; a repeat will resume and find nothing to do.
+                // The tasks are enqueued; a repeat would enqueue them again (at least once).
                 tracing::warn!(%error, message_id = %accepted.message_id, "the idempotency record was not finished");
             }
             Ok(accepted)
@@ -111,117 +119,93 @@ pub async fn accept(context: &Context, caller: &Caller, webhooks: &[Webhook], ev
     }
 }
 
-async fn accept_new(
+/// Accepts a batch of events: those with an idempotency key one by one, the others together
+/// (their tasks share `SendMessageBatch` calls). One result per event, in order.
+pub async fn accept_batch(
     context: &Context,
+    caller: &Caller,
+    webhooks: &[Webhook],
+    events: Vec<NewEvent>,
+) -> Vec<Result<Accepted>> {
+    let now = Utc::now();
+    let mut results: Vec<Option<Result<Accepted>>> = Vec::with_capacity(events.len());
+    let mut together = Vec::new();
+    for event in events {
+        if event.idempotency_key.is_some() {
+            results.push(Some(accept(context, caller, webhooks, event).await));
+        } else {
+            together.push((results.len(), new_message(caller, webhooks, event, Message::new_id(), now)));
+            results.push(None);
+        }
+    }
+    let messages: Vec<(Message, Vec<WebhookRef>)> = together.iter().map(|(_, message)| message.clone()).collect();
+    let outcome = enqueue(context, &messages).await;
+    for (index, (message, _)) in together {
+        results[index] = Some(match &outcome {
+            Ok(()) => Ok(accepted(&message)),
+            Err(error) => Err(Error::Unavailable(error.to_string())),
+        });
+    }
+    results.into_iter().map(|result| result.unwrap_or_else(|| Err(Error::internal("an event was left out")))).collect()
+}
+
+fn new_message(
     caller: &Caller,
     webhooks: &[Webhook],
     event: NewEvent,
     message_id: String,
     now: DateTime<Utc>,
-    resuming: bool,
-) -> Result<Accepted> {
+) -> (Message, Vec<WebhookRef>) {
     let matched = matching_webhooks(webhooks, &event);
-    let mut message = event.into_message(message_id, caller.account_id, matched.len() as u32, now);
-    let expires = retention_end(context, now);
-    match context.store.create_message(&message, expires).await {
-        Ok(()) => {}
-        Err(Error::Conflict(_)) if resuming => {
-            if let Some(stored) = context.store.get_message(caller.account_id, &message.id).await? {
-                message = Message { matched: message.matched, ..stored };
-            }
-        }
-        Err(error) => return Err(error),
-    }
-    dispatch(context, &message, &matched, resuming).await.map_err(|error| {
-        tracing::error!(%error, message_id = %message.id, "the message is stored but its fan-out failed");
-        Error::Unavailable(format!("the fan-out of {} failed: {error}", message.id))
-    })?;
-    tracing::info!(message_id = %message.id, matched = matched.len(), resuming, "message accepted");
-    Ok(Accepted {
+    (event.into_message(message_id, caller.account_id, matched.len() as u32, now), matched)
+}
+
+fn accepted(message: &Message) -> Accepted {
+    Accepted {
         message_id: message.id.clone(),
         matched: message.matched,
-        document: accepted_document(&message),
+        document: accepted_document(message),
         replayed: false,
-    })
-}
-
-/// Sends a message to its matched webhooks: inline when few, else as fan-out tasks.
-pub async fn dispatch(context: &Context, message: &Message, webhook_ids: &[WebhookId], resuming: bool) -> Result<()> {
-    if webhook_ids.len() <= INLINE_FANOUT_MAX {
-        return deliver_to(context, message, webhook_ids, resuming).await;
     }
-    let tasks: Vec<Outgoing> = webhook_ids
+}
+
+/// Makes messages durable: their first attempts go to the queue (inline up to
+/// [`INLINE_FANOUT_MAX`] webhooks, else as fan-out tasks), and those that matched nothing
+/// go to the log at once.
+async fn enqueue(context: &Context, messages: &[(Message, Vec<WebhookRef>)]) -> Result<()> {
+    let unmatched: Vec<(LogEntry, i64)> = messages
+        .iter()
+        .filter(|(_, matched)| matched.is_empty())
+        .map(|(message, _)| (LogEntry::unmatched(message.clone()), retention_end(context, message.created_at)))
+        .collect();
+    let tasks: Vec<Outgoing> = messages.iter().flat_map(|(message, matched)| first_attempts(message, matched)).collect();
+    let (logged, sent) = tokio::join!(context.store.put_log_entries(&unmatched), context.queue.send(&tasks));
+    logged.and(sent).map_err(|error| {
+        tracing::error!(%error, "accepted events could not be enqueued");
+        Error::Unavailable(format!("the events could not be enqueued: {error}"))
+    })?;
+    for (message, matched) in messages {
+        tracing::info!(message_id = %message.id, matched = matched.len(), "message accepted");
+    }
+    Ok(())
+}
+
+/// The tasks of a message's first attempts: one per webhook when few, else fan-out tasks
+/// of [`FANOUT_CHUNK`] webhooks each.
+pub fn first_attempts(message: &Message, webhooks: &[WebhookRef]) -> Vec<Outgoing> {
+    if webhooks.len() <= INLINE_FANOUT_MAX {
+        return webhooks.iter().map(|&webhook| Outgoing::now(Task::Deliver(DeliverTask::first(message, webhook)))).collect();
+    }
+    webhooks
         .chunks(FANOUT_CHUNK)
-        .map(|chunk| {
-            Outgoing::now(Task::Fanout(FanoutTask {
-                account_id: message.account_id,
-                message_id: message.id.clone(),
-                webhook_ids: chunk.to_vec(),
-            }))
-        })
-        .collect();
-    context.queue.send(&tasks).await
+        .map(|chunk| Outgoing::now(Task::Fanout(FanoutTask { message: message.clone(), webhooks: chunk.to_vec() })))
+        .collect()
 }
 
-/// Records the deliveries of `message` to `webhook_ids` and enqueues their first attempt.
-/// With `check_existing` (a retry, or any fan-out task, which SQS may deliver twice) the
-/// deliveries already recorded are kept, and only those not yet tried are enqueued again;
-/// the delivery worker ignores a task for an attempt already made.
-pub async fn deliver_to(
-    context: &Context,
-    message: &Message,
-    webhook_ids: &[WebhookId],
-    check_existing: bool,
-) -> Result<()> {
-    let existing: HashMap<WebhookId, Delivery> = if check_existing {
-        context
-            .store
-            .list_deliveries(&message.id)
-            .await?
-            .into_iter()
-            .map(|delivery| (delivery.webhook_id, delivery))
-            .collect()
-    } else {
-        HashMap::new()
-    };
-    let now = Utc::now();
-    let missing: Vec<Delivery> = webhook_ids
+/// The fan-out stage: the first attempts of one chunk of a large fan-out (run by `deliver`).
+pub fn expand(task: &FanoutTask) -> Vec<Outgoing> {
+    task.webhooks
         .iter()
-        .filter(|id| !existing.contains_key(id))
-        .map(|&webhook_id| Delivery {
-            message_id: message.id.clone(),
-            webhook_id,
-            account_id: message.account_id,
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            next_attempt_at: Some(now),
-            updated_at: now,
-        })
-        .collect();
-    context.store.put_deliveries(&missing, retention_end(context, message.created_at)).await?;
-    let tasks: Vec<Outgoing> = webhook_ids
-        .iter()
-        .filter(|id| {
-            existing.get(id).is_none_or(|delivery| delivery.status == DeliveryStatus::Pending && delivery.attempts == 0)
-        })
-        .map(|&webhook_id| {
-            Outgoing::now(Task::Deliver(DeliverTask {
-                account_id: message.account_id,
-                message_id: message.id.clone(),
-                webhook_id,
-                attempt: 1,
-                not_before: None,
-            }))
-        })
-        .collect();
-    context.queue.send(&tasks).await
-}
-
-/// The fan-out stage: expands one chunk of a large fan-out (run by `deliver`).
-pub async fn expand(context: &Context, task: &FanoutTask) -> Result<()> {
-    let Some(message) = context.store.get_message(task.account_id, &task.message_id).await? else {
-        tracing::warn!(message_id = %task.message_id, "fan-out of a message that is gone (expired); nothing to do");
-        return Ok(());
-    };
-    deliver_to(context, &message, &task.webhook_ids, true).await
+        .map(|&webhook| Outgoing::now(Task::Deliver(DeliverTask::first(&task.message, webhook))))
+        .collect()
 }

@@ -1,6 +1,7 @@
 //! The single-table key layout: how each record's partition and sort keys are spelled.
 //! `docs/data-model.md` lists the access pattern each one serves.
 
+use chrono::{DateTime, NaiveDate};
 use hookline_domain::model::{AccountId, WebhookId};
 
 /// The partition of everything an account owns directly.
@@ -43,31 +44,36 @@ pub fn event_type_sk(name: &str) -> String {
     format!("{EVENT_TYPE_PREFIX}{name}")
 }
 
-/// The partition of a message, its deliveries and its attempts.
-pub fn message_pk(message_id: &str) -> String {
-    format!("MESSAGE#{message_id}")
+/// The day of a message: the UTC date of the Unix milliseconds in the first 12 hex digits of
+/// its id (`msg_` + a UUIDv7). `None` for a string that is not a message id.
+pub fn message_day(message_id: &str) -> Option<NaiveDate> {
+    let hex = message_id.strip_prefix("msg_")?;
+    if hex.len() != 32 || !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return None;
+    }
+    let millis = i64::from_str_radix(&hex[..12], 16).ok()?;
+    DateTime::from_timestamp_millis(millis).map(|at| at.date_naive())
 }
-/// The sort key of the message record.
-pub const MESSAGE_SK: &str = "MESSAGE";
-/// The index partition listing an account's messages (sorted by id, hence by time).
-pub fn messages_gsi1pk(account: AccountId) -> String {
-    format!("ACCOUNT#{account}#MESSAGES")
+
+/// The partition of an account's log for one day: its messages' entries, sorted by
+/// message id (hence time), then webhook.
+pub fn log_pk(account: AccountId, day: NaiveDate) -> String {
+    format!("LOG#{account}#{}", day.format("%Y-%m-%d"))
 }
-/// Sort-key prefix of deliveries.
-pub const DELIVERY_PREFIX: &str = "DELIVERY#";
-/// A delivery's sort key.
-pub fn delivery_sk(webhook: WebhookId) -> String {
-    format!("{DELIVERY_PREFIX}{webhook:020}")
+
+/// The day of a log partition of `account`; `None` for any other key.
+pub fn log_pk_day(account: AccountId, pk: &str) -> Option<NaiveDate> {
+    let day = pk.strip_prefix(&format!("LOG#{account}#"))?;
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
-/// Sort-key prefix of attempts.
-pub const ATTEMPT_PREFIX: &str = "ATTEMPT#";
-/// An attempt's sort key.
-pub fn attempt_sk(webhook: WebhookId, number: u32) -> String {
-    format!("{ATTEMPT_PREFIX}{webhook:020}#{number:04}")
-}
-/// The index partition listing a webhook's attempts (sorted by time).
-pub fn webhook_attempts_gsi1pk(account: AccountId, webhook: WebhookId) -> String {
-    format!("ACCOUNT#{account}#WEBHOOK#{webhook}#ATTEMPTS")
+
+/// A log entry's sort key: the message id, then the zero-padded webhook id (none for a
+/// message that matched no webhook), so a message's entries are adjacent.
+pub fn log_sk(message_id: &str, webhook: Option<WebhookId>) -> String {
+    match webhook {
+        Some(webhook) => format!("{message_id}#{webhook:020}"),
+        None => message_id.to_string(),
+    }
 }
 
 /// An idempotency record's sort key.
@@ -82,7 +88,21 @@ mod tests {
     #[test]
     fn when_webhook_ids_padded_should_sort_numerically() {
         assert!(webhook_sk(9) < webhook_sk(10));
-        assert!(attempt_sk(2, 9) < attempt_sk(2, 10));
-        assert!(attempt_sk(2, 9999) < attempt_sk(3, 1));
+        assert!(log_sk("msg_1", Some(9)) < log_sk("msg_1", Some(10)));
+        assert!(log_sk("msg_1", None) < log_sk("msg_1", Some(1)));
+    }
+
+    #[test]
+    fn when_message_id_read_should_give_the_day_of_its_uuid7_time() {
+        let id = format!(
+            "msg_{}",
+            uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_795_000_000, 0)).simple()
+        );
+        let day = message_day(&id).expect("a message id");
+        assert_eq!(day.to_string(), "2026-11-18");
+        assert_eq!(log_pk_day(4, &log_pk(4, day)), Some(day));
+        assert_eq!(log_pk_day(5, &log_pk(4, day)), None);
+        assert_eq!(message_day("msg_nothex"), None);
+        assert_eq!(message_day("wh_0123456789abcdef0123456789abcdef"), None);
     }
 }

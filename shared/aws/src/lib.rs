@@ -11,4 +11,4 @@ pub mod store;
 pub use config::{Settings, sdk_config};
 pub use context::Context;
 pub use queue::{Outgoing, Queue, Received};
-pub use store::{IdempotencyRecord, MessageFilter, Page, Store};
+pub use store::{IdempotencyRecord, LogFilter, Page, Store};

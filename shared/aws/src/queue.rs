@@ -13,6 +13,8 @@ pub const BATCH_MAX: usize = 10;
 pub const MAX_DELAY: Duration = Duration::from_secs(900);
 /// SQS's longest visibility timeout: 12 hours.
 pub const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
+/// SQS takes at most 1 MiB per batch call; this leaves room for the request's other fields.
+const BATCH_BYTES_MAX: usize = 1_000_000;
 /// Tries of a batch's failed entries before the send is reported as unavailable.
 const SEND_TRIES: u32 = 3;
 
@@ -30,6 +32,23 @@ impl Outgoing {
     pub fn now(task: Task) -> Self {
         Self { task, delay: Duration::ZERO }
     }
+}
+
+/// Index ranges of `bodies` that fit one batch call: at most 10 entries and 1 MB.
+fn batches(bodies: &[String]) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, body) in bodies.iter().enumerate() {
+        if index > start && (index - start == BATCH_MAX || bytes + body.len() > BATCH_BYTES_MAX) {
+            ranges.push(start..index);
+            (start, bytes) = (index, 0);
+        }
+        bytes += body.len();
+    }
+    if start < bodies.len() {
+        ranges.push(start..bodies.len());
+    }
+    ranges
 }
 
 /// A message as received from the queue.
@@ -67,20 +86,22 @@ impl Queue {
         &self.url
     }
 
-    /// Sends tasks in batches of 10. Failed entries are tried again; if some still fail,
-    /// the whole call is [`Error::Unavailable`] (the caller retries, tasks are idempotent).
+    /// Sends tasks in batches of up to 10 (and 1 MiB). Failed entries are tried again; if
+    /// some still fail, the whole call is [`Error::Unavailable`] (the caller retries; a task
+    /// sent twice is delivered at least once).
     pub async fn send(&self, tasks: &[Outgoing]) -> Result<()> {
-        for chunk in tasks.chunks(BATCH_MAX) {
+        let bodies: Vec<String> = tasks.iter().map(|outgoing| outgoing.task.to_body()).collect();
+        for chunk in batches(&bodies) {
             let mut pending: Vec<SendMessageBatchRequestEntry> = chunk
-                .iter()
-                .enumerate()
-                .map(|(index, outgoing)| {
+                .clone()
+                .map(|index| (index, &tasks[index], &bodies[index]))
+                .map(|(index, outgoing, body)| {
                     // Whole seconds, rounded up: a task must never arrive before it is due.
                     let delay = outgoing.delay.min(MAX_DELAY);
                     let delay = (delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).min(MAX_DELAY.as_secs()) as i32;
                     SendMessageBatchRequestEntry::builder()
                         .id(index.to_string())
-                        .message_body(outgoing.task.to_body())
+                        .message_body(body)
                         .delay_seconds(delay)
                         .build()
                         .map_err(Error::internal)
@@ -223,5 +244,19 @@ impl Queue {
             read(QueueAttributeName::ApproximateNumberOfMessages),
             read(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_tasks_batched_should_keep_ten_per_call_and_under_a_megabyte() {
+        let small: Vec<String> = (0..23).map(|n| n.to_string()).collect();
+        assert_eq!(batches(&small), vec![0..10, 10..20, 20..23]);
+        let large: Vec<String> = (0..4).map(|_| "x".repeat(400_000)).collect();
+        assert_eq!(batches(&large), vec![0..2, 2..4]);
+        assert!(batches(&[]).is_empty());
     }
 }

@@ -6,11 +6,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, ReturnValue, TransactWriteItem, WriteRequest};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hookline_domain::auth::{Caller, bearer_token};
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, Attempt, AttemptOutcome, Delivery, DeliveryStatus, Environment, EventType, Message,
-    NewApiKey, Webhook, WebhookId, hash_api_key,
+    Account, AccountId, ApiKey, DeliveryStatus, Environment, EventType, LogEntry, NewApiKey, Webhook, WebhookId,
+    hash_api_key,
 };
 use hookline_domain::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -20,6 +20,10 @@ use std::time::Duration;
 
 type Item = HashMap<String, AttributeValue>;
 
+/// Queries one page of the log may make (its day partitions and their pages).
+const LOG_READS_PER_PAGE: usize = 40;
+/// Items one log query reads.
+const LOG_READ_SIZE: i32 = 200;
 /// DynamoDB allows at most 25 writes in one `BatchWriteItem`.
 const BATCH_WRITE_MAX: usize = 25;
 /// Tries of a batch's unprocessed items before the batch is reported as unavailable.
@@ -90,20 +94,25 @@ pub struct IdempotencyRecord {
     pub response: Option<String>,
 }
 
-/// What a message listing is narrowed to.
+/// What a log listing is narrowed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MessageFilter {
+pub struct LogFilter {
     /// Only this event type.
     pub event_type: Option<String>,
     /// Only this environment.
     pub environment: Option<Environment>,
-    /// Only messages accepted at or after this time.
+    /// Only messages accepted at or after this time (also where the walk back stops; the
+    /// caller sets it to the retention horizon when the user did not).
     pub after: Option<DateTime<Utc>>,
     /// Only messages accepted before this time.
     pub before: Option<DateTime<Utc>>,
+    /// Only deliveries in this status.
+    pub status: Option<DeliveryStatus>,
+    /// Only deliveries to this webhook.
+    pub webhook_id: Option<WebhookId>,
 }
 
-impl MessageFilter {
+impl LogFilter {
     /// The smallest message id of the range: ids are `msg_` + a UUIDv7, whose first 12 hex
     /// digits are the Unix milliseconds, so a time range is a key range.
     fn low_id(&self) -> String {
@@ -116,6 +125,40 @@ impl MessageFilter {
             Some(at) => format!("msg_{:012x}{}", (at.timestamp_millis() - 1).max(0), "f".repeat(20)),
             None => format!("msg_{}", "f".repeat(32)),
         }
+    }
+
+    /// The newest time the listing can reach.
+    fn newest(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.before.map_or(now, |before| (before - chrono::Duration::milliseconds(1)).min(now))
+    }
+
+    /// Adds the filter expression of the conditions that are not key ranges.
+    fn apply(
+        &self,
+        mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        let mut conditions = Vec::new();
+        if let Some(event_type) = &self.event_type {
+            conditions.push("event_type = :event_type");
+            request = request.expression_attribute_values(":event_type", s(event_type.clone()));
+        }
+        if let Some(environment) = self.environment {
+            conditions.push("#environment = :environment");
+            request = request
+                .expression_attribute_names("#environment", "environment")
+                .expression_attribute_values(":environment", s(environment.as_str()));
+        }
+        if let Some(status) = self.status {
+            conditions.push("#status = :status");
+            request = request
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(delivery_status_name(status)));
+        }
+        if let Some(webhook) = self.webhook_id {
+            conditions.push("webhook_id = :webhook");
+            request = request.expression_attribute_values(":webhook", AttributeValue::N(webhook.to_string()));
+        }
+        if conditions.is_empty() { request } else { request.filter_expression(conditions.join(" AND ")) }
     }
 }
 
@@ -288,123 +331,97 @@ impl Store {
         self.delete_existing("delete_event_type", keys::account_pk(account), keys::event_type_sk(name)).await
     }
 
-    // ---- messages, deliveries, attempts ----
+    // ---- the delivery log ----
 
-    /// Stores a new message; a conflict if its id exists. `expires_at` is its TTL.
-    pub async fn create_message(&self, message: &Message, expires_at: i64) -> Result<()> {
-        let envelope = Envelope::new(keys::message_pk(&message.id), keys::MESSAGE_SK, message)
-            .indexed(keys::messages_gsi1pk(message.account_id), message.id.clone())
-            .expiring(Some(expires_at));
-        self.put_new("create_message", &envelope).await
-    }
-
-    /// Reads a message of an account (another account's is `None`, as an expired one).
-    pub async fn get_message(&self, account: AccountId, id: &str) -> Result<Option<Message>> {
-        let message: Option<Message> = self.get(keys::message_pk(id), keys::MESSAGE_SK).await?;
-        Ok(message.filter(|message| message.account_id == account))
-    }
-
-    /// A page of an account's messages, newest first.
-    pub async fn page_messages(&self, account: AccountId, limit: i32, cursor: Option<&str>) -> Result<Page<Message>> {
-        self.query_page(On::Gsi1, keys::messages_gsi1pk(account), None, limit, cursor, false).await
-    }
-
-    /// Writes deliveries in batches of 25, retrying unprocessed items.
-    pub async fn put_deliveries(&self, deliveries: &[Delivery], expires_at: i64) -> Result<()> {
-        let items = deliveries
-            .iter()
-            .map(|delivery| {
-                to_item(
-                    &Envelope::new(
-                        keys::message_pk(&delivery.message_id),
-                        keys::delivery_sk(delivery.webhook_id),
-                        delivery,
-                    )
-                    .expiring(Some(expires_at)),
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
+    /// Writes log entries (each with its TTL) in batches of 25, unconditionally: first
+    /// attempts and unmatched messages, which no one else writes.
+    pub async fn put_log_entries(&self, entries: &[(LogEntry, i64)]) -> Result<()> {
+        let items = entries.iter().map(|(entry, expires_at)| to_item(&log_envelope(entry, *expires_at)?)).collect::<Result<Vec<_>>>()?;
         self.batch_put(items).await
     }
 
-    /// Every delivery of a message, by webhook id.
-    pub async fn list_deliveries(&self, message_id: &str) -> Result<Vec<Delivery>> {
-        self.query_all(On::Table, keys::message_pk(message_id), Some(keys::DELIVERY_PREFIX)).await
-    }
-
-    /// Reads one delivery.
-    pub async fn get_delivery(&self, message_id: &str, webhook: WebhookId) -> Result<Option<Delivery>> {
-        self.get(keys::message_pk(message_id), &keys::delivery_sk(webhook)).await
-    }
-
-    /// Claims attempt `number` of a pending delivery: its count moves from `number - 1` to
-    /// `number`. `false` when another worker claimed it first (a duplicate task).
-    pub async fn claim_attempt(&self, message_id: &str, webhook: WebhookId, number: u32) -> Result<bool> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(keys::message_pk(message_id)))
-            .key("sk", s(keys::delivery_sk(webhook)))
-            .update_expression("SET attempts = :number, updated_at = :now")
-            .condition_expression("attempts = :previous AND #status = :pending")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":number", AttributeValue::N(number.to_string()))
-            .expression_attribute_values(":previous", AttributeValue::N(number.saturating_sub(1).to_string()))
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()))
-            .send()
-            .await;
-        match result.map_err(|error| classify("claim_attempt", error)) {
+    /// Rewrites a delivery's entry after an attempt, unless someone changed it since it was
+    /// read with `updated_at == read_at` (`None`: unless it exists). `false` if someone did.
+    pub async fn replace_log_entry(
+        &self,
+        entry: &LogEntry,
+        read_at: Option<DateTime<Utc>>,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let mut request =
+            self.client.put_item().table_name(&self.table).set_item(Some(to_item(&log_envelope(entry, expires_at)?)?));
+        request = match read_at {
+            Some(at) => request
+                .condition_expression("updated_at = :read_at")
+                .expression_attribute_values(":read_at", s(stored_time(at))),
+            None => request.condition_expression("attribute_not_exists(pk)"),
+        };
+        match request.send().await.map_err(|error| classify("replace_log_entry", error)) {
             Ok(_) => Ok(true),
             Err(Error::Conflict(_)) => Ok(false),
             Err(error) => Err(error),
         }
     }
 
-    /// Sets where a delivery stands (and when its next try is due, while pending).
-    pub async fn settle_delivery(
+    /// One delivery's entry (another account's reads as absent, as an expired one).
+    pub async fn get_log_entry(
         &self,
+        account: AccountId,
         message_id: &str,
         webhook: WebhookId,
-        status: DeliveryStatus,
-        next_attempt_at: Option<DateTime<Utc>>,
-    ) -> Result<()> {
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(keys::message_pk(message_id)))
-            .key("sk", s(keys::delivery_sk(webhook)))
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", s(delivery_status_name(status)))
-            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()));
-        request = match next_attempt_at {
-            Some(at) => request
-                .update_expression("SET #status = :status, updated_at = :now, next_attempt_at = :next")
-                .expression_attribute_values(":next", s(at.to_rfc3339())),
-            None => request.update_expression("SET #status = :status, updated_at = :now REMOVE next_attempt_at"),
-        };
-        request.send().await.map_err(|error| classify("settle_delivery", error))?;
-        Ok(())
+    ) -> Result<Option<LogEntry>> {
+        let Some(day) = keys::message_day(message_id) else { return Ok(None) };
+        self.get(keys::log_pk(account, day), &keys::log_sk(message_id, Some(webhook))).await
+    }
+
+    /// Every entry of a message, by webhook id; empty if there is no such message (yet).
+    pub async fn message_entries(&self, account: AccountId, message_id: &str) -> Result<Vec<LogEntry>> {
+        let mut entries = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.page_message_entries(account, message_id, 1000, cursor.as_deref()).await?;
+            entries.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(entries),
+            }
+        }
+    }
+
+    /// A page of a message's entries, by webhook id.
+    pub async fn page_message_entries(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>> {
+        let Some(day) = keys::message_day(message_id) else { return Ok(Page { items: Vec::new(), next_cursor: None }) };
+        self.query_page(On::Table, keys::log_pk(account, day), Some(message_id), limit, cursor, true).await
     }
 
     /// Puts a finished delivery back to pending for one more try (manual retry, recovery);
     /// `false` if it is not in one of `from`.
-    pub async fn reopen_delivery(&self, message_id: &str, webhook: WebhookId, from: &[DeliveryStatus]) -> Result<bool> {
+    pub async fn reopen_delivery(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+        from: &[DeliveryStatus],
+    ) -> Result<bool> {
+        let Some(day) = keys::message_day(message_id) else { return Ok(false) };
         let names: Vec<String> = (0..from.len()).map(|index| format!(":from{index}")).collect();
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(keys::message_pk(message_id)))
-            .key("sk", s(keys::delivery_sk(webhook)))
+            .key("pk", s(keys::log_pk(account, day)))
+            .key("sk", s(keys::log_sk(message_id, Some(webhook))))
             .update_expression("SET #status = :pending, updated_at = :now, next_attempt_at = :now")
             .condition_expression(format!("#status IN ({})", names.join(", ")))
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pending", s("pending"))
-            .expression_attribute_values(":now", s(Utc::now().to_rfc3339()));
+            .expression_attribute_values(":pending", s(delivery_status_name(DeliveryStatus::Pending)))
+            .expression_attribute_values(":now", s(stored_time(Utc::now())));
         for (name, status) in names.iter().zip(from) {
             request = request.expression_attribute_values(name, s(delivery_status_name(*status)));
         }
@@ -415,127 +432,96 @@ impl Store {
         }
     }
 
-    /// Reads one attempt.
-    pub async fn get_attempt(&self, message_id: &str, webhook: WebhookId, number: u32) -> Result<Option<Attempt>> {
-        self.get(keys::message_pk(message_id), &keys::attempt_sk(webhook, number)).await
-    }
-
-    /// A page of a message's attempts, by webhook then number.
-    pub async fn page_message_attempts(
-        &self,
-        message_id: &str,
-        outcome: Option<AttemptOutcome>,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Attempt>> {
-        self.query_filtered(
-            On::Table,
-            keys::message_pk(message_id),
-            Some(keys::ATTEMPT_PREFIX),
-            None,
-            outcome,
-            limit,
-            cursor,
-            true,
-        )
-        .await
-    }
-
-    /// A page of a webhook's attempts, newest first, optionally since a time.
-    pub async fn page_webhook_attempts_filtered(
+    /// A page of an account's log, newest message first, each message with its entries
+    /// (only those that pass `filter`). Walks the day partitions from `before` (or now) back
+    /// to `after`; filters apply after each read, so a page may hold fewer than `limit`
+    /// messages (even none) and still have a next cursor. A message is never split between
+    /// pages unless it alone outgrows a page's reads.
+    pub async fn page_log(
         &self,
         account: AccountId,
-        webhook: WebhookId,
-        since: Option<DateTime<Utc>>,
-        outcome: Option<AttemptOutcome>,
-        limit: i32,
+        filter: &LogFilter,
+        limit: usize,
         cursor: Option<&str>,
-    ) -> Result<Page<Attempt>> {
-        let since = since.map(index_time);
-        self.query_filtered(
-            On::Gsi1,
-            keys::webhook_attempts_gsi1pk(account, webhook),
-            None,
-            since.as_deref(),
-            outcome,
-            limit,
-            cursor,
-            since.is_some(),
-        )
-        .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn query_filtered<T: DeserializeOwned>(
-        &self,
-        on: On,
-        pk: String,
-        prefix: Option<&str>,
-        from: Option<&str>,
-        outcome: Option<AttemptOutcome>,
-        limit: i32,
-        cursor: Option<&str>,
-        ascending: bool,
-    ) -> Result<Page<T>> {
-        let (pk_name, sk_name) = match on {
-            On::Table => ("pk", "sk"),
-            On::Gsi1 => ("gsi1pk", "gsi1sk"),
+    ) -> Result<Page<Vec<LogEntry>>> {
+        let now = Utc::now();
+        let oldest = filter.after.unwrap_or(now).date_naive();
+        let (mut day, mut start) = match cursor {
+            Some(cursor) => {
+                let mut key = decode_cursor(cursor)?;
+                let day = key
+                    .get("pk")
+                    .and_then(|pk| pk.as_s().ok())
+                    .and_then(|pk| keys::log_pk_day(account, pk))
+                    .filter(|_| key.keys().all(|name| name == "pk" || name == "sk"))
+                    .ok_or_else(invalid_cursor)?;
+                (day, key.remove("sk").map(|sk| (keys::log_pk(account, day), sk)))
+            }
+            None => (filter.newest(now).date_naive(), None),
         };
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .expression_attribute_names("#pk", pk_name)
-            .expression_attribute_values(":pk", s(pk))
-            .limit(limit.max(1))
-            .scan_index_forward(ascending)
-            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?);
-        if let On::Gsi1 = on {
-            request = request.index_name("gsi1");
+        let mut groups: Vec<Vec<LogEntry>> = Vec::new();
+        let mut last_keys: Vec<(String, String)> = Vec::new();
+        for _ in 0..LOG_READS_PER_PAGE {
+            if day < oldest {
+                return Ok(Page { items: groups, next_cursor: None });
+            }
+            let pk = keys::log_pk(account, day);
+            let request = filter
+                .apply(
+                    self.client
+                        .query()
+                        .table_name(&self.table)
+                        .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                        .expression_attribute_values(":pk", s(pk.clone()))
+                        .expression_attribute_values(":low", s(filter.low_id()))
+                        .expression_attribute_values(":high", s(filter.high_id() + "~"))
+                        .scan_index_forward(false)
+                        .limit(LOG_READ_SIZE),
+                )
+                .set_exclusive_start_key(start.take().map(|(pk, sk)| {
+                    [("pk".to_string(), s(pk)), ("sk".to_string(), sk)].into_iter().collect()
+                }));
+            let output = request.send().await.map_err(|error| classify("query", error))?;
+            for item in output.items.unwrap_or_default() {
+                let envelope: Envelope<LogEntry> = from_item(item)?;
+                if envelope.is_expired(now) {
+                    continue;
+                }
+                let same_message = groups.last().is_some_and(|group| group[0].message.id == envelope.record.message.id);
+                if same_message {
+                    if let (Some(group), Some(key)) = (groups.last_mut(), last_keys.last_mut()) {
+                        group.push(envelope.record);
+                        *key = (envelope.pk, envelope.sk);
+                    }
+                    continue;
+                }
+                if groups.len() == limit {
+                    // The last message is complete: the next page starts after it.
+                    let next = last_keys.pop().map(|(pk, sk)| encode_log_cursor(&pk, Some(&sk)));
+                    return Ok(Page { items: groups, next_cursor: next });
+                }
+                groups.push(vec![envelope.record]);
+                last_keys.push((envelope.pk, envelope.sk));
+            }
+            match output.last_evaluated_key.and_then(|mut key| key.remove("sk")) {
+                Some(sk) => start = Some((pk, sk)),
+                None => day = day.pred_opt().unwrap_or(NaiveDate::MIN),
+            }
         }
-        request = match (prefix, from) {
-            (Some(prefix), _) => request
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#sk", sk_name)
-                .expression_attribute_values(":prefix", s(prefix)),
-            (None, Some(from)) => request
-                .key_condition_expression("#pk = :pk AND #sk >= :from")
-                .expression_attribute_names("#sk", sk_name)
-                .expression_attribute_values(":from", s(from)),
-            (None, None) => request.key_condition_expression("#pk = :pk"),
+        // Out of reads for this page: stop after the last message known to be complete.
+        let next = if day < oldest {
+            None
+        } else if groups.len() > 1 {
+            groups.pop();
+            last_keys.pop();
+            last_keys.last().map(|(pk, sk)| encode_log_cursor(pk, Some(sk)))
+        } else {
+            Some(match &start {
+                Some((pk, sk)) => encode_log_cursor(pk, sk.as_s().ok().map(String::as_str)),
+                None => encode_log_cursor(&keys::log_pk(account, day), None),
+            })
         };
-        if let Some(outcome) = outcome {
-            request = request
-                .filter_expression("outcome = :outcome")
-                .expression_attribute_values(":outcome", s(attempt_outcome_name(outcome)));
-        }
-        self.run_query(request).await
-    }
-
-    /// Records an attempt (a conflict if that attempt number is recorded already).
-    pub async fn create_attempt(&self, attempt: &Attempt, expires_at: i64) -> Result<()> {
-        let envelope = Envelope::new(
-            keys::message_pk(&attempt.message_id),
-            keys::attempt_sk(attempt.webhook_id, attempt.number),
-            attempt,
-        )
-        .indexed(
-            keys::webhook_attempts_gsi1pk(attempt.account_id, attempt.webhook_id),
-            format!("{}#{}#{:04}", index_time(attempt.at), attempt.message_id, attempt.number),
-        )
-        .expiring(Some(expires_at));
-        self.put_new("create_attempt", &envelope).await
-    }
-
-    /// A page of a webhook's attempts, newest first.
-    pub async fn page_webhook_attempts(
-        &self,
-        account: AccountId,
-        webhook: WebhookId,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Attempt>> {
-        self.query_page(On::Gsi1, keys::webhook_attempts_gsi1pk(account, webhook), None, limit, cursor, false).await
+        Ok(Page { items: groups, next_cursor: next })
     }
 
     // ---- idempotency ----
@@ -618,46 +604,6 @@ impl Store {
         }
         request.send().await.map_err(|error| classify("update_idempotency", error))?;
         Ok(())
-    }
-
-    /// A page of an account's messages, newest first, narrowed by `filter`. Type and
-    /// environment are filtered after the read, so a page may hold fewer than `limit`.
-    pub async fn page_messages_filtered(
-        &self,
-        account: AccountId,
-        filter: &MessageFilter,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Page<Message>> {
-        let mut request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi1")
-            .expression_attribute_names("#pk", "gsi1pk")
-            .expression_attribute_names("#sk", "gsi1sk")
-            .expression_attribute_values(":pk", s(keys::messages_gsi1pk(account)))
-            .expression_attribute_values(":low", s(filter.low_id()))
-            .expression_attribute_values(":high", s(filter.high_id()))
-            .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
-            .limit(limit.max(1))
-            .scan_index_forward(false)
-            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?);
-        let mut conditions = Vec::new();
-        if let Some(event_type) = &filter.event_type {
-            conditions.push("event_type = :event_type");
-            request = request.expression_attribute_values(":event_type", s(event_type.clone()));
-        }
-        if let Some(environment) = filter.environment {
-            conditions.push("#environment = :environment");
-            request = request
-                .expression_attribute_names("#environment", "environment")
-                .expression_attribute_values(":environment", s(environment.as_str()));
-        }
-        if !conditions.is_empty() {
-            request = request.filter_expression(conditions.join(" AND "));
-        }
-        self.run_query(request).await
     }
 
     // ---- the generic operations ----
@@ -835,13 +781,44 @@ impl Store {
         cursor: Option<&str>,
         ascending: bool,
     ) -> Result<Page<T>> {
-        self.query_filtered(on, pk, prefix, None, None, limit, cursor, ascending).await
+        let (pk_name, sk_name) = match on {
+            On::Table => ("pk", "sk"),
+            On::Gsi1 => ("gsi1pk", "gsi1sk"),
+        };
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .expression_attribute_names("#pk", pk_name)
+            .expression_attribute_values(":pk", s(pk))
+            .limit(limit.max(1))
+            .scan_index_forward(ascending)
+            .set_exclusive_start_key(cursor.map(decode_cursor).transpose()?);
+        if let On::Gsi1 = on {
+            request = request.index_name("gsi1");
+        }
+        request = match prefix {
+            Some(prefix) => request
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", sk_name)
+                .expression_attribute_values(":prefix", s(prefix)),
+            None => request.key_condition_expression("#pk = :pk"),
+        };
+        self.run_query(request).await
     }
 }
 
-/// A time in index keys: fixed width, so that text order is time order.
-fn index_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+/// A log entry with its keys and TTL.
+fn log_envelope(entry: &LogEntry, expires_at: i64) -> Result<Envelope<&LogEntry>> {
+    let day = keys::message_day(&entry.message.id)
+        .ok_or_else(|| Error::internal(format!("{} is not a message id", entry.message.id)))?;
+    Ok(Envelope::new(keys::log_pk(entry.message.account_id, day), keys::log_sk(&entry.message.id, entry.webhook_id), entry)
+        .expiring(Some(expires_at)))
+}
+
+/// A time as serde stores it, for conditions on a stored time.
+fn stored_time(at: DateTime<Utc>) -> String {
+    serde_json::to_value(at).ok().and_then(|value| value.as_str().map(String::from)).unwrap_or_default()
 }
 
 /// The stored name of a delivery status (its serde name).
@@ -849,10 +826,6 @@ fn delivery_status_name(status: DeliveryStatus) -> String {
     serde_json::to_value(status).ok().and_then(|value| value.as_str().map(String::from)).unwrap_or_default()
 }
 
-/// The stored name of an attempt outcome (its serde name).
-fn attempt_outcome_name(outcome: AttemptOutcome) -> String {
-    serde_json::to_value(outcome).ok().and_then(|value| value.as_str().map(String::from)).unwrap_or_default()
-}
 
 /// A cursor is the query's last evaluated key (string attributes only), as base64url JSON.
 fn encode_cursor(key: &Item) -> String {
@@ -861,8 +834,21 @@ fn encode_cursor(key: &Item) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(&strings).unwrap_or_default())
 }
 
+/// A position in the log: a day partition, and the last key read in it (none: its start).
+fn encode_log_cursor(pk: &str, sk: Option<&str>) -> String {
+    let mut key: Item = [("pk".to_string(), s(pk))].into_iter().collect();
+    if let Some(sk) = sk {
+        key.insert("sk".into(), s(sk));
+    }
+    encode_cursor(&key)
+}
+
+fn invalid_cursor() -> Error {
+    Error::bad_param("page[cursor]", "invalid_cursor", "the cursor is not one this API gave")
+}
+
 fn decode_cursor(cursor: &str) -> Result<Item> {
-    let invalid = || Error::bad_param("page[cursor]", "invalid_cursor", "the cursor is not one this API gave");
+    let invalid = invalid_cursor;
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let strings: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     let allowed = ["pk", "sk", "gsi1pk", "gsi1sk"];
@@ -896,17 +882,17 @@ mod tests {
             "msg_{}",
             uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_795_000_000, 123_000_000)).simple()
         );
-        let inside = MessageFilter {
+        let inside = LogFilter {
             after: Some(at),
             before: Some(at + chrono::Duration::milliseconds(1)),
             ..Default::default()
         };
         assert!(inside.low_id() <= id && id <= inside.high_id(), "{} <= {id} <= {}", inside.low_id(), inside.high_id());
-        let later = MessageFilter { after: Some(at + chrono::Duration::milliseconds(1)), ..Default::default() };
+        let later = LogFilter { after: Some(at + chrono::Duration::milliseconds(1)), ..Default::default() };
         assert!(id < later.low_id());
-        let earlier = MessageFilter { before: Some(at), ..Default::default() };
+        let earlier = LogFilter { before: Some(at), ..Default::default() };
         assert!(id > earlier.high_id());
-        let all = MessageFilter::default();
+        let all = LogFilter::default();
         assert!(all.low_id() <= id && id <= all.high_id());
     }
 

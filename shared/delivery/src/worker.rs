@@ -1,5 +1,6 @@
-//! The delivery worker: one `deliver.v1` task becomes a signed HTTP POST, an attempt record,
-//! and then success, a scheduled retry through SQS, or a final state; duplicates are harmless.
+//! The delivery worker: a batch of `deliver.v2` tasks becomes signed HTTP POSTs, one log entry
+//! per delivery written after each attempt, and then success, a retry through SQS, or a final
+//! state. Delivery is at least once: a task SQS hands out twice may send twice.
 
 use crate::guard::Allowlist;
 use crate::sender::{OutgoingRequest, SendOutcome, Sender, SenderConfig, retry_after};
@@ -10,29 +11,32 @@ use hookline_aws::queue::Outgoing;
 use hookline_domain::auth::Caller;
 use hookline_domain::events::NewEvent;
 use hookline_domain::model::{
-    Attempt, AttemptOutcome, Audit, DeliverTask, DeliveryStatus, DisabledReason, Message, Task, Webhook, WebhookStatus,
+    AccountId, Attempt, AttemptOutcome, Audit, DeliverTask, DeliveryStatus, DisabledReason, LogEntry, Message, Task,
+    Webhook, WebhookId, WebhookStatus,
 };
 use hookline_domain::retry::{DEFAULT_SCHEDULE, next_delay, sqs_wait};
 use hookline_domain::signing::signature_headers;
 use hookline_domain::{Error, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The delivery timeout when a webhook sets none.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
-/// A claimed attempt younger than this may still be in flight in another worker (the
-/// function's timeout is 60 s); an older unrecorded claim is a worker that died.
-const IN_FLIGHT: Span = Span::minutes(2);
 /// The `user-agent` of every delivery.
 pub const USER_AGENT: &str = concat!("Hookline/", env!("CARGO_PKG_VERSION"));
 
-/// What delivering needs: the store and queue, and the process's one HTTP client.
+/// What delivering needs: the store and queue, the process's one HTTP client, and its
+/// cache of webhooks.
 #[derive(Clone)]
 pub struct Deliverer {
     /// Settings, store and queue.
     pub context: Context,
     /// The guarded HTTP client.
     pub sender: Sender,
+    /// The webhooks this process has read, by account and id: a first attempt uses a copy at
+    /// least as recent as the version its event was matched against.
+    webhooks: Arc<Mutex<HashMap<(AccountId, WebhookId), Webhook>>>,
 }
 
 impl std::fmt::Debug for Deliverer {
@@ -51,11 +55,61 @@ impl Deliverer {
             connect_timeout: Duration::from_secs(10),
             user_agent: USER_AGENT.to_string(),
         })?;
-        Ok(Self { context, sender })
+        Ok(Self { context, sender, webhooks: Arc::default() })
     }
 
     fn disable_after(&self) -> Span {
         Span::days(i64::from(self.context.settings.disable_after_days))
+    }
+
+    fn remember(&self, account: AccountId, id: WebhookId, webhook: Option<&Webhook>) {
+        let mut cache = self.webhooks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match webhook {
+            Some(webhook) => cache.insert((account, id), webhook.clone()),
+            None => cache.remove(&(account, id)),
+        };
+    }
+
+    /// A webhook at least at `version` (`None`: any cached copy is too old), from the cache
+    /// when it has one, else read (and cached).
+    pub async fn webhook(&self, account: AccountId, id: WebhookId, version: Option<u64>) -> Result<Option<Webhook>> {
+        if let Some(version) = version {
+            let cache = self.webhooks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(cached) = cache.get(&(account, id)).filter(|cached| cached.version >= version) {
+                return Ok(Some(cached.clone()));
+            }
+        }
+        self.fresh_webhook(account, id).await
+    }
+
+    /// A webhook as stored now (and cached).
+    pub async fn fresh_webhook(&self, account: AccountId, id: WebhookId) -> Result<Option<Webhook>> {
+        let webhook = self.context.store.get_webhook(account, id).await?;
+        self.remember(account, id, webhook.as_ref());
+        Ok(webhook)
+    }
+
+    /// Changes a webhook with optimistic concurrency, re-reading it when another writer won;
+    /// `None` if it is gone.
+    async fn update_webhook(&self, webhook: &Webhook, change: impl Fn(&mut Webhook)) -> Result<Option<Webhook>> {
+        let mut current = webhook.clone();
+        for _ in 0..5 {
+            let mut next = current.clone();
+            change(&mut next);
+            next.version = current.version + 1;
+            match self.context.store.update_webhook(&next).await {
+                Ok(()) => {
+                    self.remember(next.account_id, next.id, Some(&next));
+                    return Ok(Some(next));
+                }
+                Err(Error::Conflict(_)) => match self.fresh_webhook(webhook.account_id, webhook.id).await? {
+                    Some(fresh) => current = fresh,
+                    None => return Ok(None),
+                },
+                Err(error) => return Err(error),
+            }
+        }
+        Err(Error::Conflict(format!("webhook {} keeps changing", webhook.id)))
     }
 }
 
@@ -64,94 +118,171 @@ impl Deliverer {
 pub enum Handled {
     /// An HTTP attempt was made.
     Attempted(SendOutcome),
-    /// Nothing to send: a duplicate, a gone webhook or message, or a wait re-enqueued.
+    /// Nothing to send: a duplicate, a gone webhook or delivery, or a wait re-enqueued.
     Skipped(&'static str),
 }
 
-/// Runs one task of the delivery queue; `receive_count` is SQS's count of its receipts.
-pub async fn run_task(deliverer: &Deliverer, task: &Task, receive_count: u32) -> Result<Handled> {
-    match task {
-        Task::Fanout(task) => {
-            hookline_aws::ingest::expand(&deliverer.context, task).await.map(|()| Handled::Skipped("fanned out"))
+/// What a task leaves for its batch to do once every task of the batch ran: log entries to
+/// write (first attempts, batched) and tasks to enqueue (retries, fan-out).
+#[derive(Debug, Default)]
+pub struct Followups {
+    /// Entries to write, with their TTL.
+    pub entries: Vec<(LogEntry, i64)>,
+    /// Tasks to send.
+    pub tasks: Vec<Outgoing>,
+}
+
+/// Runs a batch of tasks (each with SQS's count of its receipts) concurrently, then writes
+/// their log entries in `BatchWriteItem`s and sends their follow-up tasks in
+/// `SendMessageBatch`es. One result per task: a task whose writes failed is an error, so
+/// SQS hands it out again.
+pub async fn run_batch(deliverer: &Deliverer, tasks: &[(Task, u32)]) -> Vec<Result<Handled>> {
+    let ran = futures::future::join_all(tasks.iter().map(|(task, count)| run_task(deliverer, task, *count))).await;
+    let mut results = Vec::with_capacity(ran.len());
+    let mut pending: Vec<(usize, Followups)> = Vec::new();
+    for (index, outcome) in ran.into_iter().enumerate() {
+        match outcome {
+            Ok((handled, followups)) => {
+                pending.push((index, followups));
+                results.push(Ok(handled));
+            }
+            Err(error) => results.push(Err(error)),
         }
-        Task::Deliver(task) => deliver(deliverer, task, receive_count).await,
+    }
+    let context = &deliverer.context;
+    let mut entries = Vec::new();
+    let mut writers = Vec::new();
+    for (index, followups) in &mut pending {
+        if !followups.entries.is_empty() {
+            writers.push(*index);
+            entries.append(&mut followups.entries);
+        }
+    }
+    if let Err(error) = context.store.put_log_entries(&entries).await {
+        // Nothing of theirs is recorded: those tasks run again, with their follow-ups.
+        tracing::warn!(%error, "recording a batch's attempts failed");
+        for (index, followups) in &mut pending {
+            if writers.contains(index) {
+                results[*index] = Err(Error::Unavailable(format!("recording the attempt failed: {error}")));
+                followups.tasks.clear();
+            }
+        }
+    }
+    let outgoing: Vec<Outgoing> = pending.iter().flat_map(|(_, followups)| followups.tasks.iter().cloned()).collect();
+    if let Err(error) = context.queue.send(&outgoing).await {
+        tracing::warn!(%error, "enqueueing a batch's follow-ups failed");
+        for (index, followups) in &pending {
+            if !followups.tasks.is_empty() {
+                results[*index] = Err(Error::Unavailable(format!("enqueueing the follow-up failed: {error}")));
+            }
+        }
+    }
+    results
+}
+
+/// Runs one task of the delivery queue; `receive_count` is SQS's count of its receipts.
+pub async fn run_task(deliverer: &Deliverer, task: &Task, receive_count: u32) -> Result<(Handled, Followups)> {
+    match task {
+        Task::Fanout(task) => Ok((
+            Handled::Skipped("fanned out"),
+            Followups { entries: Vec::new(), tasks: hookline_aws::ingest::expand(task) },
+        )),
+        Task::Deliver(task) => match &task.message {
+            Some(message) => deliver_first(deliverer, task, message).await,
+            None => deliver_retry(deliverer, task, receive_count).await,
+        },
     }
 }
 
-/// Delivers one attempt of one delivery, idempotently: a task whose attempt was made
-/// already only (re)schedules what follows it.
-pub async fn deliver(deliverer: &Deliverer, task: &DeliverTask, receive_count: u32) -> Result<Handled> {
+/// The first attempt of a delivery: the message comes with the task and the webhook from the
+/// cache, so nothing is read; the log entry is written with the batch's.
+async fn deliver_first(deliverer: &Deliverer, task: &DeliverTask, message: &Message) -> Result<(Handled, Followups)> {
+    let context = &deliverer.context;
+    let now = Utc::now();
+    let mut entry = LogEntry::delivery_of(message.clone(), task.webhook_id, now);
+    let expires = retention_end(context, message.created_at);
+    let webhook = deliverer.webhook(task.account_id, task.webhook_id, task.webhook_version).await?;
+    let webhook = match webhook {
+        Some(webhook) if webhook.status == WebhookStatus::Enabled => webhook,
+        gone => {
+            entry.settle(DeliveryStatus::Cancelled, None, now);
+            let reason = if gone.is_some() { "webhook disabled" } else { "webhook deleted" };
+            return Ok((Handled::Skipped(reason), Followups { entries: vec![(entry, expires)], tasks: Vec::new() }));
+        }
+    };
+    let (outcome, attempt) = attempt(deliverer, &webhook, message, 1).await?;
+    let next = settle(deliverer, &webhook, &mut entry, attempt, &outcome, true).await?;
+    Ok((Handled::Attempted(outcome), Followups { entries: vec![(entry, expires)], tasks: next.into_iter().collect() }))
+}
+
+/// A later attempt (a retry, or a manual retry): reads the delivery's entry and the webhook,
+/// sends, and rewrites the entry if no one else did since it was read.
+async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count: u32) -> Result<(Handled, Followups)> {
     let context = &deliverer.context;
     let store = &context.store;
     let now = Utc::now();
+    let nothing = |reason| Ok((Handled::Skipped(reason), Followups::default()));
     if let Some(due) = task.not_before.and_then(|at| DateTime::from_timestamp(at, 0))
         && due > now
     {
         // A wait longer than SQS's 15-minute delay: wait again.
-        enqueue_attempt(context, task, task.attempt, due).await?;
-        return Ok(Handled::Skipped("not due yet"));
+        return Ok((Handled::Skipped("not due yet"), Followups { entries: Vec::new(), tasks: vec![retry_task(task, task.attempt, due)] }));
     }
-    let Some(delivery) = store.get_delivery(&task.message_id, task.webhook_id).await? else {
-        return Ok(Handled::Skipped("no such delivery (expired)"));
+    let Some(mut entry) = store.get_log_entry(task.account_id, &task.message_id, task.webhook_id).await? else {
+        return nothing("no such delivery (expired)");
     };
-    if delivery.status != DeliveryStatus::Pending {
-        return Ok(Handled::Skipped("already settled"));
+    if entry.status != Some(DeliveryStatus::Pending) {
+        return nothing("already settled");
     }
-    let Some(webhook) = store.get_webhook(task.account_id, task.webhook_id).await? else {
-        store.settle_delivery(&task.message_id, task.webhook_id, DeliveryStatus::Cancelled, None).await?;
-        return Ok(Handled::Skipped("webhook deleted"));
-    };
-    if webhook.status == WebhookStatus::Disabled {
-        store.settle_delivery(&task.message_id, task.webhook_id, DeliveryStatus::Cancelled, None).await?;
-        return Ok(Handled::Skipped("webhook disabled"));
+    let made = entry.attempts.len() as u32;
+    if made == task.attempt && receive_count > 1 {
+        // This very task ran before and recorded its attempt, but its follow-up was not sent
+        // (else SQS would not hand it out again): send the follow-up now.
+        let tasks = entry.next_attempt_at.map(|due| retry_task(task, made + 1, due)).into_iter().collect();
+        return Ok((Handled::Skipped("attempt recorded before; follow-up sent again"), Followups { entries: Vec::new(), tasks }));
     }
-    let Some(message) = store.get_message(task.account_id, &task.message_id).await? else {
-        return Ok(Handled::Skipped("message expired"));
-    };
-    if delivery.attempts > task.attempt {
-        return Ok(Handled::Skipped("a later attempt exists"));
+    if made >= task.attempt {
+        return nothing("attempt made already");
     }
-    if delivery.attempts == task.attempt {
-        // Seen before: a worker claimed this attempt. If it recorded it, only what follows may
-        // be missing. If it did not: a message SQS hands out again outlived its visibility
-        // timeout (6x the function's), so its worker is gone: send again; a first receipt
-        // (a duplicate task) waits while the claim is young, as its worker may be sending.
-        match store.get_attempt(&task.message_id, task.webhook_id, task.attempt).await? {
-            Some(recorded) if delivery.next_attempt_at.is_some_and(|next| next > recorded.at) => {
-                return Ok(Handled::Skipped("attempt made and next one scheduled"));
-            }
-            Some(recorded) => {
-                let outcome = SendOutcome {
-                    outcome: recorded.outcome,
-                    status_code: recorded.status_code,
-                    response_headers: recorded.response_headers,
-                    response_body: recorded.response_body,
-                    latency_ms: recorded.latency_ms,
-                    error: None,
-                };
-                settle(deliverer, &webhook, &message, task.attempt, &outcome, true).await?;
-                return Ok(Handled::Skipped("attempt recorded before; settled now"));
-            }
-            None if receive_count <= 1 && now - delivery.updated_at < IN_FLIGHT => {
-                return Err(Error::Unavailable("this attempt is in flight in another worker".into()));
-            }
-            None => {}
+    if made + 1 != task.attempt {
+        tracing::warn!(message_id = %task.message_id, webhook_id = task.webhook_id, attempt = task.attempt, made, "a task ahead of its delivery; dropped");
+        return nothing("ahead of the delivery");
+    }
+    let read_at = entry.updated_at;
+    let expires = retention_end(context, entry.message.created_at);
+    let webhook = deliverer.fresh_webhook(task.account_id, task.webhook_id).await?;
+    let webhook = match webhook {
+        Some(webhook) if webhook.status == WebhookStatus::Enabled => webhook,
+        gone => {
+            entry.settle(DeliveryStatus::Cancelled, None, now);
+            store.replace_log_entry(&entry, Some(read_at), expires).await?;
+            return nothing(if gone.is_some() { "webhook disabled" } else { "webhook deleted" });
         }
-    } else if delivery.attempts + 1 == task.attempt {
-        if !store.claim_attempt(&task.message_id, task.webhook_id, task.attempt).await? {
-            return Ok(Handled::Skipped("claimed by another worker"));
-        }
-    } else {
-        tracing::warn!(message_id = %task.message_id, webhook_id = task.webhook_id, attempt = task.attempt, recorded = delivery.attempts, "a task ahead of its delivery; dropped");
-        return Ok(Handled::Skipped("ahead of the delivery"));
+    };
+    let message = entry.message.clone();
+    let (outcome, attempt) = attempt(deliverer, &webhook, &message, task.attempt).await?;
+    let next = settle(deliverer, &webhook, &mut entry, attempt, &outcome, true).await?;
+    if !store.replace_log_entry(&entry, Some(read_at), expires).await? {
+        return nothing("recorded by another worker");
     }
-    let outcome = attempt(deliverer, &webhook, &message, task.attempt).await?;
-    settle(deliverer, &webhook, &message, task.attempt, &outcome, true).await?;
-    Ok(Handled::Attempted(outcome))
+    Ok((Handled::Attempted(outcome), Followups { entries: Vec::new(), tasks: next.into_iter().collect() }))
 }
 
-/// Sends one attempt and records it.
-pub async fn attempt(deliverer: &Deliverer, webhook: &Webhook, message: &Message, number: u32) -> Result<SendOutcome> {
+/// The task of attempt `number` of `task`'s delivery, due at `due` (through SQS's delay, and
+/// the task's due time beyond 15 minutes).
+fn retry_task(task: &DeliverTask, number: u32, due: DateTime<Utc>) -> Outgoing {
+    let (delay, not_before) = sqs_wait(due, Utc::now());
+    let next = DeliverTask { not_before, ..DeliverTask::retry(task.account_id, &task.message_id, task.webhook_id, number) };
+    Outgoing { task: Task::Deliver(next), delay }
+}
+
+/// Sends one attempt; returns what happened and its record.
+pub async fn attempt(
+    deliverer: &Deliverer,
+    webhook: &Webhook,
+    message: &Message,
+    number: u32,
+) -> Result<(SendOutcome, Attempt)> {
     let at = Utc::now();
     let request = build_request(webhook, message, at)?;
     let outcome = deliverer.sender.send(&request).await;
@@ -179,10 +310,7 @@ pub async fn attempt(deliverer: &Deliverer, webhook: &Webhook, message: &Message
         },
         latency_ms: outcome.latency_ms,
     };
-    match deliverer.context.store.create_attempt(&record, retention_end(&deliverer.context, message.created_at)).await {
-        Ok(()) | Err(Error::Conflict(_)) => Ok(outcome),
-        Err(error) => Err(error),
-    }
+    Ok((outcome, record))
 }
 
 /// The signed POST of `message` to `webhook`.
@@ -199,35 +327,35 @@ pub fn build_request(webhook: &Webhook, message: &Message, at: DateTime<Utc>) ->
     Ok(OutgoingRequest { url: webhook.url.clone(), headers, body, timeout })
 }
 
-/// Decides what follows an attempt: success, a retry through SQS, or a final state; and
-/// keeps the webhook's failure record (410 and long failure disable it).
+/// Decides what follows an attempt and records both in `entry`: success, a retry (the task
+/// returned), or a final state; and keeps the webhook's failure record (410 and long failure
+/// disable it).
 async fn settle(
     deliverer: &Deliverer,
     webhook: &Webhook,
-    message: &Message,
-    number: u32,
+    entry: &mut LogEntry,
+    attempt: Attempt,
     outcome: &SendOutcome,
     may_retry: bool,
-) -> Result<()> {
-    let context = &deliverer.context;
-    let store = &context.store;
+) -> Result<Option<Outgoing>> {
     let now = Utc::now();
+    let number = attempt.number;
     match outcome.outcome {
         AttemptOutcome::Success => {
-            store.settle_delivery(&message.id, webhook.id, DeliveryStatus::Succeeded, None).await?;
+            entry.record(attempt, DeliveryStatus::Succeeded, None);
             if webhook.failing_since.is_some() {
-                update_webhook(context, webhook, |hook| hook.failing_since = None).await?;
+                deliverer.update_webhook(webhook, |hook| hook.failing_since = None).await?;
             }
-            return Ok(());
+            return Ok(None);
         }
         AttemptOutcome::Refused => {
-            store.settle_delivery(&message.id, webhook.id, DeliveryStatus::Refused, None).await?;
-            return Ok(());
+            entry.record(attempt, DeliveryStatus::Refused, None);
+            return Ok(None);
         }
         _ if outcome.status_code == Some(410) => {
-            store.settle_delivery(&message.id, webhook.id, DeliveryStatus::Failed, None).await?;
+            entry.record(attempt, DeliveryStatus::Failed, None);
             disable(deliverer, webhook, DisabledReason::EndpointGone).await?;
-            return Ok(());
+            return Ok(None);
         }
         _ => {}
     }
@@ -237,68 +365,34 @@ async fn settle(
     };
     let schedule = webhook.retry_schedule.as_deref().unwrap_or(&DEFAULT_SCHEDULE);
     let jitter = rand::random_range(-1.0..=1.0);
-    match next_delay(schedule, number, asked, jitter).filter(|_| may_retry) {
+    let next = match next_delay(schedule, number, asked, jitter).filter(|_| may_retry) {
         Some(wait) => {
             let due = now + Span::from_std(wait).unwrap_or(Span::zero());
-            let next = DeliverTask {
-                account_id: message.account_id,
-                message_id: message.id.clone(),
-                webhook_id: webhook.id,
-                attempt: number + 1,
-                not_before: None,
-            };
-            enqueue_attempt(context, &next, number + 1, due).await?;
-            store.settle_delivery(&message.id, webhook.id, DeliveryStatus::Pending, Some(due)).await?;
+            entry.record(attempt, DeliveryStatus::Pending, Some(due));
+            let task = DeliverTask::retry(entry.message.account_id, &entry.message.id, webhook.id, number);
+            Some(retry_task(&task, number + 1, due))
         }
-        None => store.settle_delivery(&message.id, webhook.id, DeliveryStatus::Failed, None).await?,
-    }
+        None => {
+            entry.record(attempt, DeliveryStatus::Failed, None);
+            None
+        }
+    };
     match webhook.failing_since {
         None => {
-            update_webhook(context, webhook, |hook| hook.failing_since = Some(now)).await?;
+            deliverer.update_webhook(webhook, |hook| hook.failing_since = Some(now)).await?;
         }
         Some(since) if now - since >= deliverer.disable_after() => {
             disable(deliverer, webhook, DisabledReason::FailingTooLong).await?;
         }
         Some(_) => {}
     }
-    Ok(())
-}
-
-/// Enqueues attempt `number` of a delivery, due at `due` (through SQS's delay, and the
-/// task's due time beyond 15 minutes).
-async fn enqueue_attempt(context: &Context, task: &DeliverTask, number: u32, due: DateTime<Utc>) -> Result<()> {
-    let (delay, not_before) = sqs_wait(due, Utc::now());
-    let task = Task::Deliver(DeliverTask { attempt: number, not_before, ..task.clone() });
-    context.queue.send(&[Outgoing { task, delay }]).await
-}
-
-/// Changes a webhook with optimistic concurrency, re-reading it when another writer won.
-async fn update_webhook(
-    context: &Context,
-    webhook: &Webhook,
-    change: impl Fn(&mut Webhook),
-) -> Result<Option<Webhook>> {
-    let mut current = webhook.clone();
-    for _ in 0..5 {
-        let mut next = current.clone();
-        change(&mut next);
-        next.version = current.version + 1;
-        match context.store.update_webhook(&next).await {
-            Ok(()) => return Ok(Some(next)),
-            Err(Error::Conflict(_)) => match context.store.get_webhook(webhook.account_id, webhook.id).await? {
-                Some(fresh) => current = fresh,
-                None => return Ok(None),
-            },
-            Err(error) => return Err(error),
-        }
-    }
-    Err(Error::Conflict(format!("webhook {} keeps changing", webhook.id)))
+    Ok(next)
 }
 
 /// Disables a webhook with its reason and tells its account with a `webhook.disabled` event.
 async fn disable(deliverer: &Deliverer, webhook: &Webhook, reason: DisabledReason) -> Result<()> {
     let context = &deliverer.context;
-    let Some(disabled) = update_webhook(context, webhook, |hook| {
+    let Some(disabled) = deliverer.update_webhook(webhook, |hook| {
         if hook.status == WebhookStatus::Enabled {
             hook.status = WebhookStatus::Disabled;
             hook.disabled_reason = Some(reason);
@@ -335,7 +429,7 @@ async fn disable(deliverer: &Deliverer, webhook: &Webhook, reason: DisabledReaso
 }
 
 /// Sends one test delivery at once (seed 003's test send): a `webhook.test` message with
-/// one attempt, no retries. Returns what the endpoint answered.
+/// one attempt, no retries, recorded in the log. Returns what the endpoint answered.
 pub async fn test_send(deliverer: &Deliverer, webhook: &Webhook) -> Result<SendOutcome> {
     let context = &deliverer.context;
     let now = Utc::now();
@@ -351,25 +445,15 @@ pub async fn test_send(deliverer: &Deliverer, webhook: &Webhook) -> Result<SendO
         idempotency_key: None,
         matched: 1,
     };
-    let expires = retention_end(context, now);
-    context.store.create_message(&message, expires).await?;
-    let delivery = hookline_domain::model::Delivery {
-        message_id: message.id.clone(),
-        webhook_id: webhook.id,
-        account_id: webhook.account_id,
-        status: DeliveryStatus::Pending,
-        attempts: 1,
-        next_attempt_at: None,
-        updated_at: now,
-    };
-    context.store.put_deliveries(std::slice::from_ref(&delivery), expires).await?;
-    let outcome = attempt(deliverer, webhook, &message, 1).await?;
+    let mut entry = LogEntry::delivery_of(message.clone(), webhook.id, now);
+    let (outcome, attempt) = attempt(deliverer, webhook, &message, 1).await?;
     let status = match outcome.outcome {
         AttemptOutcome::Success => DeliveryStatus::Succeeded,
         AttemptOutcome::Refused => DeliveryStatus::Refused,
         _ => DeliveryStatus::Failed,
     };
-    context.store.settle_delivery(&message.id, webhook.id, status, None).await?;
+    entry.record(attempt, status, None);
+    context.store.replace_log_entry(&entry, None, retention_end(context, now)).await?;
     Ok(outcome)
 }
 

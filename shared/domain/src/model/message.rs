@@ -1,4 +1,5 @@
-//! Messages (accepted events), deliveries (message x webhook) and attempts.
+//! Messages (accepted events), deliveries (message x webhook), attempts, and the log entry
+//! that keeps the three together.
 
 use super::account::{AccountId, Environment};
 use super::webhook::WebhookId;
@@ -124,9 +125,129 @@ pub struct Attempt {
     pub latency_ms: u64,
 }
 
+/// The log's record of one message for one webhook: the message, where its delivery stands
+/// and every attempt made. The delivery worker writes it after each attempt (the first ones in
+/// batches), so one item per delivery is the whole delivery log; a message that matched no
+/// webhook has one entry without a delivery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The message.
+    #[serde(flatten)]
+    pub message: Message,
+    /// The webhook; `None` for a message that matched none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<WebhookId>,
+    /// Where the delivery stands; `None` without a webhook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DeliveryStatus>,
+    /// When the next try is due, while pending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The attempts, oldest first.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+}
+
+impl LogEntry {
+    /// The entry of a message that matched no webhook.
+    pub fn unmatched(message: Message) -> Self {
+        let updated_at = message.created_at;
+        Self { message, webhook_id: None, status: None, next_attempt_at: None, updated_at, attempts: Vec::new() }
+    }
+
+    /// A delivery of `message` to `webhook_id` before its first attempt.
+    pub fn delivery_of(message: Message, webhook_id: WebhookId, now: DateTime<Utc>) -> Self {
+        Self {
+            message,
+            webhook_id: Some(webhook_id),
+            status: Some(DeliveryStatus::Pending),
+            next_attempt_at: Some(now),
+            updated_at: now,
+            attempts: Vec::new(),
+        }
+    }
+
+    /// The delivery this entry records, if the message matched a webhook.
+    pub fn delivery(&self) -> Option<Delivery> {
+        Some(Delivery {
+            message_id: self.message.id.clone(),
+            webhook_id: self.webhook_id?,
+            account_id: self.message.account_id,
+            status: self.status?,
+            attempts: self.attempts.len() as u32,
+            next_attempt_at: self.next_attempt_at,
+            updated_at: self.updated_at,
+        })
+    }
+
+    /// Adds an attempt and where the delivery stands after it.
+    pub fn record(&mut self, attempt: Attempt, status: DeliveryStatus, next_attempt_at: Option<DateTime<Utc>>) {
+        self.updated_at = attempt.at.max(self.updated_at);
+        self.attempts.push(attempt);
+        self.settle(status, next_attempt_at, self.updated_at);
+    }
+
+    /// Sets where the delivery stands, without an attempt.
+    pub fn settle(&mut self, status: DeliveryStatus, next_attempt_at: Option<DateTime<Utc>>, now: DateTime<Utc>) {
+        self.status = Some(status);
+        self.next_attempt_at = next_attempt_at;
+        self.updated_at = now;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message() -> Message {
+        let now = Utc::now();
+        Message {
+            id: Message::new_id(),
+            account_id: 1,
+            event_type: "a.b".into(),
+            environment: Environment::Sandbox,
+            payload: serde_json::json!({"n": 1}),
+            scopes: BTreeMap::new(),
+            occurred_at: now,
+            created_at: now,
+            idempotency_key: None,
+            matched: 1,
+        }
+    }
+
+    #[test]
+    fn when_attempt_recorded_should_count_it_and_settle_the_delivery() {
+        let message = message();
+        let mut entry = LogEntry::delivery_of(message.clone(), 7, message.created_at);
+        assert_eq!(entry.delivery().map(|delivery| (delivery.attempts, delivery.status)), Some((0, DeliveryStatus::Pending)));
+        let attempt = Attempt {
+            message_id: message.id.clone(),
+            webhook_id: 7,
+            account_id: 1,
+            number: 1,
+            at: Utc::now(),
+            outcome: AttemptOutcome::Success,
+            status_code: Some(200),
+            response_headers: BTreeMap::new(),
+            response_body: String::new(),
+            latency_ms: 3,
+        };
+        entry.record(attempt, DeliveryStatus::Succeeded, None);
+        let delivery = entry.delivery().expect("a delivery");
+        assert_eq!((delivery.attempts, delivery.status, delivery.webhook_id), (1, DeliveryStatus::Succeeded, 7));
+        assert!(LogEntry::unmatched(message).delivery().is_none());
+    }
+
+    #[test]
+    fn when_entry_round_trips_through_json_should_keep_message_and_delivery_apart() {
+        let entry = LogEntry::delivery_of(message(), 3, Utc::now());
+        let json = serde_json::to_value(&entry).expect("encodes");
+        assert_eq!(json["webhook_id"], 3);
+        assert_eq!(json["event_type"], "a.b");
+        assert_eq!(serde_json::from_value::<LogEntry>(json).expect("decodes"), entry);
+    }
 
     #[test]
     fn when_ids_made_in_sequence_should_sort_in_creation_order() {

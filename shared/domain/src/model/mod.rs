@@ -6,8 +6,8 @@ mod task;
 mod webhook;
 
 pub use account::{Account, AccountId, ApiKey, Environment, NewApiKey, hash_api_key};
-pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, Message, MessageId};
-pub use task::{DeliverTask, FanoutTask, Task};
+pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, LogEntry, Message, MessageId};
+pub use task::{DeliverTask, FanoutTask, Task, WebhookRef};
 pub use webhook::{
     Audit, DisabledReason, EventSubscription, EventType, Filters, RetiredSecret, SignatureAlgo, Webhook, WebhookId,
     WebhookStatus,

@@ -1,38 +1,47 @@
 //! The typed, versioned tasks carried by the delivery queue.
 
 use super::account::AccountId;
-use super::message::MessageId;
+use super::message::{Message, MessageId};
 use super::webhook::WebhookId;
 use crate::error::{Error, Problem};
 use serde::{Deserialize, Serialize};
 
 /// A queue task. The `type` tag carries the version, so a new shape is a new variant
-/// and a worker still reads tasks enqueued by the previous release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// and a worker still reads tasks enqueued by the previous release. (v2 carries the message
+/// itself: the log has no record of a message before its first attempt. No release ever
+/// enqueued v1 tasks, so their variants are gone.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Task {
     /// Deliver one message to one webhook.
-    #[serde(rename = "deliver.v1")]
+    #[serde(rename = "deliver.v2")]
     Deliver(DeliverTask),
-    /// Record and enqueue the deliveries of one message to a chunk of its matched webhooks
-    /// (the fan-out stage of large fan-outs).
-    #[serde(rename = "fanout.v1")]
+    /// Enqueue the first attempts of one message to a chunk of its matched webhooks (the
+    /// fan-out stage of large fan-outs).
+    #[serde(rename = "fanout.v2")]
     Fanout(FanoutTask),
 }
 
+/// A matched webhook, with the version it had when the event was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookRef {
+    /// The webhook.
+    pub id: WebhookId,
+    /// Its version then: the worker may use any cached copy at least this recent.
+    pub version: u64,
+}
+
 /// Fan one message out to a chunk of the webhooks it matched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FanoutTask {
-    /// The tenant.
-    pub account_id: AccountId,
     /// The message.
-    pub message_id: MessageId,
+    pub message: Message,
     /// The webhooks of this chunk.
-    pub webhook_ids: Vec<WebhookId>,
+    pub webhooks: Vec<WebhookRef>,
 }
 
 /// Deliver one message to one webhook.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeliverTask {
     /// The tenant.
     pub account_id: AccountId,
@@ -45,6 +54,42 @@ pub struct DeliverTask {
     /// Unix seconds before which it must not be sent (waits beyond SQS's 15-minute delay).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_before: Option<i64>,
+    /// The message, on a first attempt (the log has no entry for it yet); a retry reads it
+    /// from the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Message>,
+    /// The webhook's version when the event was matched (first attempts only): the worker's
+    /// cached copy serves if it is at least this recent; a retry always reads the webhook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_version: Option<u64>,
+}
+
+impl DeliverTask {
+    /// The first attempt of `message` to `webhook`.
+    pub fn first(message: &Message, webhook: WebhookRef) -> Self {
+        Self {
+            account_id: message.account_id,
+            message_id: message.id.clone(),
+            webhook_id: webhook.id,
+            attempt: 1,
+            not_before: None,
+            message: Some(message.clone()),
+            webhook_version: Some(webhook.version),
+        }
+    }
+
+    /// Attempt `number` (a retry) of a delivery.
+    pub fn retry(account_id: AccountId, message_id: &str, webhook_id: WebhookId, number: u32) -> Self {
+        Self {
+            account_id,
+            message_id: message_id.to_string(),
+            webhook_id,
+            attempt: number,
+            not_before: None,
+            message: None,
+            webhook_version: None,
+        }
+    }
 }
 
 impl Task {
@@ -67,19 +112,13 @@ mod tests {
     use super::*;
 
     fn task() -> Task {
-        Task::Deliver(DeliverTask {
-            account_id: 3,
-            message_id: "msg_1".into(),
-            webhook_id: 9,
-            attempt: 1,
-            not_before: None,
-        })
+        Task::Deliver(DeliverTask::retry(3, "msg_1", 9, 2))
     }
 
     #[test]
     fn when_task_round_trips_should_keep_its_version_tag() {
         let body = task().to_body();
-        assert!(body.contains(r#""type":"deliver.v1""#), "{body}");
+        assert!(body.contains(r#""type":"deliver.v2""#), "{body}");
         assert_eq!(Task::from_body(&body).expect("decodes"), task());
     }
 
