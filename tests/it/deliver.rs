@@ -480,14 +480,15 @@ async fn when_wait_exceeds_sqs_delay_should_wait_again_on_arrival() {
     world.stack.drain_tasks().await;
     let later = chrono::Utc::now() + chrono::Duration::hours(3);
     let task = hookline_domain::model::DeliverTask {
-        account_id: world.account,
-        message_id: message.clone(),
-        webhook_id: hook,
-        attempt: 1,
         not_before: Some(later.timestamp()),
+        ..hookline_domain::model::DeliverTask::retry(world.account, &message, hook, 2)
     };
-    let handled = hookline_delivery::worker::deliver(&world.stack.deliverer(), &task, 1).await.expect("handled");
-    assert_eq!(handled, hookline_delivery::worker::Handled::Skipped("not due yet"));
+    let tasks = [(hookline_domain::model::Task::Deliver(task), 1)];
+    let handled = hookline_delivery::worker::run_batch(&world.stack.deliverer(), &tasks).await;
+    assert!(
+        matches!(handled.as_slice(), [Ok(hookline_delivery::worker::Handled::Skipped("not due yet"))]),
+        "{handled:?}"
+    );
     assert!(receiver.requests().is_empty());
     assert_eq!(
         world.stack.context.queue.depth().await.expect("depth"),

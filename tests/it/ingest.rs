@@ -124,8 +124,8 @@ async fn when_identical_requests_race_should_accept_one_message_and_enqueue_once
     }
     let tasks = stack.drain_tasks().await;
     assert_eq!(tasks.len(), 3, "each matching webhook once");
-    let page = stack.context.store.page_messages(1, 100, None).await.expect("log");
-    assert_eq!(page.items.len(), 1, "one message stored");
+    let winner = accepted.first().expect("one accepted");
+    assert_eq!(delivered_webhooks(&tasks, winner).len(), 3, "all for the one message");
 }
 
 #[tokio::test]
@@ -151,10 +151,6 @@ async fn when_enqueue_fails_should_answer_503_and_the_retry_should_finish_the_jo
     let tasks = stack.drain_tasks().await;
     assert_eq!(delivered_webhooks(&tasks, &message_id(&retried)).len(), 2);
     assert_eq!(tasks.len(), 2, "nothing duplicated");
-    let account = stack.context.store.find_api_key(&client.key).await.expect("key").expect("exists").account_id;
-    let log = stack.context.store.page_messages(account, 100, None).await.expect("log");
-    assert_eq!(log.items.len(), 1, "the message was stored once");
-    assert_eq!(log.items[0].id, message_id(&retried));
     assert_eq!(client.publish(event, Some("retry-me")).await.headers["idempotent-replayed"], "true");
 }
 
@@ -283,14 +279,20 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
     // The fan-out stage: what the deliver function does with the fanout tasks ingest queued.
     let queue = &stack.context.queue;
     let mut fanouts = Vec::new();
+    let mut chunked = Vec::new();
     while fanouts.len() < 10 {
         let received = queue.receive(10, std::time::Duration::from_secs(1)).await.expect("receive");
         assert!(!received.is_empty(), "ingest queued {} fan-out tasks, expected 10", fanouts.len());
         for message in &received {
-            assert!(matches!(Task::from_body(&message.body), Ok(Task::Fanout(_))), "only fan-out tasks so far");
+            match Task::from_body(&message.body) {
+                Ok(Task::Fanout(task)) => chunked.extend(task.webhooks.iter().map(|webhook| webhook.id)),
+                other => panic!("only fan-out tasks so far, got {other:?}"),
+            }
         }
         fanouts.extend(received);
     }
+    assert_eq!(chunked.len(), 2000);
+    assert_eq!(chunked.iter().copied().collect::<BTreeSet<u64>>(), (1..=2000).collect(), "each webhook in one chunk");
     let stage = Instant::now();
     hookline_devstack::runner::run_batch(&stack.deliverer(), "arn:aws:sqs:us-east-1:123456789012:q", fanouts).await;
     eprintln!(
@@ -298,50 +300,66 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
         stage.elapsed()
     );
     assert_eq!(queue.depth().await.expect("depth"), (2000, 0), "2,000 delivery tasks wait, the fan-out tasks are gone");
-    let deliveries = stack.context.store.list_deliveries(&message).await.expect("deliveries");
-    let webhooks: BTreeSet<u64> = deliveries.iter().map(|delivery| delivery.webhook_id).collect();
-    assert_eq!(deliveries.len(), 2000);
-    assert_eq!(webhooks, (1..=2000).collect(), "one delivery per webhook");
     let sample = queue.receive(10, std::time::Duration::from_secs(1)).await.expect("receive");
     for received in &sample {
         match Task::from_body(&received.body).expect("task") {
-            Task::Deliver(task) => assert_eq!((task.message_id.as_str(), task.attempt), (message.as_str(), 1)),
+            Task::Deliver(task) => {
+                assert_eq!((task.message_id.as_str(), task.attempt), (message.as_str(), 1));
+                assert_eq!(task.message.map(|carried| carried.id), Some(message.clone()), "the task carries the message");
+            }
             Task::Fanout(task) => panic!("a fan-out task is left: {task:?}"),
         }
     }
 }
 
 #[tokio::test]
-async fn when_fanout_task_arrives_twice_should_not_enqueue_twice() {
+async fn when_fanout_task_expanded_should_enqueue_first_attempts_that_carry_message_and_version() {
     let (stack, client) = setup().await;
     let id = client.create_webhook(json!({"url": "https://e.com", "events": ["loan.created"]})).await;
-    let reply = client.publish(json!({"event_type": "loan.created", "payload": {}}), None).await;
-    stack.drain_tasks().await;
-    let account = stack.context.store.find_api_key(&client.key).await.expect("key").expect("exists").account_id;
-    let task = hookline_domain::model::FanoutTask {
-        account_id: account,
-        message_id: message_id(&reply),
-        webhook_ids: vec![id],
-    };
-    hookline_aws::ingest::expand(&stack.context, &task).await.expect("expand");
-    assert_eq!(
-        stack.drain_tasks().await.len(),
-        1,
-        "the delivery is still untried: its task is enqueued again, the worker deduplicates by attempt"
-    );
-    assert_eq!(stack.context.store.list_deliveries(&task.message_id).await.expect("list").len(), 1);
+    let reply = client.publish(json!({"event_type": "loan.created", "payload": {"k": 1}}), None).await;
+    let Some(Task::Deliver(inline)) = stack.drain_tasks().await.pop() else { panic!("one inline task") };
+    let message = inline.message.expect("a first attempt carries its message");
+    assert_eq!((message.id.as_str(), inline.webhook_version), (message_id(&reply).as_str(), Some(1)));
+    let task = Task::Fanout(hookline_domain::model::FanoutTask {
+        message: message.clone(),
+        webhooks: vec![hookline_domain::model::WebhookRef { id, version: 1 }],
+    });
+    let results = hookline_delivery::worker::run_batch(&stack.deliverer(), &[(task, 1)]).await;
+    assert!(matches!(results.as_slice(), [Ok(_)]), "{results:?}");
+    let tasks = stack.drain_tasks().await;
+    let [Task::Deliver(expanded)] = tasks.as_slice() else { panic!("one task: {tasks:?}") };
+    assert_eq!(expanded, &inline_like(&message, id));
+}
+
+fn inline_like(message: &hookline_domain::model::Message, webhook: u64) -> hookline_domain::model::DeliverTask {
+    hookline_domain::model::DeliverTask::first(message, hookline_domain::model::WebhookRef { id: webhook, version: 1 })
 }
 
 #[tokio::test]
 async fn when_messages_listed_should_page_and_filter_and_show_deliveries() {
-    let (stack, client) = setup().await;
-    let hook = client.create_webhook(json!({"url": "https://e.com", "events": ["loan.created"]})).await;
+    let stack = Stack::new().await;
+    let base = stack.serve().await;
+    // Sandbox webhooks may use plain http, as the receiver on loopback does.
+    let client = stack.client(&base, Environment::Sandbox).await;
+    for name in ["loan.created", "loan.updated"] {
+        client.register_event_type(name).await;
+    }
+    let receiver = hookline_tests::receiver::Receiver::start(vec![]).await;
+    let hook = client.create_webhook(json!({"url": receiver.at("/log"), "events": ["loan.created"]})).await;
     let mut ids = Vec::new();
     for n in 0..3 {
         ids.push(message_id(&client.publish(json!({"event_type": "loan.created", "payload": {"n": n}}), None).await));
     }
     ids.push(message_id(&client.publish(json!({"event_type": "loan.updated", "payload": {}}), None).await));
-    stack.drain_tasks().await;
+    let before = client.send("GET", &format!("/api/v3/notification/messages/{}", ids[0]), None).await;
+    assert_eq!(before.status, 404, "a matched message enters the log with its first attempt");
+    let unmatched = client.send("GET", &format!("/api/v3/notification/messages/{}", ids[3]), None).await;
+    assert_eq!(unmatched.status, 200, "one that matched nothing is logged at once");
+    let deliverer = stack.deliverer();
+    let delivered = stack
+        .drive_until(&deliverer, std::time::Duration::from_secs(20), || async { receiver.requests().len() == 3 })
+        .await;
+    assert!(delivered, "the three loan.created messages reached the receiver");
 
     let first = client.send("GET", "/api/v3/notification/messages?page[size]=2", None).await;
     assert_eq!(first.status, 200, "{:?}", first.body);
@@ -364,9 +382,12 @@ async fn when_messages_listed_should_page_and_filter_and_show_deliveries() {
     let included: &Vec<Value> = shown.body["included"].as_array().expect("included");
     assert_eq!(included.len(), 1);
     assert_eq!(included[0]["attributes"]["webhook_id"], hook);
-    assert_eq!(included[0]["attributes"]["status"], "pending");
+    assert_eq!(included[0]["attributes"]["status"], "succeeded");
+    assert_eq!(included[0]["attributes"]["attempts"], 1);
+    let succeeded = client.send("GET", "/api/v3/notification/messages?filter[status]=succeeded", None).await;
+    assert_eq!(succeeded.body["data"].as_array().expect("data").len(), 3, "the unmatched one has no delivery");
 
-    let stranger = stack.client(&client.base, Environment::Production).await;
+    let stranger = stack.client(&client.base, Environment::Sandbox).await;
     assert_eq!(stranger.send("GET", &format!("/api/v3/notification/messages/{}", ids[0]), None).await.status, 404);
     assert_eq!(stranger.send("GET", "/api/v3/notification/messages", None).await.body["data"], json!([]));
 }

@@ -7,13 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 fn task(n: u64) -> Task {
-    Task::Deliver(DeliverTask {
-        account_id: 1,
-        message_id: format!("msg_{n}"),
-        webhook_id: n,
-        attempt: 1,
-        not_before: None,
-    })
+    Task::Deliver(DeliverTask::retry(1, &format!("msg_{n}"), n, 2))
 }
 
 async fn drain(queue: &Queue, expected: usize) -> Vec<hookline_aws::Received> {

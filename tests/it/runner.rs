@@ -83,13 +83,7 @@ async fn when_deliver_reports_a_failure_should_delete_the_others_and_leave_that_
     let stack = Stack::new().await;
     let queue = &stack.context.queue;
     // A task for a delivery that does not exist (expired): handled, so deleted.
-    let task = Task::Deliver(DeliverTask {
-        account_id: 1,
-        message_id: "msg_x".into(),
-        webhook_id: 1,
-        attempt: 1,
-        not_before: None,
-    });
+    let task = Task::Deliver(DeliverTask::retry(1, "msg_x", 1, 2));
     queue.send(&[Outgoing::now(task)]).await.expect("send");
     aws_sdk_sqs::Client::new(&stack.sdk)
         .send_message()

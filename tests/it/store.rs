@@ -2,10 +2,10 @@
 //! official DynamoDB Local engine, each case on its own table.
 
 use chrono::{Duration, Utc};
-use hookline_aws::Store;
+use hookline_aws::{LogFilter, Store};
 use hookline_domain::Error;
 use hookline_domain::model::{
-    Account, Attempt, AttemptOutcome, Audit, Delivery, DeliveryStatus, Environment, EventSubscription, EventType,
+    Account, Attempt, AttemptOutcome, Audit, DeliveryStatus, Environment, EventSubscription, EventType, LogEntry,
     Message, NewApiKey, SignatureAlgo, Webhook, WebhookStatus,
 };
 use serde_json::json;
@@ -34,13 +34,15 @@ on_both_engines!(
     when_counter_incremented_should_count_per_account,
     when_account_created_with_key_should_find_it_by_plaintext_only,
     when_account_created_twice_should_conflict_and_keep_the_first,
-    when_deliveries_exceed_a_batch_should_write_them_all,
-    when_message_expired_should_be_hidden_on_read,
-    when_message_belongs_to_another_account_should_be_absent,
-    when_messages_listed_should_come_newest_first,
+    when_entries_exceed_a_batch_should_write_them_all,
+    when_entry_expired_should_be_hidden_on_read,
+    when_entry_belongs_to_another_account_should_be_absent,
+    when_log_listed_should_come_newest_first_one_whole_message_at_a_time,
+    when_log_spans_days_should_walk_back_through_them,
+    when_log_filtered_should_keep_matching_deliveries_only,
+    when_entry_replaced_should_require_the_state_it_was_read_in,
     when_webhook_deleted_should_be_gone,
     when_event_types_registered_should_list_and_delete_them,
-    when_attempts_recorded_should_page_by_webhook_newest_first,
     when_cursor_is_forged_should_be_a_bad_request,
 );
 
@@ -90,6 +92,16 @@ fn message(account_id: u64) -> Message {
         idempotency_key: Some("idem-1".into()),
         matched: 0,
     }
+}
+
+fn since_yesterday() -> LogFilter {
+    LogFilter { after: Some(Utc::now() - Duration::days(1)), ..LogFilter::default() }
+}
+
+/// A message id of another time (ids are `msg_` + a UUIDv7 of their time).
+fn id_at(at: chrono::DateTime<Utc>) -> String {
+    let stamp = uuid::Timestamp::from_unix(uuid::NoContext, at.timestamp() as u64, at.timestamp_subsec_nanos());
+    format!("msg_{}", uuid::Uuid::new_v7(stamp).simple())
 }
 
 fn in_a_day() -> i64 {
@@ -229,59 +241,119 @@ async fn when_account_created_twice_should_conflict_and_keep_the_first(store: St
     assert_eq!(store.get_account(43).await.expect("read"), None, "no account without its key");
 }
 
-async fn when_deliveries_exceed_a_batch_should_write_them_all(store: Store) {
+async fn when_entries_exceed_a_batch_should_write_them_all(store: Store) {
     let message = message(7);
-    store.create_message(&message, in_a_day()).await.expect("message");
-    let deliveries: Vec<Delivery> = (1..=60)
-        .map(|webhook_id| Delivery {
-            message_id: message.id.clone(),
-            webhook_id,
-            account_id: 7,
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            next_attempt_at: None,
-            updated_at: Utc::now(),
-        })
-        .collect();
-    store.put_deliveries(&deliveries, in_a_day()).await.expect("batch");
-    let listed = store.list_deliveries(&message.id).await.expect("list");
-    assert_eq!(listed, deliveries);
+    let entries: Vec<(LogEntry, i64)> =
+        (1..=60).map(|webhook_id| (LogEntry::delivery_of(message.clone(), webhook_id, Utc::now()), in_a_day())).collect();
+    store.put_log_entries(&entries).await.expect("batch");
+    let listed = store.message_entries(7, &message.id).await.expect("list");
+    assert_eq!(listed, entries.into_iter().map(|(entry, _)| entry).collect::<Vec<_>>());
 }
 
-async fn when_message_expired_should_be_hidden_on_read(store: Store) {
-    let expired = message(8);
-    store.create_message(&expired, Utc::now().timestamp() - 1).await.expect("create");
-    let live = message(8);
-    store.create_message(&live, in_a_day()).await.expect("create");
-    assert_eq!(store.get_message(8, &expired.id).await.expect("read"), None);
-    assert_eq!(store.get_message(8, &live.id).await.expect("read"), Some(live.clone()));
-    let page = store.page_messages(8, 10, None).await.expect("page");
-    assert_eq!(page.items, vec![live]);
+async fn when_entry_expired_should_be_hidden_on_read(store: Store) {
+    let expired = LogEntry::delivery_of(message(8), 1, Utc::now());
+    let live = LogEntry::delivery_of(message(8), 1, Utc::now());
+    store.put_log_entries(&[(expired.clone(), Utc::now().timestamp() - 1), (live.clone(), in_a_day())]).await.expect("put");
+    assert_eq!(store.get_log_entry(8, &expired.message.id, 1).await.expect("read"), None);
+    assert_eq!(store.get_log_entry(8, &live.message.id, 1).await.expect("read"), Some(live.clone()));
+    let page = store.page_log(8, &since_yesterday(), 10, None).await.expect("page");
+    assert_eq!(page.items, vec![vec![live]]);
 }
 
-async fn when_message_belongs_to_another_account_should_be_absent(store: Store) {
-    let message = message(9);
-    store.create_message(&message, in_a_day()).await.expect("create");
-    assert_eq!(store.get_message(10, &message.id).await.expect("read"), None);
-    assert!(store.page_messages(10, 10, None).await.expect("page").items.is_empty());
-    let error = store.create_message(&message, in_a_day()).await.expect_err("same id");
-    assert!(matches!(error, Error::Conflict(_)));
+async fn when_entry_belongs_to_another_account_should_be_absent(store: Store) {
+    let entry = LogEntry::unmatched(message(9));
+    store.put_log_entries(&[(entry.clone(), in_a_day())]).await.expect("put");
+    assert_eq!(store.message_entries(9, &entry.message.id).await.expect("read"), vec![entry.clone()]);
+    assert!(store.message_entries(10, &entry.message.id).await.expect("read").is_empty());
+    assert!(store.page_log(10, &since_yesterday(), 10, None).await.expect("page").items.is_empty());
+    assert!(store.message_entries(9, "msg_not-an-id").await.expect("read").is_empty());
 }
 
-async fn when_messages_listed_should_come_newest_first(store: Store) {
+async fn when_log_listed_should_come_newest_first_one_whole_message_at_a_time(store: Store) {
     let mut ids = Vec::new();
     for _ in 0..5 {
         let message = message(11);
         ids.push(message.id.clone());
-        store.create_message(&message, in_a_day()).await.expect("create");
+        let entries: Vec<(LogEntry, i64)> =
+            (1..=3).map(|webhook| (LogEntry::delivery_of(message.clone(), webhook, Utc::now()), in_a_day())).collect();
+        store.put_log_entries(&entries).await.expect("put");
     }
     ids.reverse();
-    let first = store.page_messages(11, 2, None).await.expect("page");
-    let second = store.page_messages(11, 2, first.next_cursor.as_deref()).await.expect("page");
-    let third = store.page_messages(11, 2, second.next_cursor.as_deref()).await.expect("page");
-    let listed: Vec<String> =
-        [first.items, second.items, third.items].concat().into_iter().map(|message| message.id).collect();
+    let filter = since_yesterday();
+    let first = store.page_log(11, &filter, 2, None).await.expect("page");
+    let second = store.page_log(11, &filter, 2, first.next_cursor.as_deref()).await.expect("page");
+    let third = store.page_log(11, &filter, 2, second.next_cursor.as_deref()).await.expect("page");
+    assert_eq!(third.next_cursor, None);
+    let groups = [first.items, second.items, third.items].concat();
+    assert!(groups.iter().all(|group| group.len() == 3), "every message with its three deliveries");
+    let listed: Vec<String> = groups.iter().map(|group| group[0].message.id.clone()).collect();
     assert_eq!(listed, ids);
+}
+
+async fn when_log_spans_days_should_walk_back_through_them(store: Store) {
+    let old = Message { id: id_at(Utc::now() - Duration::days(2)), ..message(16) };
+    let new = message(16);
+    for message in [&old, &new] {
+        store.put_log_entries(&[(LogEntry::unmatched(message.clone()), in_a_day())]).await.expect("put");
+    }
+    let filter = LogFilter { after: Some(Utc::now() - Duration::days(3)), ..LogFilter::default() };
+    let first = store.page_log(16, &filter, 1, None).await.expect("page");
+    assert_eq!(first.items[0][0].message.id, new.id);
+    let second = store.page_log(16, &filter, 1, first.next_cursor.as_deref()).await.expect("page");
+    assert_eq!(second.items.iter().map(|group| group[0].message.id.clone()).collect::<Vec<_>>(), [old.id.clone()]);
+    let recent = store.page_log(16, &since_yesterday(), 10, None).await.expect("page");
+    assert_eq!(recent.items.len(), 1, "the horizon stops the walk");
+}
+
+async fn when_log_filtered_should_keep_matching_deliveries_only(store: Store) {
+    let message = message(17);
+    let mut failed = LogEntry::delivery_of(message.clone(), 1, Utc::now());
+    failed.settle(DeliveryStatus::Failed, None, Utc::now());
+    let pending = LogEntry::delivery_of(message.clone(), 2, Utc::now());
+    let other = LogEntry::delivery_of(Message { event_type: "loan.closed".into(), ..self::message(17) }, 1, Utc::now());
+    store
+        .put_log_entries(&[(failed.clone(), in_a_day()), (pending.clone(), in_a_day()), (other.clone(), in_a_day())])
+        .await
+        .expect("put");
+    let by_status = LogFilter { status: Some(DeliveryStatus::Failed), ..since_yesterday() };
+    assert_eq!(store.page_log(17, &by_status, 10, None).await.expect("page").items, vec![vec![failed.clone()]]);
+    let by_webhook = LogFilter { webhook_id: Some(2), ..since_yesterday() };
+    assert_eq!(store.page_log(17, &by_webhook, 10, None).await.expect("page").items, vec![vec![pending]]);
+    let by_type = LogFilter { event_type: Some("loan.closed".into()), ..since_yesterday() };
+    assert_eq!(store.page_log(17, &by_type, 10, None).await.expect("page").items, vec![vec![other]]);
+}
+
+async fn when_entry_replaced_should_require_the_state_it_was_read_in(store: Store) {
+    let message = message(15);
+    let mut entry = LogEntry::delivery_of(message.clone(), 1, Utc::now());
+    assert!(store.replace_log_entry(&entry, None, in_a_day()).await.expect("create"));
+    assert!(!store.replace_log_entry(&entry, None, in_a_day()).await.expect("exists"), "only if absent");
+    let read = store.get_log_entry(15, &message.id, 1).await.expect("read").expect("exists");
+    let attempt = Attempt {
+        message_id: message.id.clone(),
+        webhook_id: 1,
+        account_id: 15,
+        number: 1,
+        at: Utc::now(),
+        outcome: AttemptOutcome::HttpError,
+        status_code: Some(500),
+        response_headers: BTreeMap::from([("content-type".into(), "text/plain".into())]),
+        response_body: "oops".into(),
+        latency_ms: 12,
+    };
+    entry.record(attempt, DeliveryStatus::Failed, None);
+    let stale = read.updated_at - Duration::seconds(1);
+    assert!(!store.replace_log_entry(&entry, Some(stale), in_a_day()).await.expect("stale"));
+    assert!(store.replace_log_entry(&entry, Some(read.updated_at), in_a_day()).await.expect("current"));
+    assert_eq!(store.get_log_entry(15, &message.id, 1).await.expect("read"), Some(entry));
+    assert!(store.reopen_delivery(15, &message.id, 1, &[DeliveryStatus::Failed]).await.expect("reopen"));
+    assert!(!store.reopen_delivery(15, &message.id, 1, &[DeliveryStatus::Failed]).await.expect("pending now"));
+    let reopened = store.get_log_entry(15, &message.id, 1).await.expect("read").expect("exists");
+    assert_eq!(reopened.status, Some(DeliveryStatus::Pending));
+    assert_eq!(reopened.attempts.len(), 1, "reopening keeps the attempts");
+    let mut retried = reopened.clone();
+    retried.settle(DeliveryStatus::Succeeded, None, Utc::now());
+    assert!(store.replace_log_entry(&retried, Some(reopened.updated_at), in_a_day()).await.expect("after reopen"));
 }
 
 async fn when_webhook_deleted_should_be_gone(store: Store) {
@@ -312,35 +384,14 @@ async fn when_event_types_registered_should_list_and_delete_them(store: Store) {
     assert_eq!(store.list_event_types(14).await.expect("list").len(), 1);
 }
 
-async fn when_attempts_recorded_should_page_by_webhook_newest_first(store: Store) {
-    let message = message(15);
-    let base = Utc::now();
-    let attempt = |number: u32, webhook_id: u64| Attempt {
-        message_id: message.id.clone(),
-        webhook_id,
-        account_id: 15,
-        number,
-        at: base + Duration::seconds(i64::from(number)),
-        outcome: if number == 3 { AttemptOutcome::Success } else { AttemptOutcome::HttpError },
-        status_code: Some(if number == 3 { 200 } else { 500 }),
-        response_headers: BTreeMap::from([("content-type".into(), "text/plain".into())]),
-        response_body: "oops".into(),
-        latency_ms: 12,
-    };
-    for number in 1..=3 {
-        store.create_attempt(&attempt(number, 1), in_a_day()).await.expect("attempt");
-    }
-    store.create_attempt(&attempt(1, 2), in_a_day()).await.expect("other webhook");
-    assert!(matches!(store.create_attempt(&attempt(2, 1), in_a_day()).await, Err(Error::Conflict(_))));
-    let page = store.page_webhook_attempts(15, 1, 2, None).await.expect("page");
-    assert_eq!(page.items.iter().map(|a| a.number).collect::<Vec<_>>(), [3, 2]);
-    let rest = store.page_webhook_attempts(15, 1, 2, page.next_cursor.as_deref()).await.expect("page");
-    assert_eq!(rest.items.iter().map(|a| a.number).collect::<Vec<_>>(), [1]);
-    assert_eq!(rest.items[0], attempt(1, 1));
-}
-
 async fn when_cursor_is_forged_should_be_a_bad_request(store: Store) {
-    let error = store.page_messages(1, 10, Some("eyJwayI6")).await.expect_err("forged");
+    let error = store.page_log(1, &since_yesterday(), 10, Some("eyJwayI6")).await.expect_err("forged");
+    assert_eq!(error.status(), 400);
+    let entry = LogEntry::unmatched(message(2));
+    store.put_log_entries(&[(entry.clone(), in_a_day()), (LogEntry::unmatched(message(2)), in_a_day())]).await.expect("put");
+    let page = store.page_log(2, &since_yesterday(), 1, None).await.expect("page");
+    let cursor = page.next_cursor.expect("a second page");
+    let error = store.page_log(3, &since_yesterday(), 1, Some(&cursor)).await.expect_err("another account's cursor");
     assert_eq!(error.status(), 400);
 }
 
