@@ -179,14 +179,23 @@ async fn when_endpoint_answers_410_should_disable_the_webhook_and_tell_the_accou
     let shown = world.client.send("GET", &format!("{WEBHOOKS}/{hook}"), None).await;
     assert_eq!(shown.body["data"]["attributes"]["status"], "disabled");
     assert_eq!(shown.body["data"]["attributes"]["disabled_reason"], "endpoint_gone");
+    let deliverer = world.stack.deliverer();
+    let told =
+        world.stack.drive_until(&deliverer, Duration::from_secs(20), || async { !watcher.requests().is_empty() });
+    assert!(told.await, "the watcher was told");
     let log = world.client.send("GET", "/api/v3/notification/messages?filter[event_type]=webhook.disabled", None).await;
     let notice = log.body["data"][0]["id"].as_str().expect("a webhook.disabled message").to_string();
+    assert_eq!(watcher.requests()[0].headers["webhook-id"], notice);
     assert_eq!(world.settle(&notice, watch, Duration::from_secs(20)).await, Some(DeliveryStatus::Succeeded));
     let told: Value = serde_json::from_slice(&watcher.requests()[0].body).expect("json");
     assert_eq!(told["webhook_id"], hook);
     assert_eq!(told["reason"], "endpoint_gone");
     let next = world.publish(json!({})).await;
-    assert_eq!(world.stack.delivery_status(world.account, &next, hook).await, None, "a disabled webhook matches nothing");
+    assert_eq!(
+        world.stack.delivery_status(world.account, &next, hook).await,
+        None,
+        "a disabled webhook matches nothing"
+    );
 }
 
 #[tokio::test]
@@ -324,7 +333,8 @@ async fn when_target_is_private_and_not_allowed_should_refuse_without_connecting
         .stack
         .drive_until(&guarded, Duration::from_secs(15), || async {
             for webhook in [hook, localhost] {
-                if world.stack.delivery_status(world.account, &message, webhook).await == Some(DeliveryStatus::Pending) {
+                let status = world.stack.delivery_status(world.account, &message, webhook).await;
+                if !status.is_some_and(|status| status != DeliveryStatus::Pending) {
                     return false;
                 }
             }
@@ -370,7 +380,8 @@ async fn when_handler_crashes_mid_batch_should_lose_nothing() {
         .stack
         .drive_until(&deliverer, Duration::from_secs(60), || async {
             for message in &published {
-                if world.stack.delivery_status(world.account, message, hook).await == Some(DeliveryStatus::Pending) {
+                let status = world.stack.delivery_status(world.account, message, hook).await;
+                if !status.is_some_and(|status| status != DeliveryStatus::Pending) {
                     return false;
                 }
             }

@@ -305,7 +305,11 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
         match Task::from_body(&received.body).expect("task") {
             Task::Deliver(task) => {
                 assert_eq!((task.message_id.as_str(), task.attempt), (message.as_str(), 1));
-                assert_eq!(task.message.map(|carried| carried.id), Some(message.clone()), "the task carries the message");
+                assert_eq!(
+                    task.message.map(|carried| carried.id),
+                    Some(message.clone()),
+                    "the task carries the message"
+                );
             }
             Task::Fanout(task) => panic!("a fan-out task is left: {task:?}"),
         }

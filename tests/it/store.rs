@@ -243,8 +243,9 @@ async fn when_account_created_twice_should_conflict_and_keep_the_first(store: St
 
 async fn when_entries_exceed_a_batch_should_write_them_all(store: Store) {
     let message = message(7);
-    let entries: Vec<(LogEntry, i64)> =
-        (1..=60).map(|webhook_id| (LogEntry::delivery_of(message.clone(), webhook_id, Utc::now()), in_a_day())).collect();
+    let entries: Vec<(LogEntry, i64)> = (1..=60)
+        .map(|webhook_id| (LogEntry::delivery_of(message.clone(), webhook_id, Utc::now()), in_a_day()))
+        .collect();
     store.put_log_entries(&entries).await.expect("batch");
     let listed = store.message_entries(7, &message.id).await.expect("list");
     assert_eq!(listed, entries.into_iter().map(|(entry, _)| entry).collect::<Vec<_>>());
@@ -253,7 +254,10 @@ async fn when_entries_exceed_a_batch_should_write_them_all(store: Store) {
 async fn when_entry_expired_should_be_hidden_on_read(store: Store) {
     let expired = LogEntry::delivery_of(message(8), 1, Utc::now());
     let live = LogEntry::delivery_of(message(8), 1, Utc::now());
-    store.put_log_entries(&[(expired.clone(), Utc::now().timestamp() - 1), (live.clone(), in_a_day())]).await.expect("put");
+    store
+        .put_log_entries(&[(expired.clone(), Utc::now().timestamp() - 1), (live.clone(), in_a_day())])
+        .await
+        .expect("put");
     assert_eq!(store.get_log_entry(8, &expired.message.id, 1).await.expect("read"), None);
     assert_eq!(store.get_log_entry(8, &live.message.id, 1).await.expect("read"), Some(live.clone()));
     let page = store.page_log(8, &since_yesterday(), 10, None).await.expect("page");
@@ -300,7 +304,8 @@ async fn when_log_spans_days_should_walk_back_through_them(store: Store) {
     let first = store.page_log(16, &filter, 1, None).await.expect("page");
     assert_eq!(first.items[0][0].message.id, new.id);
     let second = store.page_log(16, &filter, 1, first.next_cursor.as_deref()).await.expect("page");
-    assert_eq!(second.items.iter().map(|group| group[0].message.id.clone()).collect::<Vec<_>>(), [old.id.clone()]);
+    let listed: Vec<String> = second.items.iter().map(|group| group[0].message.id.clone()).collect();
+    assert_eq!(listed, vec![old.id]);
     let recent = store.page_log(16, &since_yesterday(), 10, None).await.expect("page");
     assert_eq!(recent.items.len(), 1, "the horizon stops the walk");
 }
@@ -388,7 +393,10 @@ async fn when_cursor_is_forged_should_be_a_bad_request(store: Store) {
     let error = store.page_log(1, &since_yesterday(), 10, Some("eyJwayI6")).await.expect_err("forged");
     assert_eq!(error.status(), 400);
     let entry = LogEntry::unmatched(message(2));
-    store.put_log_entries(&[(entry.clone(), in_a_day()), (LogEntry::unmatched(message(2)), in_a_day())]).await.expect("put");
+    store
+        .put_log_entries(&[(entry.clone(), in_a_day()), (LogEntry::unmatched(message(2)), in_a_day())])
+        .await
+        .expect("put");
     let page = store.page_log(2, &since_yesterday(), 1, None).await.expect("page");
     let cursor = page.next_cursor.expect("a second page");
     let error = store.page_log(3, &since_yesterday(), 1, Some(&cursor)).await.expect_err("another account's cursor");

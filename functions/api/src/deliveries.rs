@@ -1,8 +1,8 @@
 //! The delivery log and its actions: attempts of a webhook or a message, manual retry,
 //! recovery of a webhook's failed deliveries, the test send.
 
-use crate::request::{caller, json_body, query};
 use crate::messages::within_retention;
+use crate::request::{caller, json_body, query};
 use hookline_aws::LogFilter;
 use hookline_aws::queue::Outgoing;
 use hookline_delivery::worker::{Deliverer, describe, test_send as send_test};
@@ -198,10 +198,7 @@ pub async fn retry(deliverer: &Deliverer, request: &Request, id: &str) -> Result
         None => entries,
     };
     let enqueued = reopen(deliverer, &targets).await?;
-    Ok(json_response(
-        202,
-        &json!({ "data": { "type": "retries", "id": id, "attributes": { "enqueued": enqueued } } }),
-    ))
+    Ok(json_response(202, &json!({ "data": { "type": "retries", "id": id, "attributes": { "enqueued": enqueued } } })))
 }
 
 /// `POST /webhooks/{id}/recover` with `{"since": "<RFC 3339>"}`: one more try of each of

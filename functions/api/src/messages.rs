@@ -98,10 +98,17 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
     let raw = query(request);
     let list_query = parse_query(raw, &LIST)?;
     let filter = within_retention(context, message_filter(&list_query.filters)?);
-    let page =
-        context.store.page_log(caller.account_id, &filter, list_query.page_size as usize, list_query.cursor.as_deref()).await?;
+    let page = context
+        .store
+        .page_log(caller.account_id, &filter, list_query.page_size as usize, list_query.cursor.as_deref())
+        .await?;
     let next = page.next_cursor.as_deref().map(|cursor| cursor_link(PATH, raw, cursor));
-    let data: Vec<Value> = page.items.iter().filter_map(|entries| entries.first()).map(|entry| message_resource(&entry.message, false)).collect();
+    let data: Vec<Value> = page
+        .items
+        .iter()
+        .filter_map(|entries| entries.first())
+        .map(|entry| message_resource(&entry.message, false))
+        .collect();
     let this = raw.map_or_else(|| PATH.to_string(), |raw| format!("{PATH}?{raw}"));
     Ok(json_response(200, &json!({ "data": data, "links": { "self": this, "next": next } })))
 }

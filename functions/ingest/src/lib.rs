@@ -111,9 +111,7 @@ async fn publish_batch(context: &Context, request: &Request) -> Result<http::Res
     let parsed: Vec<Result<NewEvent, Error>> = events
         .iter()
         .enumerate()
-        .map(|(index, event)| {
-            parse_event(event, &format!("/events/{index}"), rules, None, now).map_err(Error::Invalid)
-        })
+        .map(|(index, event)| parse_event(event, &format!("/events/{index}"), rules, None, now).map_err(Error::Invalid))
         .collect();
     let valid: Vec<NewEvent> = parsed.iter().filter_map(|event| event.as_ref().ok().cloned()).collect();
     let mut outcomes = accept_batch(context, &caller, &webhooks, valid).await.into_iter();

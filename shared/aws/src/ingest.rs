@@ -178,7 +178,8 @@ async fn enqueue(context: &Context, messages: &[(Message, Vec<WebhookRef>)]) -> 
         .filter(|(_, matched)| matched.is_empty())
         .map(|(message, _)| (LogEntry::unmatched(message.clone()), retention_end(context, message.created_at)))
         .collect();
-    let tasks: Vec<Outgoing> = messages.iter().flat_map(|(message, matched)| first_attempts(message, matched)).collect();
+    let tasks: Vec<Outgoing> =
+        messages.iter().flat_map(|(message, matched)| first_attempts(message, matched)).collect();
     let (logged, sent) = tokio::join!(context.store.put_log_entries(&unmatched), context.queue.send(&tasks));
     logged.and(sent).map_err(|error| {
         tracing::error!(%error, "accepted events could not be enqueued");
@@ -194,7 +195,10 @@ async fn enqueue(context: &Context, messages: &[(Message, Vec<WebhookRef>)]) -> 
 /// of [`FANOUT_CHUNK`] webhooks each.
 pub fn first_attempts(message: &Message, webhooks: &[WebhookRef]) -> Vec<Outgoing> {
     if webhooks.len() <= INLINE_FANOUT_MAX {
-        return webhooks.iter().map(|&webhook| Outgoing::now(Task::Deliver(DeliverTask::first(message, webhook)))).collect();
+        return webhooks
+            .iter()
+            .map(|&webhook| Outgoing::now(Task::Deliver(DeliverTask::first(message, webhook))))
+            .collect();
     }
     webhooks
         .chunks(FANOUT_CHUNK)

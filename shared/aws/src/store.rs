@@ -336,7 +336,10 @@ impl Store {
     /// Writes log entries (each with its TTL) in batches of 25, unconditionally: first
     /// attempts and unmatched messages, which no one else writes.
     pub async fn put_log_entries(&self, entries: &[(LogEntry, i64)]) -> Result<()> {
-        let items = entries.iter().map(|(entry, expires_at)| to_item(&log_envelope(entry, *expires_at)?)).collect::<Result<Vec<_>>>()?;
+        let items = entries
+            .iter()
+            .map(|(entry, expires_at)| to_item(&log_envelope(entry, *expires_at)?))
+            .collect::<Result<Vec<_>>>()?;
         self.batch_put(items).await
     }
 
@@ -478,9 +481,11 @@ impl Store {
                         .scan_index_forward(false)
                         .limit(LOG_READ_SIZE),
                 )
-                .set_exclusive_start_key(start.take().map(|(pk, sk)| {
-                    [("pk".to_string(), s(pk)), ("sk".to_string(), sk)].into_iter().collect()
-                }));
+                .set_exclusive_start_key(
+                    start
+                        .take()
+                        .map(|(pk, sk)| [("pk".to_string(), s(pk)), ("sk".to_string(), sk)].into_iter().collect()),
+                );
             let output = request.send().await.map_err(|error| classify("query", error))?;
             for item in output.items.unwrap_or_default() {
                 let envelope: Envelope<LogEntry> = from_item(item)?;
@@ -812,8 +817,12 @@ impl Store {
 fn log_envelope(entry: &LogEntry, expires_at: i64) -> Result<Envelope<&LogEntry>> {
     let day = keys::message_day(&entry.message.id)
         .ok_or_else(|| Error::internal(format!("{} is not a message id", entry.message.id)))?;
-    Ok(Envelope::new(keys::log_pk(entry.message.account_id, day), keys::log_sk(&entry.message.id, entry.webhook_id), entry)
-        .expiring(Some(expires_at)))
+    Ok(Envelope::new(
+        keys::log_pk(entry.message.account_id, day),
+        keys::log_sk(&entry.message.id, entry.webhook_id),
+        entry,
+    )
+    .expiring(Some(expires_at)))
 }
 
 /// A time as serde stores it, for conditions on a stored time.
@@ -825,7 +834,6 @@ fn stored_time(at: DateTime<Utc>) -> String {
 fn delivery_status_name(status: DeliveryStatus) -> String {
     serde_json::to_value(status).ok().and_then(|value| value.as_str().map(String::from)).unwrap_or_default()
 }
-
 
 /// A cursor is the query's last evaluated key (string attributes only), as base64url JSON.
 fn encode_cursor(key: &Item) -> String {
@@ -882,11 +890,8 @@ mod tests {
             "msg_{}",
             uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_795_000_000, 123_000_000)).simple()
         );
-        let inside = LogFilter {
-            after: Some(at),
-            before: Some(at + chrono::Duration::milliseconds(1)),
-            ..Default::default()
-        };
+        let inside =
+            LogFilter { after: Some(at), before: Some(at + chrono::Duration::milliseconds(1)), ..Default::default() };
         assert!(inside.low_id() <= id && id <= inside.high_id(), "{} <= {id} <= {}", inside.low_id(), inside.high_id());
         let later = LogFilter { after: Some(at + chrono::Duration::milliseconds(1)), ..Default::default() };
         assert!(id < later.low_id());

@@ -226,7 +226,10 @@ async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count:
         && due > now
     {
         // A wait longer than SQS's 15-minute delay: wait again.
-        return Ok((Handled::Skipped("not due yet"), Followups { entries: Vec::new(), tasks: vec![retry_task(task, task.attempt, due)] }));
+        return Ok((
+            Handled::Skipped("not due yet"),
+            Followups { entries: Vec::new(), tasks: vec![retry_task(task, task.attempt, due)] },
+        ));
     }
     let Some(mut entry) = store.get_log_entry(task.account_id, &task.message_id, task.webhook_id).await? else {
         return nothing("no such delivery (expired)");
@@ -239,7 +242,10 @@ async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count:
         // This very task ran before and recorded its attempt, but its follow-up was not sent
         // (else SQS would not hand it out again): send the follow-up now.
         let tasks = entry.next_attempt_at.map(|due| retry_task(task, made + 1, due)).into_iter().collect();
-        return Ok((Handled::Skipped("attempt recorded before; follow-up sent again"), Followups { entries: Vec::new(), tasks }));
+        return Ok((
+            Handled::Skipped("attempt recorded before; follow-up sent again"),
+            Followups { entries: Vec::new(), tasks },
+        ));
     }
     if made >= task.attempt {
         return nothing("attempt made already");
@@ -272,7 +278,8 @@ async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count:
 /// the task's due time beyond 15 minutes).
 fn retry_task(task: &DeliverTask, number: u32, due: DateTime<Utc>) -> Outgoing {
     let (delay, not_before) = sqs_wait(due, Utc::now());
-    let next = DeliverTask { not_before, ..DeliverTask::retry(task.account_id, &task.message_id, task.webhook_id, number) };
+    let next =
+        DeliverTask { not_before, ..DeliverTask::retry(task.account_id, &task.message_id, task.webhook_id, number) };
     Outgoing { task: Task::Deliver(next), delay }
 }
 
@@ -392,14 +399,15 @@ async fn settle(
 /// Disables a webhook with its reason and tells its account with a `webhook.disabled` event.
 async fn disable(deliverer: &Deliverer, webhook: &Webhook, reason: DisabledReason) -> Result<()> {
     let context = &deliverer.context;
-    let Some(disabled) = deliverer.update_webhook(webhook, |hook| {
-        if hook.status == WebhookStatus::Enabled {
-            hook.status = WebhookStatus::Disabled;
-            hook.disabled_reason = Some(reason);
-            hook.updated_at = Utc::now();
-        }
-    })
-    .await?
+    let Some(disabled) = deliverer
+        .update_webhook(webhook, |hook| {
+            if hook.status == WebhookStatus::Enabled {
+                hook.status = WebhookStatus::Disabled;
+                hook.disabled_reason = Some(reason);
+                hook.updated_at = Utc::now();
+            }
+        })
+        .await?
     else {
         return Ok(());
     };

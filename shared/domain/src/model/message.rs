@@ -221,7 +221,10 @@ mod tests {
     fn when_attempt_recorded_should_count_it_and_settle_the_delivery() {
         let message = message();
         let mut entry = LogEntry::delivery_of(message.clone(), 7, message.created_at);
-        assert_eq!(entry.delivery().map(|delivery| (delivery.attempts, delivery.status)), Some((0, DeliveryStatus::Pending)));
+        assert_eq!(
+            entry.delivery().map(|delivery| (delivery.attempts, delivery.status)),
+            Some((0, DeliveryStatus::Pending))
+        );
         let attempt = Attempt {
             message_id: message.id.clone(),
             webhook_id: 7,
