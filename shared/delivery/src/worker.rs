@@ -82,6 +82,24 @@ impl Deliverer {
         self.fresh_webhook(account, id).await
     }
 
+    /// Reads, once each, the webhooks the first attempts of `tasks` need and the cache lacks,
+    /// so that a batch's tasks (which run concurrently) do not all miss the cache together.
+    /// A failed read is left to the task, which reads again and reports it.
+    async fn warm(&self, tasks: &[(Task, u32)]) {
+        let mut missing = std::collections::BTreeSet::new();
+        {
+            let cache = self.webhooks.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (task, _) in tasks {
+                if let Task::Deliver(DeliverTask { account_id, webhook_id, webhook_version: Some(version), .. }) = task
+                    && cache.get(&(*account_id, *webhook_id)).is_none_or(|cached| cached.version < *version)
+                {
+                    missing.insert((*account_id, *webhook_id));
+                }
+            }
+        }
+        futures::future::join_all(missing.into_iter().map(|(account, id)| self.fresh_webhook(account, id))).await;
+    }
+
     /// A webhook as stored now (and cached).
     pub async fn fresh_webhook(&self, account: AccountId, id: WebhookId) -> Result<Option<Webhook>> {
         let webhook = self.context.store.get_webhook(account, id).await?;
@@ -89,13 +107,20 @@ impl Deliverer {
         Ok(webhook)
     }
 
-    /// Changes a webhook with optimistic concurrency, re-reading it when another writer won;
-    /// `None` if it is gone.
-    async fn update_webhook(&self, webhook: &Webhook, change: impl Fn(&mut Webhook)) -> Result<Option<Webhook>> {
+    /// Changes a webhook with optimistic concurrency, re-reading it when another writer won.
+    /// `change` says whether it changed anything: concurrent workers making the same change
+    /// write it once. `None` if nothing was written (no change left to make, or it is gone).
+    async fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        change: impl Fn(&mut Webhook) -> bool,
+    ) -> Result<Option<Webhook>> {
         let mut current = webhook.clone();
         for _ in 0..5 {
             let mut next = current.clone();
-            change(&mut next);
+            if !change(&mut next) {
+                return Ok(None);
+            }
             next.version = current.version + 1;
             match self.context.store.update_webhook(&next).await {
                 Ok(()) => {
@@ -137,6 +162,7 @@ pub struct Followups {
 /// `SendMessageBatch`es. One result per task: a task whose writes failed is an error, so
 /// SQS hands it out again.
 pub async fn run_batch(deliverer: &Deliverer, tasks: &[(Task, u32)]) -> Vec<Result<Handled>> {
+    deliverer.warm(tasks).await;
     let ran = futures::future::join_all(tasks.iter().map(|(task, count)| run_task(deliverer, task, *count))).await;
     let mut results = Vec::with_capacity(ran.len());
     let mut pending: Vec<(usize, Followups)> = Vec::new();
@@ -351,7 +377,7 @@ async fn settle(
         AttemptOutcome::Success => {
             entry.record(attempt, DeliveryStatus::Succeeded, None);
             if webhook.failing_since.is_some() {
-                deliverer.update_webhook(webhook, |hook| hook.failing_since = None).await?;
+                deliverer.update_webhook(webhook, |hook| hook.failing_since.take().is_some()).await?;
             }
             return Ok(None);
         }
@@ -386,7 +412,15 @@ async fn settle(
     };
     match webhook.failing_since {
         None => {
-            deliverer.update_webhook(webhook, |hook| hook.failing_since = Some(now)).await?;
+            deliverer
+                .update_webhook(webhook, |hook| {
+                    let first_failure = hook.failing_since.is_none();
+                    if first_failure {
+                        hook.failing_since = Some(now);
+                    }
+                    first_failure
+                })
+                .await?;
         }
         Some(since) if now - since >= deliverer.disable_after() => {
             disable(deliverer, webhook, DisabledReason::FailingTooLong).await?;
@@ -401,11 +435,13 @@ async fn disable(deliverer: &Deliverer, webhook: &Webhook, reason: DisabledReaso
     let context = &deliverer.context;
     let Some(disabled) = deliverer
         .update_webhook(webhook, |hook| {
-            if hook.status == WebhookStatus::Enabled {
+            let enabled = hook.status == WebhookStatus::Enabled;
+            if enabled {
                 hook.status = WebhookStatus::Disabled;
                 hook.disabled_reason = Some(reason);
                 hook.updated_at = Utc::now();
             }
+            enabled
         })
         .await?
     else {
