@@ -62,6 +62,8 @@ struct Measured {
     http_requests: usize,
     deliver_invocations: usize,
     cpu_seconds: f64,
+    /// Whether DynamoDB ran on DynamoDB Local, which reports the consumed capacity.
+    measured_capacity: bool,
 }
 
 /// Hookline's own CPU time (user + system) so far, from /proc (USER_HZ assumed 100).
@@ -74,11 +76,29 @@ pub fn cpu_seconds() -> f64 {
 }
 
 async fn measure(scenario: &Scenario) -> Measured {
-    let stack = Stack::on(hookline_tests::moto()).await;
+    let mut stack = Stack::on(hookline_tests::moto()).await;
     let mut settings = stack.context.settings.clone();
     settings.allowed_target_cidrs = LOOPBACK.into();
     let meter = Meter::default();
-    let context = meter.context(settings, &stack.sdk);
+    // DynamoDB on DynamoDB Local, which computes the consumed capacity as DynamoDB does (moto
+    // reports a constant); SQS on moto.
+    let (context, measured_capacity) = match hookline_tests::dynamodb_local() {
+        Some(local) => {
+            let local_sdk = hookline_devstack::sdk::emulator_config(local).await;
+            let client = aws_sdk_dynamodb::Client::new(&local_sdk);
+            let tables = hookline_devstack::provision_tables(
+                &hookline_tests::template(),
+                &client,
+                &hookline_tests::unique_prefix(),
+            )
+            .await
+            .expect("tables on DynamoDB Local");
+            settings.table_name = tables.table_name("HooklineTable").expect("table").to_string();
+            (meter.context_on(settings, &local_sdk, &stack.sdk), true)
+        }
+        None => (meter.context(settings, &stack.sdk), false),
+    };
+    stack.context = context.clone();
     let deliverer = Deliverer::new(context.clone()).expect("deliverer");
     let base = serve_context(context.clone()).await;
     let client = stack.client(&base, Environment::Sandbox).await;
@@ -135,10 +155,27 @@ async fn measure(scenario: &Scenario) -> Measured {
         receive.requests = receive.requests.saturating_sub(empty_polls);
     }
     let delivered = receiver.requests().len().saturating_sub(if scenario.fail_first { expected } else { 0 });
-    Measured { delivered, tallies, http_requests, deliver_invocations, cpu_seconds }
+    Measured { delivered, tallies, http_requests, deliver_invocations, cpu_seconds, measured_capacity }
 }
 
-/// Write and read request units, estimated from the bytes of each call: a write costs one unit
+/// Write and read request units as DynamoDB reported them (`ConsumedCapacity`), by operation.
+fn reported_units(tallies: &BTreeMap<(String, String), Tally>) -> (f64, f64) {
+    let mut writes = 0.0;
+    let mut reads = 0.0;
+    for ((service, operation), tally) in tallies {
+        if !service.eq_ignore_ascii_case("dynamodb") {
+            continue;
+        }
+        match operation.as_str() {
+            "GetItem" | "Query" | "Scan" | "BatchGetItem" | "TransactGetItems" => reads += tally.capacity_units,
+            _ => writes += tally.capacity_units,
+        }
+    }
+    (writes, reads)
+}
+
+/// Write and read request units, estimated from the bytes of each call (when DynamoDB Local,
+/// which reports them, is not available): a write costs one unit
 /// per KB of item (request body bytes stand for the item size; batches and transactions at
 /// least one per item, transactions twice); a consistent read one unit per 4 KB returned, a
 /// query half a unit per 4 KB.
@@ -202,7 +239,16 @@ pub async fn run() -> Vec<Row> {
                 breakdown.join(", ")
             ),
         ));
-        let (writes, reads) = capacity_units(&measured.tallies);
+        let (writes, reads) = if measured.measured_capacity {
+            reported_units(&measured.tallies)
+        } else {
+            capacity_units(&measured.tallies)
+        };
+        let units_source = if measured.measured_capacity {
+            "as DynamoDB Local reported them (ReturnConsumedCapacity, index writes included)"
+        } else {
+            "estimated from request/response bytes: DynamoDB Local was not available"
+        };
         let sqs: u64 = measured
             .tallies
             .iter()
@@ -223,7 +269,7 @@ pub async fn run() -> Vec<Row> {
             if goal_applies { format!("<= ${COST_GOAL:.2}") } else { "-".into() },
             goal_applies.then_some(per_million <= COST_GOAL),
             format!(
-                "us-east-1 prices of 2026-11-22; per delivered webhook: {:.3} Lambda invocations, {:.4} CPU s (as GB-s at 256 MB, a lower bound of billed duration), {:.2} SQS requests, {:.2} DynamoDB write units and {:.2} read units (estimated from request/response bytes), {:.3} HTTP API requests",
+                "us-east-1 prices of 2026-11-22; per delivered webhook: {:.3} Lambda invocations, {:.4} CPU s (as GB-s at 256 MB, a lower bound of billed duration), {:.2} SQS requests, {:.2} DynamoDB write units and {:.2} read units ({units_source}), {:.3} HTTP API requests",
                 lambda_requests / delivered,
                 measured.cpu_seconds / delivered,
                 sqs as f64 / delivered,

@@ -1,8 +1,11 @@
 //! An SDK interceptor that counts every AWS request by service and operation and sums the
 //! time spent waiting on them, for the request counts, the cost model and the latency share.
+//! It also asks DynamoDB for each call's consumed capacity (`ReturnConsumedCapacity`, added
+//! to the request: Hookline's own code does not ask for it) and adds it up.
 
 use aws_sdk_dynamodb::config::interceptors::{
-    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -25,6 +28,34 @@ pub struct Tally {
     pub response_bytes: u64,
     /// Items written by batch and transaction calls (`PutRequest` and `Put` entries).
     pub items_written: u64,
+    /// DynamoDB's `ConsumedCapacity`, summed (read or write units, by the operation).
+    pub capacity_units: f64,
+    /// Responses that reported a consumed capacity.
+    pub capacity_reports: u64,
+}
+
+/// The DynamoDB operations that take `ReturnConsumedCapacity`.
+const CAPACITY_OPERATIONS: &[&str] = &[
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+];
+
+/// The capacity units of a response's `ConsumedCapacity` (one object, or one per table).
+fn consumed_units(body: &[u8]) -> Option<f64> {
+    let response: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let units = |report: &serde_json::Value| report.get("CapacityUnits").and_then(serde_json::Value::as_f64);
+    match response.get("ConsumedCapacity")? {
+        serde_json::Value::Array(reports) => Some(reports.iter().filter_map(units).sum()),
+        report => units(report),
+    }
 }
 
 /// Counts requests; clone it into every client.
@@ -43,6 +74,29 @@ impl aws_smithy_types::config_bag::Storable for Sent {
 impl Intercept for Meter {
     fn name(&self) -> &'static str {
         "hookline-bench-meter"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = names(cfg);
+        if !service.eq_ignore_ascii_case("dynamodb") || !CAPACITY_OPERATIONS.contains(&operation.as_str()) {
+            return Ok(());
+        }
+        let request = context.request_mut();
+        let Some(mut body) =
+            request.body().bytes().and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+        else {
+            return Ok(());
+        };
+        body["ReturnConsumedCapacity"] = serde_json::Value::from("TOTAL");
+        let bytes = serde_json::to_vec(&body)?;
+        request.headers_mut().insert("content-length", bytes.len().to_string());
+        *request.body_mut() = aws_smithy_types::body::SdkBody::from(bytes);
+        Ok(())
     }
 
     fn read_before_transmit(
@@ -70,10 +124,15 @@ impl Intercept for Meter {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let bytes = context.response().body().bytes().map_or(0, <[u8]>::len) as u64;
+        let body = context.response().body().bytes().unwrap_or_default();
         let (service, operation) = names(cfg);
         let mut tallies = self.tallies.lock().map_err(|_| "meter poisoned")?;
-        tallies.entry((service, operation)).or_default().response_bytes += bytes;
+        let tally = tallies.entry((service, operation)).or_default();
+        tally.response_bytes += body.len() as u64;
+        if let Some(units) = consumed_units(body) {
+            tally.capacity_units += units;
+            tally.capacity_reports += 1;
+        }
         Ok(())
     }
 
@@ -123,11 +182,36 @@ impl Meter {
 
     /// A context whose DynamoDB and SQS clients report to this meter.
     pub fn context(&self, settings: hookline_aws::Settings, sdk: &aws_config::SdkConfig) -> hookline_aws::Context {
+        self.context_on(settings, sdk, sdk)
+    }
+
+    /// The same, with DynamoDB and SQS on different endpoints.
+    pub fn context_on(
+        &self,
+        settings: hookline_aws::Settings,
+        dynamodb: &aws_config::SdkConfig,
+        sqs: &aws_config::SdkConfig,
+    ) -> hookline_aws::Context {
         let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(self.clone()).build(),
+            aws_sdk_dynamodb::config::Builder::from(dynamodb).interceptor(self.clone()).build(),
         );
         let sqs =
-            aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(sdk).interceptor(self.clone()).build());
+            aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(sqs).interceptor(self.clone()).build());
         hookline_aws::Context::with_clients(settings, dynamodb, sqs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_response_reports_capacity_should_sum_it_whether_one_or_per_table() {
+        assert_eq!(consumed_units(br#"{"ConsumedCapacity":{"TableName":"t","CapacityUnits":1.5}}"#), Some(1.5));
+        assert_eq!(
+            consumed_units(br#"{"ConsumedCapacity":[{"CapacityUnits":10.0},{"CapacityUnits":2.0}]}"#),
+            Some(12.0)
+        );
+        assert_eq!(consumed_units(br#"{"Item":{}}"#), None);
     }
 }
