@@ -41,19 +41,53 @@ struct Scenario {
     fanout: usize,
     batch: usize,
     fail_first: bool,
+    /// Bytes of padding in each payload (the others are about 10 bytes of JSON).
+    padding: usize,
 }
 
 const SCENARIOS: &[Scenario] = &[
-    Scenario { name: "fan-out 1, ingest one by one, first-try success", fanout: 1, batch: 1, fail_first: false },
-    Scenario { name: "fan-out 1, ingest in batches of 10, first-try success", fanout: 1, batch: 10, fail_first: false },
-    Scenario { name: "fan-out 10, ingest one by one, first-try success", fanout: 10, batch: 1, fail_first: false },
+    Scenario {
+        name: "fan-out 1, ingest one by one, first-try success",
+        fanout: 1,
+        batch: 1,
+        fail_first: false,
+        padding: 0,
+    },
+    Scenario {
+        name: "fan-out 1, ingest in batches of 10, first-try success",
+        fanout: 1,
+        batch: 10,
+        fail_first: false,
+        padding: 0,
+    },
+    Scenario {
+        name: "fan-out 10, ingest one by one, first-try success",
+        fanout: 10,
+        batch: 1,
+        fail_first: false,
+        padding: 0,
+    },
     Scenario {
         name: "fan-out 10, ingest in batches of 10, first-try success",
         fanout: 10,
         batch: 10,
         fail_first: false,
+        padding: 0,
     },
-    Scenario { name: "fan-out 1, ingest in batches of 10, one retry each", fanout: 1, batch: 10, fail_first: true },
+    Scenario {
+        name: "fan-out 1, ingest in batches of 10, one retry each",
+        fanout: 1,
+        batch: 10,
+        fail_first: true,
+        padding: 0,
+    },
+    Scenario {
+        name: "fan-out 1, ingest in batches of 10, first-try success, 2 KB payloads",
+        fanout: 1,
+        batch: 10,
+        fail_first: false,
+        padding: 2048,
+    },
 ];
 
 struct Measured {
@@ -119,11 +153,14 @@ async fn measure(scenario: &Scenario) -> Measured {
     let mut http_requests = 0;
     for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(scenario.batch) {
         if scenario.batch == 1 {
-            let reply = client.publish(json!({"event_type": "bench.event", "payload": {"n": chunk[0]}}), None).await;
+            let payload = json!({"n": chunk[0], "padding": "x".repeat(scenario.padding)});
+            let reply = client.publish(json!({"event_type": "bench.event", "payload": payload}), None).await;
             assert_eq!(reply.status, 202, "{:?}", reply.body);
         } else {
-            let events: Vec<_> =
-                chunk.iter().map(|n| json!({"event_type": "bench.event", "payload": {"n": n}})).collect();
+            let events: Vec<_> = chunk
+                .iter()
+                .map(|n| json!({"event_type": "bench.event", "payload": {"n": n, "padding": "x".repeat(scenario.padding)}}))
+                .collect();
             let reply = client.send("POST", "/api/v3/notification/events/batch", Some(json!({"events": events}))).await;
             assert_eq!(reply.status, 202, "{:?}", reply.body);
         }

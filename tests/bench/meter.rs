@@ -4,7 +4,7 @@
 //! to the request: Hookline's own code does not ask for it) and adds it up.
 
 use aws_sdk_dynamodb::config::interceptors::{
-    BeforeDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
     BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -118,9 +118,10 @@ impl Intercept for Meter {
         Ok(())
     }
 
-    fn read_before_deserialization(
+    // After deserialization: before it, the response body is still a stream.
+    fn read_after_deserialization(
         &self,
-        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
