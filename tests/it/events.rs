@@ -1,6 +1,7 @@
 //! Every sample in `events/` is fed to its handler, so the samples stay valid.
 
 use aws_lambda_events::event::sqs::SqsEvent;
+use hookline_domain::model::Task;
 use hookline_tests::Stack;
 use lambda_http::Body;
 use std::path::PathBuf;
@@ -66,6 +67,12 @@ async fn when_each_sample_is_invoked_should_reach_its_handler_and_answer() {
                 let event: SqsEvent = serde_json::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
                 let ids: Vec<String> = event.records.iter().filter_map(|record| record.message_id.clone()).collect();
                 assert!(!ids.is_empty(), "{name}: has records");
+                if !name.contains("poison") {
+                    for record in &event.records {
+                        let body = record.body.as_deref().unwrap_or_default();
+                        assert!(Task::from_body(body).is_ok(), "{name}: a task of this release: {body}");
+                    }
+                }
                 let response = hookline_deliver::handle(&stack.deliverer(), event).await;
                 for failure in &response.batch_item_failures {
                     assert!(ids.contains(&failure.item_identifier), "{name}: failures name records of the batch");

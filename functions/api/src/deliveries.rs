@@ -75,7 +75,7 @@ async fn message_entries(deliverer: &Deliverer, account: u64, id: &str) -> Resul
 #[utoipa::path(get, path = "/api/v3/notification/webhooks/{id}/attempts", tag = "webhooks",
     summary = "The attempts made to deliver to a webhook, newest first",
     params(("id" = u64, Path, description = "The webhook id"),
-        ("page[size]" = Option<u32>, Query, description = "Attempts per page: default 50, at most 250"),
+        ("page[size]" = Option<u32>, Query, description = "Deliveries per page, each with all its attempts: default 50, at most 250"),
         ("page[cursor]" = Option<String>, Query, description = "The `next` cursor of the previous page"),
         ("filter[status]" = Option<String>, Query, description = "success, http_error, timeout, connection_error or refused")),
     responses(
@@ -103,7 +103,7 @@ pub async fn webhook_attempts(deliverer: &Deliverer, request: &Request, id: u64)
 #[utoipa::path(get, path = "/api/v3/notification/messages/{id}/attempts", tag = "messages",
     summary = "The attempts made to deliver a message",
     params(("id" = String, Path, description = "The message id"),
-        ("page[size]" = Option<u32>, Query, description = "Attempts per page: default 50, at most 250"),
+        ("page[size]" = Option<u32>, Query, description = "Deliveries per page, each with all its attempts: default 50, at most 250"),
         ("page[cursor]" = Option<String>, Query, description = "The `next` cursor of the previous page"),
         ("filter[status]" = Option<String>, Query, description = "success, http_error, timeout, connection_error or refused")),
     responses(
