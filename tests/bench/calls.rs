@@ -111,28 +111,10 @@ pub fn cpu_seconds() -> f64 {
 
 async fn measure(scenario: &Scenario) -> Measured {
     let mut stack = Stack::on(hookline_tests::moto()).await;
-    let mut settings = stack.context.settings.clone();
-    settings.allowed_target_cidrs = LOOPBACK.into();
+    stack.context.settings.allowed_target_cidrs = LOOPBACK.into();
     let meter = Meter::default();
-    // DynamoDB on DynamoDB Local, which computes the consumed capacity as DynamoDB does (moto
-    // reports a constant); SQS on moto.
-    let (context, measured_capacity) = match hookline_tests::dynamodb_local() {
-        Some(local) => {
-            let local_sdk = hookline_devstack::sdk::emulator_config(local).await;
-            let client = aws_sdk_dynamodb::Client::new(&local_sdk);
-            let tables = hookline_devstack::provision_tables(
-                &hookline_tests::template(),
-                &client,
-                &hookline_tests::unique_prefix(),
-            )
-            .await
-            .expect("tables on DynamoDB Local");
-            settings.table_name = tables.table_name("HooklineTable").expect("table").to_string();
-            (meter.context_on(settings, &local_sdk, &stack.sdk), true)
-        }
-        None => (meter.context(settings, &stack.sdk), false),
-    };
-    stack.context = context.clone();
+    let measured_capacity = meter.instrument(&mut stack).await;
+    let context = stack.context.clone();
     let deliverer = Deliverer::new(context.clone()).expect("deliverer");
     let base = serve_context(context.clone()).await;
     let client = stack.client(&base, Environment::Sandbox).await;

@@ -186,6 +186,27 @@ impl Meter {
         self.context_on(settings, sdk, sdk)
     }
 
+    /// Meters `stack`: its context's clients report here, and its DynamoDB moves to a fresh
+    /// table on DynamoDB Local when that can run (it computes consumed capacity as DynamoDB
+    /// does and answers queries from an index; moto reports a constant capacity and scans).
+    /// SQS stays on the stack's emulator. Returns whether DynamoDB Local is in use.
+    pub async fn instrument(&self, stack: &mut hookline_tests::Stack) -> bool {
+        let mut settings = stack.context.settings.clone();
+        let Some(local) = hookline_tests::dynamodb_local() else {
+            stack.context = self.context(settings, &stack.sdk);
+            return false;
+        };
+        let local_sdk = hookline_devstack::sdk::emulator_config(local).await;
+        let client = aws_sdk_dynamodb::Client::new(&local_sdk);
+        let tables =
+            hookline_devstack::provision_tables(&hookline_tests::template(), &client, &hookline_tests::unique_prefix())
+                .await
+                .expect("tables on DynamoDB Local");
+        settings.table_name = tables.table_name("HooklineTable").expect("table").to_string();
+        stack.context = self.context_on(settings, &local_sdk, &stack.sdk);
+        true
+    }
+
     /// The same, with DynamoDB and SQS on different endpoints.
     pub fn context_on(
         &self,
