@@ -507,3 +507,19 @@ async fn when_wait_exceeds_sqs_delay_should_wait_again_on_arrival() {
         "re-enqueued with SQS's delay (hidden)"
     );
 }
+
+#[tokio::test]
+async fn when_payload_is_at_the_size_limit_should_travel_in_its_task_and_be_delivered_and_logged() {
+    let world = world().await;
+    let receiver = Receiver::start(vec![]).await;
+    let (hook, _) = world.webhook(&receiver.url, json!({})).await;
+    let limit = hookline_domain::events::MAX_PAYLOAD_BYTES;
+    let payload = json!({"blob": "x".repeat(limit - 20)});
+    assert!(payload.to_string().len() <= limit);
+    let message = world.publish(payload.clone()).await;
+    assert_eq!(world.settle(&message, hook, Duration::from_secs(20)).await, Some(DeliveryStatus::Succeeded));
+    let received: Value = serde_json::from_slice(&receiver.requests()[0].body).expect("json");
+    assert_eq!(received, payload);
+    let shown = world.client.send("GET", &format!("/api/v3/notification/messages/{message}"), None).await;
+    assert_eq!(shown.body["data"]["attributes"]["payload"], payload, "the log keeps it for replay");
+}
