@@ -1,7 +1,7 @@
 //! The delivery log and its actions: attempts of a webhook or a message, manual retry,
 //! recovery of a webhook's failed deliveries, the test send.
 
-use crate::messages::within_retention;
+use crate::messages::{entries_of, within_retention};
 use crate::request::{caller, json_body, query};
 use hookline_aws::LogFilter;
 use hookline_aws::queue::Outgoing;
@@ -59,18 +59,6 @@ fn attempts_document(
     json!({ "data": attempts.into_iter().map(attempt_resource).collect::<Vec<_>>(), "links": { "next": next } })
 }
 
-/// The entries of a message of the caller's account; 404 if it has none (yet).
-async fn message_entries(deliverer: &Deliverer, account: u64, id: &str) -> Result<Vec<LogEntry>, Error> {
-    if !id.starts_with("msg_") || id.len() > 64 {
-        return Err(Error::not_found("message"));
-    }
-    let entries = deliverer.context.store.message_entries(account, id).await?;
-    if entries.is_empty() {
-        return Err(Error::not_found("message"));
-    }
-    Ok(entries)
-}
-
 /// `GET /webhooks/{id}/attempts`: newest first; `filter[status]`, cursor pages.
 #[utoipa::path(get, path = "/api/v3/notification/webhooks/{id}/attempts", tag = "webhooks",
     summary = "The attempts made to deliver to a webhook, newest first",
@@ -118,9 +106,6 @@ pub async fn message_attempts(deliverer: &Deliverer, request: &Request, id: &str
     let raw = query(request);
     let list = parse_query(raw, &ATTEMPTS)?;
     let outcome = outcome_filter(&list.filters)?;
-    if !id.starts_with("msg_") || id.len() > 64 {
-        return Err(Error::not_found("message"));
-    }
     let page = deliverer
         .context
         .store
@@ -171,7 +156,7 @@ async fn reopen(deliverer: &Deliverer, entries: &[LogEntry]) -> Result<usize, Er
 )]
 pub async fn retry(deliverer: &Deliverer, request: &Request, id: &str) -> Result<Response, Error> {
     let caller = caller(&deliverer.context.store, request).await?;
-    let entries = message_entries(deliverer, caller.account_id, id).await?;
+    let entries = entries_of(&deliverer.context, caller.account_id, id).await?;
     let webhook = if request.body().is_empty() {
         None
     } else {

@@ -69,6 +69,16 @@ pub fn within_retention(context: &Context, mut filter: LogFilter) -> LogFilter {
     filter
 }
 
+/// The log entries of a message of `account`; 404 if it has none (no such message, not yet
+/// in the log, or not a message id: the store finds nothing for those).
+pub async fn entries_of(context: &Context, account: u64, id: &str) -> Result<Vec<LogEntry>, Error> {
+    let entries = context.store.message_entries(account, id).await?;
+    if entries.is_empty() {
+        return Err(Error::not_found("message"));
+    }
+    Ok(entries)
+}
+
 /// The deliveries recorded in a message's entries.
 pub fn deliveries(entries: &[LogEntry]) -> Vec<hookline_domain::model::Delivery> {
     entries.iter().filter_map(LogEntry::delivery).collect()
@@ -126,10 +136,7 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
 )]
 pub async fn show(context: &Context, request: &Request, id: &str) -> Result<Response, Error> {
     let caller = caller(&context.store, request).await?;
-    if !id.starts_with("msg_") || id.len() > 64 {
-        return Err(Error::not_found("message"));
-    }
-    let entries = context.store.message_entries(caller.account_id, id).await?;
+    let entries = entries_of(context, caller.account_id, id).await?;
     let first = entries.first().ok_or_else(|| Error::not_found("message"))?;
     Ok(json_response(200, &message_document(&first.message, &deliveries(&entries))))
 }

@@ -227,12 +227,10 @@ async fn deliver_first(deliverer: &Deliverer, task: &DeliverTask, message: &Mess
     let now = Utc::now();
     let mut entry = LogEntry::delivery_of(message.clone(), task.webhook_id, now);
     let expires = retention_end(context, message.created_at);
-    let webhook = deliverer.webhook(task.account_id, task.webhook_id, task.webhook_version).await?;
-    let webhook = match webhook {
-        Some(webhook) if webhook.status == WebhookStatus::Enabled => webhook,
-        gone => {
+    let webhook = match deliverable(deliverer.webhook(task.account_id, task.webhook_id, task.webhook_version).await?) {
+        Ok(webhook) => webhook,
+        Err(reason) => {
             entry.settle(DeliveryStatus::Cancelled, None, now);
-            let reason = if gone.is_some() { "webhook disabled" } else { "webhook deleted" };
             return Ok((Handled::Skipped(reason), Followups { entries: vec![(entry, expires)], tasks: Vec::new() }));
         }
     };
@@ -282,13 +280,12 @@ async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count:
     }
     let read_at = entry.updated_at;
     let expires = retention_end(context, entry.message.created_at);
-    let webhook = deliverer.fresh_webhook(task.account_id, task.webhook_id).await?;
-    let webhook = match webhook {
-        Some(webhook) if webhook.status == WebhookStatus::Enabled => webhook,
-        gone => {
+    let webhook = match deliverable(deliverer.fresh_webhook(task.account_id, task.webhook_id).await?) {
+        Ok(webhook) => webhook,
+        Err(reason) => {
             entry.settle(DeliveryStatus::Cancelled, None, now);
             store.replace_log_entry(&entry, Some(read_at), expires).await?;
-            return nothing(if gone.is_some() { "webhook disabled" } else { "webhook deleted" });
+            return nothing(reason);
         }
     };
     let message = entry.message.clone();
@@ -298,6 +295,15 @@ async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count:
         return nothing("recorded by another worker");
     }
     Ok((Handled::Attempted(outcome), Followups { entries: Vec::new(), tasks: next.into_iter().collect() }))
+}
+
+/// The webhook if deliveries may go to it, else why not (its deliveries end cancelled).
+fn deliverable(webhook: Option<Webhook>) -> std::result::Result<Webhook, &'static str> {
+    match webhook {
+        Some(webhook) if webhook.status == WebhookStatus::Enabled => Ok(webhook),
+        Some(_) => Err("webhook disabled"),
+        None => Err("webhook deleted"),
+    }
 }
 
 /// The task of attempt `number` of `task`'s delivery, due at `due` (through SQS's delay, and
