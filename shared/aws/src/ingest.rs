@@ -208,8 +208,10 @@ pub fn first_attempts(message: &Message, webhooks: &[WebhookRef]) -> Vec<Outgoin
 
 /// The fan-out stage: the first attempts of one chunk of a large fan-out (run by `deliver`).
 pub fn expand(task: &FanoutTask) -> Vec<Outgoing> {
-    task.webhooks
-        .iter()
-        .map(|&webhook| Outgoing::now(Task::Deliver(DeliverTask::first(&task.message, webhook))))
-        .collect()
+    deliver_tasks(&task.message, &task.webhooks)
+}
+
+/// One first-attempt task per webhook.
+fn deliver_tasks(message: &Message, webhooks: &[WebhookRef]) -> Vec<Outgoing> {
+    webhooks.iter().map(|&webhook| Outgoing::now(Task::Deliver(DeliverTask::first(message, webhook)))).collect()
 }
