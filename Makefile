@@ -4,16 +4,20 @@ SHELL := bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test tools lint unit contract bench build-lambdas clean
+.PHONY: dev test tools emulators lint unit contract bench build-lambdas clean
 
-## Installs the pinned tools (project-local .venv) and the DynamoDB Local engine.
-tools:
+## Installs the pinned tools, each project-local: the dev tools (.venv), the emulators
+## (tools/fauxqs for SQS, tools/ministack for DynamoDB) and the DynamoDB Local engine.
+tools: emulators
 	@scripts/venv.sh
 	@scripts/dynamodb-local.sh >/dev/null
 
-## Runs moto, provisions template.yaml, serves the API on 127.0.0.1:$${PORT:-3000}; Ctrl-C stops it.
-dev:
-	@scripts/venv.sh
+emulators:
+	@scripts/fauxqs.sh >/dev/null
+	@scripts/ministack.sh >/dev/null
+
+## Runs the emulators, provisions template.yaml, serves the API on 127.0.0.1:$${PORT:-3000}; Ctrl-C stops it.
+dev: emulators
 	cargo build --bin hookline-local
 	ALLOW_HTTP_WEBHOOKS=true exec target/debug/hookline-local dev
 
@@ -46,4 +50,4 @@ build-lambdas:
 
 clean:
 	cargo clean
-	rm -rf .venv .tools
+	rm -rf .venv tools/fauxqs/node_modules tools/ministack/.venv tools/dynamodb-local/engine

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Ensure the official DynamoDB Local engine is in .tools/dynamodb-local/
-# (DynamoDBLocal.jar + DynamoDBLocal_lib/) and print that directory on stdout.
+# Ensure the official DynamoDB Local engine is in tools/dynamodb-local/engine/
+# (DynamoDBLocal.jar + DynamoDBLocal_lib/ + LoopbackServer.class, the launcher that binds
+# it to 127.0.0.1) and print that directory on stdout.
 #
 # The jar ships inside the npm package amplify-dynamodb-simulator (under
 # package/emulator/); we `npm pack` a pinned version (no install, no scripts run),
@@ -8,9 +9,10 @@
 # nothing when the pinned version is already in place.
 #
 # Run it: cd "$(scripts/dynamodb-local.sh)" &&
-#   java -Djava.library.path=./DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -port 8000 -disableTelemetry
+#   java -Djava.library.path=./DynamoDBLocal_lib -cp 'DynamoDBLocal.jar:DynamoDBLocal_lib/*:.' \
+#     LoopbackServer -inMemory -port 8000 -disableTelemetry
 #
-# Exit codes: 0 ok, 1 failure, 3 npm missing.
+# Exit codes: 0 ok, 1 failure, 3 npm missing, 4 javac (a JDK >= 11) missing.
 set -euo pipefail
 
 PKG="amplify-dynamodb-simulator"
@@ -18,17 +20,20 @@ VERSION="2.9.30" # bundles DynamoDB Local 1.25.1
 TGZ_SHA256="3503ffac19f183407909fecdacf4db51ab1fdad1da7b2f177016670b2d80e4b9"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dest="$root/.tools/dynamodb-local"
+dest="$root/tools/dynamodb-local/engine"
+launcher="$root/tools/dynamodb-local/LoopbackServer.java"
 stamp="$dest/.version"
+want="$PKG@$VERSION $(sha256sum "$launcher" | cut -d' ' -f1)"
 
 die() { echo "dynamodb-local.sh: error: $1" >&2; exit "${2:-1}"; }
 
-if [[ -f "$dest/DynamoDBLocal.jar" && -d "$dest/DynamoDBLocal_lib" \
-      && -f "$stamp" && "$(cat "$stamp")" == "$PKG@$VERSION" ]]; then
+if [[ -f "$dest/DynamoDBLocal.jar" && -f "$dest/LoopbackServer.class" \
+      && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
   echo "$dest"
   exit 0
 fi
 
+command -v javac >/dev/null 2>&1 || die "javac not found: install a JDK >= 11 (DynamoDB Local runs on Java; apt-get install default-jdk-headless)" 4
 command -v npm >/dev/null 2>&1 || die "npm not found: install Node.js/npm (needed to fetch $PKG@$VERSION, which bundles DynamoDB Local)" 3
 
 sha() {
@@ -36,8 +41,7 @@ sha() {
   else shasum -a 256 "$1" | cut -d' ' -f1; fi
 }
 
-mkdir -p "$root/.tools"
-tmp="$(mktemp -d "$root/.tools/.dynamodb-local.XXXXXX")"
+tmp="$(mktemp -d "$root/tools/dynamodb-local/.engine.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
 if ! (cd "$tmp" && npm pack "$PKG@$VERSION" --silent >"$tmp/npm.log" 2>&1); then
@@ -55,7 +59,9 @@ tar -xzf "$tgz" -C "$tmp/out" --strip-components=2 \
   || die "could not extract DynamoDBLocal.jar / DynamoDBLocal_lib from $(basename "$tgz")"
 [[ -f "$tmp/out/DynamoDBLocal.jar" && -d "$tmp/out/DynamoDBLocal_lib" ]] \
   || die "DynamoDBLocal.jar / DynamoDBLocal_lib not found in $(basename "$tgz")"
-echo "$PKG@$VERSION" >"$tmp/out/.version"
+javac -cp "$tmp/out/DynamoDBLocal.jar:$tmp/out/DynamoDBLocal_lib/*" -d "$tmp/out" "$launcher" \
+  || die "could not compile $launcher"
+echo "$want" >"$tmp/out/.version"
 
 # Swap in the complete directory only once it is whole.
 rm -rf "$dest"

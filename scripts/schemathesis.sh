@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs schemathesis against the OpenAPI document the API serves, on a local stack of its own
-# (free ports, its own moto), checking: no 5xx on any operation, responses conform to the
+# (free ports, its own emulators), checking: no 5xx on any operation, responses conform to the
 # documented schemas and content types. Stops the stack on exit, whatever happens.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Ensure the project-local Python venv (.venv) exists and holds requirements-dev.txt.
-# Idempotent: reinstalls only when requirements-dev.txt changed since the last
-# successful install (sha256 kept in .venv/.installed). Quiet on success.
+# Ensure a project-local Python venv exists and holds a requirements file.
+#   scripts/venv.sh                          .venv from requirements-dev.txt (the dev tools)
+#   scripts/venv.sh VENV REQUIREMENTS [PIP-ARGS...]   any other venv of the project
+# Idempotent: reinstalls only when the requirements file changed since the last
+# successful install (sha256 kept in VENV/.installed). Quiet on success.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="$root/.venv"
-req="$root/requirements-dev.txt"
+venv="$root/${1:-.venv}"
+req="$root/${2:-requirements-dev.txt}"
+shift $(( $# < 2 ? $# : 2 ))
 stamp="$venv/.installed"
 
 die() { echo "venv.sh: error: $*" >&2; exit 1; }
@@ -39,8 +42,8 @@ fi
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
-if ! "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$req" >"$log" 2>&1; then
+if ! "$venv/bin/python" -m pip install --disable-pip-version-check -q "$@" -r "$req" >"$log" 2>&1; then
   cat "$log" >&2
-  die "pip install -r requirements-dev.txt failed (output above)"
+  die "pip install -r $req failed (output above)"
 fi
 echo "$want" >"$stamp"

@@ -110,7 +110,7 @@ pub fn cpu_seconds() -> f64 {
 }
 
 async fn measure(scenario: &Scenario) -> Measured {
-    let mut stack = Stack::on(hookline_tests::moto()).await;
+    let mut stack = Stack::new().await;
     stack.context.settings.allowed_target_cidrs = LOOPBACK.into();
     let meter = Meter::default();
     let measured_capacity = meter.instrument(&mut stack).await;

@@ -1,11 +1,13 @@
 //! End to end on the local stack, in-process: a publisher posts events at a fixed rate to the
 //! runner's HTTP server, the runner's SQS pollers deliver them to a receiver on 127.0.0.1, and
 //! the table gets ingest-to-receiver latency, ingest API latency, sustained throughput, missing
-//! deliveries, Hookline's own CPU and how much of it all was spent waiting on AWS (moto).
+//! deliveries, Hookline's own CPU and how much of it all was spent waiting on AWS (the emulators:
+//! fauxqs for SQS, ministack for DynamoDB).
 //!
 //! The publisher and the receiver run on their own single-threaded runtime on one thread, whose
 //! CPU is subtracted from the process's: what remains is Hookline (ingest, api, deliver, the
-//! SDK clients, the runner). Moto is a child process, so it is not in `/proc/self/stat`.
+//! SDK clients, the runner). The emulators are child processes, so they are not in
+//! `/proc/self/stat`; their CPU is read from their own and reported apart.
 //!
 //! `BENCH_SECONDS` (default 5) sets how long each scenario publishes; `BENCH_RATES` (default
 //! `100,300,600`) and `BENCH_FAN_OUTS` (default `1,10`) choose the scenarios.
@@ -14,6 +16,8 @@ use crate::meter::{Meter, Tally};
 use crate::report::{Row, percentile};
 use hookline_delivery::worker::Deliverer;
 use hookline_devstack::provision::Physical;
+use hookline_devstack::runner::EventSource;
+use hookline_devstack::sdk::Endpoints;
 use hookline_domain::model::Environment;
 use hookline_tests::Stack;
 use http_body_util::{BodyExt, Full};
@@ -34,23 +38,23 @@ use tokio::time::MissedTickBehavior;
 const RATES: &str = "100,300,600";
 /// Webhooks per event, unless `BENCH_FAN_OUTS` says otherwise.
 const FAN_OUTS: &str = "1,10";
-/// Concurrent `drive_deliver` loops (Lambda scales its SQS pollers).
-const POLLERS: usize = 4;
+/// How the runner polls, as Lambda's event source mapping would.
+const SOURCE: EventSource = EventSource { pollers: 5, max_concurrency: 50 };
 /// The longest a scenario waits for its backlog after publishing.
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 /// The shortest.
 const DRAIN_FLOOR: Duration = Duration::from_secs(10);
 /// The whole e2e part should end within about this: the drain limits shrink to fit.
 const BUDGET: Duration = Duration::from_secs(240);
-/// What a scenario costs besides publishing and draining (setup, stopping, removal, moto
-/// settling) until one has been measured.
+/// What a scenario costs besides publishing and draining (setup, stopping, removal, the
+/// emulators settling) until one has been measured.
 const OVERHEAD: Duration = Duration::from_secs(10);
 /// How long stopped tasks may take to finish (a poller finishes its batch) before an abort.
 const STOP_GRACE: Duration = Duration::from_secs(5);
-/// The longest wait for moto to finish the requests of the previous scenario.
+/// The longest wait for the emulators to finish the requests of the previous scenario.
 const SETTLE_LIMIT: Duration = Duration::from_secs(20);
-/// Moto counts as idle below this CPU (in cores).
-const MOTO_IDLE: f64 = 0.1;
+/// An emulator counts as idle below this CPU (in cores).
+const EMULATOR_IDLE: f64 = 0.1;
 /// Clock ticks per second of `/proc/*/stat` (`getconf CLK_TCK`), assumed: 100 on Linux.
 const TICKS_PER_SECOND: f64 = 100.0;
 /// The scenario of the Svix comparison.
@@ -61,8 +65,8 @@ const SVIX_P99_MS: f64 = 44.0;
 const CPU_GOAL: f64 = 1.0;
 /// Hookline's added latency goal (p99).
 const ADDED_GOAL_MS: f64 = 10.0;
-/// Moto busier than this (in cores) is the bottleneck: it serves one request at a time.
-const MOTO_SATURATED: f64 = 0.8;
+/// An emulator busier than this (in cores) is the bottleneck: each runs on one core.
+const EMULATOR_SATURATED: f64 = 0.8;
 
 const EVENT_TYPE: &str = "bench.e2e";
 const EVENTS: &str = "/api/v3/notification/events";
@@ -79,8 +83,9 @@ pub async fn run() -> Vec<Row> {
         Ok(side) => side,
         Err(error) => return vec![failure("e2e", &format!("the load thread did not start: {error}"))],
     };
-    let endpoint = hookline_tests::moto_for_load();
-    let moto = moto_pid(endpoint);
+    let endpoints = hookline_tests::local_aws();
+    let (sqs, dynamodb) = hookline_tests::local_aws_pids();
+    let emulators = [sqs, dynamodb];
     let started = Instant::now();
     let scenarios: Vec<(u32, usize)> =
         fan_outs.iter().flat_map(|&fan_out| rates.iter().map(move |&rate| (rate, fan_out))).collect();
@@ -93,15 +98,15 @@ pub async fn run() -> Vec<Row> {
         let reserved = (per_scenario + DRAIN_FLOOR) * (scenarios.len() - index - 1) as u32;
         let drain = BUDGET.saturating_sub(started.elapsed() + reserved + per_scenario).clamp(DRAIN_FLOOR, DRAIN_LIMIT);
         let scenario = Scenario { rate, fan_out, seconds, drain };
-        let settled = settle(moto).await;
+        let settled = settle(&emulators).await;
         eprintln!(
-            "e2e: {} for {seconds} s, then at most {} s (moto settled in {:.1} s)",
+            "e2e: {} for {seconds} s, then at most {} s (the emulators settled in {:.1} s)",
             scenario.label(),
             drain.as_secs(),
             settled.as_secs_f64()
         );
         let begun = Instant::now();
-        let outcome = match scenario.run(endpoint, moto, &side).await {
+        let outcome = match scenario.run(endpoints, &emulators, &side).await {
             Ok(outcome) => outcome,
             Err(error) => Outcome::failed(scenario, error),
         };
@@ -183,8 +188,9 @@ struct Outcome {
     cpu: Option<f64>,
     /// The process's system CPU seconds (in `cpu`, less the load thread's share).
     system: Option<f64>,
-    /// Moto's CPU seconds in the same window.
-    moto_cpu: Option<f64>,
+    /// fauxqs's and ministack's CPU seconds in the same window.
+    sqs_cpu: Option<f64>,
+    dynamodb_cpu: Option<f64>,
     /// TCP connections opened in the network namespace in the window.
     opens: Option<u64>,
     /// First POST to the end of the wait.
@@ -203,22 +209,19 @@ impl Scenario {
 
     /// A fresh stack, served by the runner, loaded and drained; its tasks are stopped and its
     /// queues and table removed, so that nothing carries over into the next scenario.
-    async fn run(self, endpoint: &str, moto: Option<u32>, side: &Side) -> Result<Outcome, String> {
-        let stack = Stack::on(endpoint).await;
-        let result = self.measure(&stack, moto, side).await;
+    async fn run(self, endpoints: &Endpoints, emulators: &[u32; 2], side: &Side) -> Result<Outcome, String> {
+        let stack = Stack::on(endpoints).await;
+        let result = self.measure(&stack, emulators, side).await;
         remove(&stack).await;
         result
     }
 
-    async fn measure(self, stack: &Stack, moto: Option<u32>, side: &Side) -> Result<Outcome, String> {
+    async fn measure(self, stack: &Stack, emulators: &[u32; 2], side: &Side) -> Result<Outcome, String> {
         let queue_arn = match stack.provisioned.resources.get(DELIVERY_QUEUE) {
             Some(Physical::Queue { arn, .. }) => arn.clone(),
             _ => return Err(format!("the stack has no queue {DELIVERY_QUEUE}")),
         };
         let meter = Meter::default();
-        // Everything on moto. DynamoDB Local (which the calls part uses, for its capacity
-        // figures) was tried here: at 100/s, fan-out 1, it delivered 498 of 500 in 70 s, where
-        // moto alone delivered all 500 in 15 s.
         // The stack's settings allow loopback targets (hookline_tests::LOOPBACK).
         let context = meter.context(stack.context.settings.clone(), &stack.sdk);
         let deliverer = Arc::new(Deliverer::new(context).map_err(|error| format!("deliverer: {error}"))?);
@@ -245,14 +248,13 @@ impl Scenario {
 
             // Only the load is metered, and the pollers start now: no long poll began earlier.
             meter.reset();
-            for _ in 0..POLLERS {
-                tasks.push(tokio::spawn(hookline_devstack::runner::drive_deliver(
-                    deliverer.clone(),
-                    queue_arn.clone(),
-                    stopped.clone(),
-                )));
-            }
-            let before = Cpu::read(side, moto);
+            tasks.push(tokio::spawn(hookline_devstack::runner::drive_deliver(
+                deliverer.clone(),
+                queue_arn.clone(),
+                SOURCE,
+                stopped.clone(),
+            )));
+            let before = Cpu::read(side, emulators);
             let deadline = Instant::now() + Duration::from_secs(self.seconds) + self.drain;
             let count = (self.seconds * u64::from(self.rate)) as usize;
             let posts = side
@@ -263,7 +265,7 @@ impl Scenario {
             let accepted: HashSet<&str> =
                 posts.iter().filter_map(|post| post.accepted.as_ref()).map(|(id, _)| id.as_str()).collect();
             sink.wait_for(&accepted, &paths, deadline).await;
-            let after = Cpu::read(side, moto);
+            let after = Cpu::read(side, emulators);
             let aws = Aws { requests: meter.requests(), waiting: meter.waiting(), snapshot: meter.snapshot() };
             Ok::<_, String>(self.outcome(&posts, &paths, &sink.arrivals(), &before, &after, aws))
         }
@@ -328,7 +330,8 @@ impl Scenario {
             _ => None,
         };
         outcome.opens = after.opens.zip(before.opens).map(|(after, before)| after.saturating_sub(before));
-        outcome.moto_cpu = ticks(|cpu| cpu.moto);
+        outcome.sqs_cpu = ticks(|cpu| cpu.sqs);
+        outcome.dynamodb_cpu = ticks(|cpu| cpu.dynamodb);
         outcome.window = after.at.saturating_duration_since(before.at);
         outcome.requests = aws.requests;
         outcome.waiting = aws.waiting;
@@ -365,7 +368,8 @@ impl Outcome {
             span: Duration::ZERO,
             cpu: None,
             system: None,
-            moto_cpu: None,
+            sqs_cpu: None,
+            dynamodb_cpu: None,
             opens: None,
             window: Duration::ZERO,
             requests: 0,
@@ -394,10 +398,11 @@ impl Outcome {
         })
     }
 
-    /// Moto's CPU over the window, in cores.
-    fn moto_load(&self) -> Option<f64> {
+    /// Each emulator's CPU over the window, in cores: (SQS, DynamoDB).
+    fn emulator_loads(&self) -> Option<(f64, f64)> {
         let window = self.window.as_secs_f64();
-        self.moto_cpu.filter(|_| window > 0.0).map(|cpu| cpu / window)
+        (window > 0.0).then_some(())?;
+        Some((self.sqs_cpu? / window, self.dynamodb_cpu? / window))
     }
 
     /// AWS wait (summed over concurrent calls) over the summed end-to-end latencies.
@@ -422,7 +427,7 @@ impl Outcome {
     }
 
     fn emulator_bound(&self) -> bool {
-        self.moto_load().is_some_and(|load| load >= MOTO_SATURATED)
+        self.emulator_loads().is_some_and(|(sqs, dynamodb)| sqs.max(dynamodb) >= EMULATOR_SATURATED)
             || self.aws_share_without_polls().is_some_and(|share| share >= 0.5)
     }
 
@@ -464,7 +469,10 @@ impl Outcome {
             svix.then_some(clean && p99 <= SVIX_P99_MS),
             format!(
                 "POST sent -> first arrival of its (message id, path) at a receiver on 127.0.0.1, over {} deliveries; \
-                 runner in-process (serve_http + {POLLERS} drive_deliver pollers, one Deliverer) on moto{}{bound}{}",
+                 runner in-process (serve_http + drive_deliver with {} pollers and at most {} batches at once, one \
+                 Deliverer) on fauxqs and ministack{}{bound}{}",
+                SOURCE.pollers,
+                SOURCE.max_concurrency,
                 self.delivered(),
                 if self.missing > 0 { format!("; the {} missing are not in it", self.missing) } else { String::new() },
                 void.as_ref().map(|text| format!("; {text}")).unwrap_or_default(),
@@ -530,15 +538,15 @@ impl Outcome {
             format!(
                 "utime+stime of /proc/self/stat at an assumed 100 Hz (CLK_TCK, not read), first POST -> end of wait \
                  ({:.1} s: {} CPU s, {} of it system time in the whole process), minus the thread of the publisher \
-                 and receiver (/proc/self/task/<tid>/stat): ingest, api, deliver, SDK clients, runner; moto is a \
-                 child process, not counted; {}{partial}",
+                 and receiver (/proc/self/task/<tid>/stat): ingest, api, deliver, SDK clients, runner; the emulators are \
+                 child processes, not counted; {}{partial}",
                 self.window.as_secs_f64(),
                 self.cpu.map_or("?".into(), |cpu| format!("{cpu:.2}")),
                 self.system.map_or("?".into(), |cpu| format!("{cpu:.2}")),
                 match self.opens {
                     Some(opens) if self.requests > 0 => format!(
-                        "{:.2} TCP connections opened per AWS request (netns-wide Tcp ActiveOpens): moto closes \
-                         every connection, so this includes connection churn that pooled AWS connections avoid",
+                        "{:.2} TCP connections opened per AWS request (netns-wide Tcp ActiveOpens), the receiver's \
+                         and the publisher's included",
                         opens as f64 / self.requests as f64
                     ),
                     _ => "TCP connections opened unknown".into(),
@@ -555,12 +563,16 @@ impl Outcome {
                 format!("{name} {:.0}% ({requests} calls)", waiting.as_secs_f64() * 100.0 / total.max(f64::EPSILON))
             })
             .collect();
-        let moto = self.moto_load().map_or("moto CPU unknown".into(), |load| {
-            format!("moto (a child process) busy {:.0}% of one core", load * 100.0)
+        let emulators = self.emulator_loads().map_or("emulator CPU unknown".into(), |(sqs, dynamodb)| {
+            format!(
+                "emulators (child processes) busy: fauxqs {:.0}%, ministack {:.0}% of one core",
+                sqs * 100.0,
+                dynamodb * 100.0
+            )
         });
         let bound = if self.emulator_bound() {
-            "; EMULATOR-BOUND (AWS waiting dominates): moto runs Python on one core, its DynamoDB Query scans every \
-             item of the table and its SQS is O(queue length) per call, so these latencies are mostly moto's"
+            "; EMULATOR-BOUND (AWS waiting dominates): each emulator runs on one core, so these latencies are \
+             mostly theirs"
         } else {
             ""
         };
@@ -576,7 +588,7 @@ impl Outcome {
             format!(
                 "meter.waiting() {total:.1} s, summed over concurrent calls (so the share can pass 100%), / the sum \
                  of e2e latencies, and / deliveries (ingest and fan-out calls included); without SQS.ReceiveMessage \
-                 (long polls wait on an empty queue too) the share is {}; {} per call; {}; {moto}{bound}",
+                 (long polls wait on an empty queue too) the share is {}; {} per call; {}; {emulators}{bound}",
                 self.aws_share_without_polls().map_or("n/a".into(), |share| format!("{:.0}%", share * 100.0)),
                 if self.requests > 0 { format!("{:.1} ms", total * 1e3 / self.requests as f64) } else { "n/a".into() },
                 top.join(", "),
@@ -632,24 +644,30 @@ fn added_latency(outcomes: &[Outcome]) -> Row {
     )
 }
 
-/// Waits (up to `SETTLE_LIMIT`) until moto is idle: it still serves the requests of a scenario
-/// after their clients are gone, and the next scenario should not pay for them. Returns the wait.
-async fn settle(moto: Option<u32>) -> Duration {
+/// Waits (up to `SETTLE_LIMIT`) until the emulators are idle: they may still serve the
+/// requests of a scenario after their clients are gone, and the next scenario should not pay
+/// for them. Returns the wait.
+async fn settle(emulators: &[u32]) -> Duration {
     let started = Instant::now();
-    let Some(pid) = moto else { return Duration::ZERO };
     let step = Duration::from_millis(500);
+    let busy = |pid: &u32| stat_ticks(&format!("/proc/{pid}/stat"));
     while started.elapsed() < SETTLE_LIMIT {
-        let Some(before) = stat_ticks(&format!("/proc/{pid}/stat")) else { break };
+        let before: Option<Vec<u64>> = emulators.iter().map(busy).collect();
         tokio::time::sleep(step).await;
-        let Some(after) = stat_ticks(&format!("/proc/{pid}/stat")) else { break };
-        if (after.saturating_sub(before) as f64 / TICKS_PER_SECOND) / step.as_secs_f64() < MOTO_IDLE {
+        let after: Option<Vec<u64>> = emulators.iter().map(busy).collect();
+        let (Some(before), Some(after)) = (before, after) else { break };
+        let idle = before.iter().zip(&after).all(|(before, after)| {
+            (after.saturating_sub(*before) as f64 / TICKS_PER_SECOND) / step.as_secs_f64() < EMULATOR_IDLE
+        });
+        if idle {
             break;
         }
     }
     started.elapsed()
 }
 
-/// Deletes a scenario's queues and table, so that moto does not carry them into the next one.
+/// Deletes a scenario's queues and table, so that the emulators do not carry them into the
+/// next one.
 async fn remove(stack: &Stack) {
     let sqs = aws_sdk_sqs::Client::new(&stack.sdk);
     let dynamodb = aws_sdk_dynamodb::Client::new(&stack.sdk);
@@ -726,13 +744,14 @@ struct Cpu {
     user: Option<u64>,
     system: Option<u64>,
     side: Option<u64>,
-    moto: Option<u64>,
+    sqs: Option<u64>,
+    dynamodb: Option<u64>,
     /// TCP connections opened in this network namespace (`Tcp: ActiveOpens`).
     opens: Option<u64>,
 }
 
 impl Cpu {
-    fn read(side: &Side, moto: Option<u32>) -> Self {
+    fn read(side: &Side, emulators: &[u32; 2]) -> Self {
         let own = stat_fields("/proc/self/stat");
         let field = |index: usize| own.as_ref().and_then(|fields| fields.get(index)?.parse().ok());
         Self {
@@ -740,7 +759,8 @@ impl Cpu {
             user: field(11),
             system: field(12),
             side: stat_ticks(&format!("/proc/self/task/{}/stat", side.tid)),
-            moto: moto.and_then(|pid| stat_ticks(&format!("/proc/{pid}/stat"))),
+            sqs: stat_ticks(&format!("/proc/{}/stat", emulators[0])),
+            dynamodb: stat_ticks(&format!("/proc/{}/stat", emulators[1])),
             opens: active_opens(),
         }
     }
@@ -766,24 +786,6 @@ fn active_opens() -> Option<u64> {
     let (names, values) = (tcp.next()?, tcp.next()?);
     let index = names.split_whitespace().position(|name| name == "ActiveOpens")?;
     values.split_whitespace().nth(index)?.parse().ok()
-}
-
-/// The moto server at `endpoint`: a child of this process with its port on the command line.
-fn moto_pid(endpoint: &str) -> Option<u32> {
-    let port = endpoint.trim_end_matches('/').rsplit(':').next()?.to_string();
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
-        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
-        if stat_fields(&format!("/proc/{pid}/stat"))?.get(1)? != &me {
-            return None;
-        }
-        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-        let args: Vec<String> =
-            cmdline.split(|byte| *byte == 0).map(|arg| String::from_utf8_lossy(arg).into_owned()).collect();
-        let moto = args.iter().any(|arg| arg.contains("moto"));
-        let on_port = args.windows(2).any(|pair| pair[0] == "-p" && pair[1] == port);
-        (moto && on_port).then_some(pid)
-    })
 }
 
 /// One POST of the publisher; its index is the `n` of its payload.

@@ -183,43 +183,37 @@ impl Meter {
 
     /// A context whose DynamoDB and SQS clients report to this meter.
     pub fn context(&self, settings: hookline_aws::Settings, sdk: &aws_config::SdkConfig) -> hookline_aws::Context {
-        self.context_on(settings, sdk, sdk)
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(self.clone()).build(),
+        );
+        let sqs =
+            aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(sdk).interceptor(self.clone()).build());
+        hookline_aws::Context::with_clients(settings, dynamodb, sqs)
     }
 
     /// Meters `stack`: its context's clients report here, and its DynamoDB moves to a fresh
-    /// table on DynamoDB Local when that can run (it computes consumed capacity as DynamoDB
-    /// does and answers queries from an index; moto reports a constant capacity and scans).
-    /// SQS stays on the stack's emulator. Returns whether DynamoDB Local is in use.
+    /// table on DynamoDB Local when that can run (the official engine computes consumed
+    /// capacity as DynamoDB does). SQS stays on the stack's emulator. Returns whether DynamoDB
+    /// Local is in use.
     pub async fn instrument(&self, stack: &mut hookline_tests::Stack) -> bool {
         let mut settings = stack.context.settings.clone();
         let Some(local) = hookline_tests::dynamodb_local() else {
             stack.context = self.context(settings, &stack.sdk);
             return false;
         };
-        let local_sdk = hookline_devstack::sdk::emulator_config(local).await;
-        let client = aws_sdk_dynamodb::Client::new(&local_sdk);
+        let endpoints = hookline_devstack::sdk::Endpoints {
+            dynamodb: local.to_string(),
+            sqs: hookline_tests::local_aws().sqs.clone(),
+        };
+        let sdk = hookline_devstack::sdk::emulator_config(&endpoints).await;
+        let client = aws_sdk_dynamodb::Client::new(&sdk);
         let tables =
             hookline_devstack::provision_tables(&hookline_tests::template(), &client, &hookline_tests::unique_prefix())
                 .await
                 .expect("tables on DynamoDB Local");
         settings.table_name = tables.table_name("HooklineTable").expect("table").to_string();
-        stack.context = self.context_on(settings, &local_sdk, &stack.sdk);
+        stack.context = self.context(settings, &sdk);
         true
-    }
-
-    /// The same, with DynamoDB and SQS on different endpoints.
-    pub fn context_on(
-        &self,
-        settings: hookline_aws::Settings,
-        dynamodb: &aws_config::SdkConfig,
-        sqs: &aws_config::SdkConfig,
-    ) -> hookline_aws::Context {
-        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(dynamodb).interceptor(self.clone()).build(),
-        );
-        let sqs =
-            aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(sqs).interceptor(self.clone()).build());
-        hookline_aws::Context::with_clients(settings, dynamodb, sqs)
     }
 }
 

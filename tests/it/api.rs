@@ -1,5 +1,5 @@
 //! Contract tests of the management API (seed 003 and the fields of seeds 000-002), over HTTP
-//! through the local runner, on moto.
+//! through the local runner, on the local emulators.
 
 use hookline_domain::model::Environment;
 use hookline_tests::{Client, Stack};

@@ -136,7 +136,7 @@ async fn when_enqueue_fails_should_answer_503_and_the_retry_should_finish_the_jo
     }
     let mut settings = stack.context.settings.clone();
     settings.delivery_queue_url =
-        format!("{}/123456789012/{}-gone", hookline_tests::moto(), hookline_tests::unique_prefix());
+        format!("{}/123456789012/{}-gone", hookline_tests::local_aws().sqs, hookline_tests::unique_prefix());
     let broken = client.at(&serve_context(Context::new(settings, &stack.sdk)).await);
     let event = json!({"event_type": "loan.created", "payload": {"n": 1}});
 
@@ -227,7 +227,7 @@ async fn when_event_is_invalid_should_answer_4xx_with_pointers() {
 
 #[tokio::test]
 async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_each_once() {
-    let (stack, client) = setup_on(Stack::on(hookline_tests::moto_for_load()).await).await;
+    let (stack, client) = setup_on(Stack::new().await).await;
     let caller =
         stack.context.store.authenticate(Some(&format!("Bearer {}", client.key)), None, None).await.expect("caller");
     let template = hookline_domain::model::Webhook {
@@ -296,7 +296,7 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
     let stage = Instant::now();
     hookline_devstack::runner::run_batch(&stack.deliverer(), "arn:aws:sqs:us-east-1:123456789012:q", fanouts).await;
     eprintln!(
-        "2,000-webhook fan-out: ingest answered in {ingest_time:?}; the 10 fan-out tasks expanded in {:?} (moto's SQS is quadratic in queue length)",
+        "2,000-webhook fan-out: ingest answered in {ingest_time:?}; the 10 fan-out tasks expanded in {:?}",
         stage.elapsed()
     );
     assert_eq!(queue.depth().await.expect("depth"), (2000, 0), "2,000 delivery tasks wait, the fan-out tasks are gone");

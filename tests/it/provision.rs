@@ -58,7 +58,7 @@ async fn when_environment_resolved_should_point_every_function_at_the_stack() {
 
 #[tokio::test]
 async fn when_provisioned_twice_on_one_endpoint_should_keep_what_exists() {
-    let sdk = hookline_devstack::sdk::emulator_config(hookline_tests::moto()).await;
+    let sdk = hookline_devstack::sdk::emulator_config(hookline_tests::local_aws()).await;
     let template = hookline_tests::template();
     let prefix = hookline_tests::unique_prefix();
     let first = hookline_devstack::provision(&template, &sdk, &prefix).await.expect("first");

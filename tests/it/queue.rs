@@ -1,4 +1,4 @@
-//! The SQS queue adapter against moto: batches, delays, visibility, deletes.
+//! The SQS queue adapter against fauxqs (the local stack's SQS): batches, delays, visibility, deletes.
 
 use hookline_aws::{Outgoing, Queue};
 use hookline_domain::model::{DeliverTask, Task};
@@ -78,7 +78,10 @@ async fn when_received_tasks_deleted_should_leave_the_queue_empty() {
 #[tokio::test]
 async fn when_queue_unreachable_should_be_retryable() {
     let port = hookline_devstack::emulator::free_port();
-    let sdk = hookline_devstack::sdk::emulator_config(&format!("http://127.0.0.1:{port}")).await;
+    let sdk = hookline_devstack::sdk::emulator_config(&hookline_devstack::sdk::Endpoints::one(&format!(
+        "http://127.0.0.1:{port}"
+    )))
+    .await;
     let queue = Queue::new(aws_sdk_sqs::Client::new(&sdk), format!("http://127.0.0.1:{port}/123456789012/q"));
     let error = queue.send(&[Outgoing::now(task(1))]).await.expect_err("nothing listens");
     assert!(error.is_retryable(), "{error:?}");

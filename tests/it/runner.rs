@@ -105,17 +105,49 @@ async fn when_deliver_reports_a_failure_should_delete_the_others_and_leave_that_
 }
 
 #[tokio::test]
-async fn when_port_taken_should_say_so() {
+async fn when_port_taken_should_say_which() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
     let error = hookline_devstack::emulator::ensure_port_free(port).expect_err("taken");
     assert!(error.to_string().contains(&port.to_string()));
-    let error = hookline_devstack::Emulator::moto(&hookline_tests::root().join(".venv"), port).expect_err("taken");
-    assert!(error.to_string().contains("taken"), "{error}");
+    let tools = hookline_tests::root().join("tools");
+    let error = hookline_devstack::Emulator::fauxqs(&tools.join("fauxqs"), port).expect_err("taken");
+    assert!(error.to_string().contains(&format!("port {port}")) && error.to_string().contains("taken"), "{error}");
+    let error = hookline_devstack::Emulator::ministack(&tools.join("ministack/.venv"), port).expect_err("taken");
+    assert!(error.to_string().contains(&format!("port {port}")), "{error}");
 }
 
 #[tokio::test]
-async fn when_moto_is_not_installed_should_say_how_to_install_it() {
-    let error = hookline_devstack::Emulator::moto(std::path::Path::new("/nonexistent"), 1).expect_err("missing");
-    assert!(error.to_string().contains("scripts/venv.sh"), "{error}");
+async fn when_an_emulator_is_not_installed_should_say_which_and_how_to_install_it() {
+    let nowhere = std::path::Path::new("/nonexistent");
+    let port = hookline_devstack::emulator::free_port();
+    let error = hookline_devstack::Emulator::fauxqs(nowhere, port).expect_err("missing");
+    assert!(error.to_string().contains("Node.js 22") && error.to_string().contains("scripts/fauxqs.sh"), "{error}");
+    let error = hookline_devstack::Emulator::ministack(nowhere, port).expect_err("missing");
+    assert!(error.to_string().contains("ministack") && error.to_string().contains("scripts/ministack.sh"), "{error}");
+    let error = hookline_devstack::Emulator::dynamodb_local(nowhere, port).expect_err("missing");
+    assert!(error.to_string().contains("scripts/dynamodb-local.sh"), "{error}");
+}
+
+#[tokio::test]
+async fn when_emulators_start_should_listen_on_loopback_only() {
+    let started = std::time::Instant::now();
+    let local = hookline_devstack::emulator::LocalAws::start(&hookline_tests::root().join("tools"), None, None)
+        .expect("emulators start");
+    let elapsed = started.elapsed();
+    eprintln!("fauxqs and ministack listening after {elapsed:?}");
+    for emulator in [&local.sqs, &local.dynamodb] {
+        let port = emulator.endpoint().rsplit(':').next().expect("port").to_string();
+        let listening = std::fs::read_to_string("/proc/net/tcp").expect("tcp table")
+            + &std::fs::read_to_string("/proc/net/tcp6").unwrap_or_default();
+        let port_hex = format!("{:04X}", port.parse::<u16>().expect("port"));
+        let local_addresses: Vec<&str> = listening
+            .lines()
+            .filter_map(|line| line.split_whitespace().nth(1))
+            .filter(|address| address.ends_with(&format!(":{port_hex}")))
+            .collect();
+        assert!(!local_addresses.is_empty(), "something listens on {port}");
+        // 0100007F is 127.0.0.1 in /proc/net/tcp's byte order.
+        assert!(local_addresses.iter().all(|address| address.starts_with("0100007F:")), "{local_addresses:?}");
+    }
 }

@@ -1,8 +1,9 @@
-//! The store suite: every DynamoDB behaviour Hookline relies on, run on moto and on the
-//! official DynamoDB Local engine, each case on its own table.
+//! The store suite: every DynamoDB behaviour Hookline relies on, run on ministack (the local
+//! stack's DynamoDB) and on the official DynamoDB Local engine, each case on its own table.
 
 use chrono::{Duration, Utc};
 use hookline_aws::{LogFilter, Store};
+use hookline_devstack::sdk::Endpoints;
 use hookline_domain::Error;
 use hookline_domain::model::{
     Account, Attempt, AttemptOutcome, Audit, DeliveryStatus, Environment, EventSubscription, EventType, LogEntry,
@@ -11,11 +12,13 @@ use hookline_domain::model::{
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// Runs each case on moto and on DynamoDB Local.
+/// Runs each case on ministack and on DynamoDB Local.
 macro_rules! on_both_engines {
     ($($case:ident),* $(,)?) => {
-        mod moto {
-            $( #[tokio::test] async fn $case() { super::$case(hookline_tests::fresh_store(hookline_tests::moto()).await).await } )*
+        mod ministack {
+            $( #[tokio::test] async fn $case() {
+                super::$case(hookline_tests::fresh_store(&hookline_tests::local_aws().dynamodb).await).await
+            } )*
         }
         mod dynamodb_local {
             $( #[tokio::test] async fn $case() {
@@ -405,7 +408,7 @@ async fn when_cursor_is_forged_should_be_a_bad_request(store: Store) {
 
 #[tokio::test]
 async fn when_table_does_not_exist_should_be_an_internal_error() {
-    let sdk = hookline_devstack::sdk::emulator_config(hookline_tests::moto()).await;
+    let sdk = hookline_devstack::sdk::emulator_config(hookline_tests::local_aws()).await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), "no-such-table");
     let error = store.get_webhook(1, 1).await.expect_err("missing table");
     assert!(matches!(error, Error::Internal(_)), "{error:?}");
@@ -414,7 +417,7 @@ async fn when_table_does_not_exist_should_be_an_internal_error() {
 #[tokio::test]
 async fn when_endpoint_refuses_connections_should_be_retryable() {
     let port = hookline_devstack::emulator::free_port();
-    let sdk = hookline_devstack::sdk::emulator_config(&format!("http://127.0.0.1:{port}")).await;
+    let sdk = hookline_devstack::sdk::emulator_config(&Endpoints::one(&format!("http://127.0.0.1:{port}"))).await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), "t");
     let error = store.get_webhook(1, 1).await.expect_err("nothing listens");
     assert!(error.is_retryable(), "{error:?}");

@@ -8,7 +8,8 @@ use hookline_delivery::worker::Deliverer;
 
 /// The allowlist of the tests: loopback, where their receivers listen.
 pub const LOOPBACK: &str = "127.0.0.0/8,::1/128";
-use hookline_devstack::emulator::{Emulator, EmulatorError, free_port};
+use hookline_devstack::emulator::{Emulator, EmulatorError, LocalAws, free_port, java_available};
+use hookline_devstack::sdk::Endpoints;
 use hookline_devstack::{Provisioned, Template, provision, provision_tables, sdk};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -43,16 +44,23 @@ pub fn unique_prefix() -> String {
     format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
-/// Starts an emulator on a thread that lives as long as the process: the emulator is killed
-/// when the process ends (it dies with the thread that started it). Retries a port race.
-fn start_for_process(start: fn(u16) -> Result<Emulator, EmulatorError>) -> Result<String, String> {
+/// Starts emulators on a thread that lives as long as the process: they are killed when the
+/// process ends (they die with the thread that started them). Retries a port race; answers
+/// what `describe` says of them (their endpoints).
+fn start_for_process<T, R>(
+    start: impl Fn() -> Result<T, EmulatorError> + Send + 'static,
+    describe: impl Fn(&T) -> R + Send + 'static,
+) -> Result<R, String>
+where
+    R: Send + 'static,
+{
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let mut last_error = String::new();
         for _ in 0..3 {
-            match start(free_port()) {
-                Ok(emulator) => {
-                    let _ = sender.send(Ok(emulator.endpoint()));
+            match start() {
+                Ok(emulators) => {
+                    let _ = sender.send(Ok(describe(&emulators)));
                     loop {
                         std::thread::park();
                     }
@@ -65,22 +73,24 @@ fn start_for_process(start: fn(u16) -> Result<Emulator, EmulatorError>) -> Resul
     receiver.recv().map_err(|error| error.to_string())?
 }
 
-/// The moto server of this test binary.
-pub fn moto() -> &'static str {
-    static MOTO: OnceLock<String> = OnceLock::new();
-    MOTO.get_or_init(|| {
-        start_for_process(|port| Emulator::moto(&root().join(".venv"), port))
-            .unwrap_or_else(|error| panic!("moto did not start: {error}"))
-    })
+/// The local stack's emulators of this test binary (fauxqs for SQS, ministack for DynamoDB).
+pub fn local_aws() -> &'static Endpoints {
+    &running_local_aws().0
 }
 
-/// A second moto for the heavy fan-out test: moto's SQS costs O(queue length) per call, so
-/// thousands of messages would slow every other test sharing the first one.
-pub fn moto_for_load() -> &'static str {
-    static MOTO: OnceLock<String> = OnceLock::new();
-    MOTO.get_or_init(|| {
-        start_for_process(|port| Emulator::moto(&root().join(".venv"), port))
-            .unwrap_or_else(|error| panic!("moto did not start: {error}"))
+/// The process ids of [`local_aws`]'s emulators: (SQS, DynamoDB).
+pub fn local_aws_pids() -> (u32, u32) {
+    running_local_aws().1
+}
+
+fn running_local_aws() -> &'static (Endpoints, (u32, u32)) {
+    static LOCAL: OnceLock<(Endpoints, (u32, u32))> = OnceLock::new();
+    LOCAL.get_or_init(|| {
+        start_for_process(
+            || LocalAws::start(&root().join("tools"), None, None),
+            |local| (local.endpoints(), (local.sqs.pid(), local.dynamodb.pid())),
+        )
+        .unwrap_or_else(|error| panic!("the local emulators did not start: {error}"))
     })
 }
 
@@ -90,10 +100,8 @@ pub fn dynamodb_local() -> Option<&'static str> {
     static LOCAL: OnceLock<Option<String>> = OnceLock::new();
     LOCAL
         .get_or_init(|| {
-            let java =
-                std::process::Command::new("java").arg("-version").output().is_ok_and(|out| out.status.success());
-            let dir = root().join(".tools/dynamodb-local");
-            let missing = if !java {
+            let dir = root().join("tools/dynamodb-local/engine");
+            let missing = if !java_available() {
                 Some("java is not installed".to_string())
             } else if !dir.join("DynamoDBLocal.jar").exists() {
                 Some(format!("{} has no DynamoDBLocal.jar (run scripts/dynamodb-local.sh)", dir.display()))
@@ -105,16 +113,18 @@ pub fn dynamodb_local() -> Option<&'static str> {
                 eprintln!("\n!!!!! SKIPPING the DynamoDB Local half of the store suite: {reason} !!!!!\n");
                 return None;
             }
-            let started =
-                start_for_process(|port| Emulator::dynamodb_local(&root().join(".tools/dynamodb-local"), port));
+            let started = start_for_process(
+                move || Emulator::dynamodb_local(&root().join("tools/dynamodb-local/engine"), free_port()),
+                Emulator::endpoint,
+            );
             Some(started.unwrap_or_else(|error| panic!("DynamoDB Local did not start: {error}")))
         })
         .as_deref()
 }
 
-/// A store on a fresh table (created from the template) at `endpoint`.
+/// A store on a fresh table (created from the template) at the DynamoDB `endpoint`.
 pub async fn fresh_store(endpoint: &str) -> Store {
-    let sdk = sdk::emulator_config(endpoint).await;
+    let sdk = sdk::emulator_config(&Endpoints { dynamodb: endpoint.to_string(), sqs: local_aws().sqs.clone() }).await;
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let provisioned = provision_tables(&template(), &client, &unique_prefix()).await.expect("tables provisioned");
     Store::new(client, provisioned.table_name("HooklineTable").expect("table"))
@@ -131,25 +141,26 @@ pub async fn serve_context(context: Context) -> String {
     format!("http://{address}")
 }
 
-/// A whole stack (table and queues from the template) on moto, with the functions' context.
+/// A whole stack (table and queues from the template) on the local emulators, with the
+/// functions' context.
 pub struct Stack {
     /// What the handlers get.
     pub context: Context,
     /// What was created.
     pub provisioned: Provisioned,
-    /// The SDK configuration for moto.
+    /// The SDK configuration for the emulators.
     pub sdk: aws_config::SdkConfig,
 }
 
 impl Stack {
-    /// Provisions a fresh stack on this binary's moto.
+    /// Provisions a fresh stack on this binary's emulators.
     pub async fn new() -> Self {
-        Self::on(moto()).await
+        Self::on(local_aws()).await
     }
 
-    /// Provisions a fresh stack on the emulator at `endpoint`.
-    pub async fn on(endpoint: &str) -> Self {
-        let sdk = sdk::emulator_config(endpoint).await;
+    /// Provisions a fresh stack on the emulators at `endpoints`.
+    pub async fn on(endpoints: &Endpoints) -> Self {
+        let sdk = sdk::emulator_config(endpoints).await;
         let template = template();
         let provisioned = provision(&template, &sdk, &unique_prefix()).await.expect("stack provisioned");
         let mut settings = provisioned.settings(&template, "ApiFunction").expect("settings");

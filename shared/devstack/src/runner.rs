@@ -17,7 +17,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 /// API Gateway's (and Lambda's) request payload limit: larger bodies never reach a handler.
 pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
@@ -89,17 +89,64 @@ pub async fn dispatch(context: &Deliverer, request: hyper::Request<Incoming>) ->
     })
 }
 
-/// Polls the delivery queue (long polling, batches of up to 10), hands each batch to the
-/// `deliver` handler and deletes what it did not report as failed, until `shutdown`.
-pub async fn drive_deliver(context: Arc<Deliverer>, queue_arn: String, mut shutdown: watch::Receiver<bool>) {
+/// How the local runner polls the delivery queue, as Lambda's SQS event source mapping does:
+/// several pollers receive batches of up to 10, and at most `max_concurrency` batches run
+/// at once (the mapping's `ScalingConfig.MaximumConcurrency`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventSource {
+    /// Concurrent long-polling receivers (Lambda starts with five).
+    pub pollers: usize,
+    /// Batches handled at once, at most.
+    pub max_concurrency: usize,
+}
+
+impl Default for EventSource {
+    fn default() -> Self {
+        Self { pollers: 5, max_concurrency: 50 }
+    }
+}
+
+/// Drives `deliver` from the delivery queue with `source`'s pollers until `shutdown`; waits
+/// for the batches in hand before returning.
+pub async fn drive_deliver(
+    context: Arc<Deliverer>,
+    queue_arn: String,
+    source: EventSource,
+    shutdown: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(source.max_concurrency.max(1)));
+    let pollers: Vec<_> = (0..source.pollers.max(1))
+        .map(|_| tokio::spawn(poll(context.clone(), queue_arn.clone(), slots.clone(), shutdown.clone())))
+        .collect();
+    for poller in pollers {
+        let _ = poller.await;
+    }
+    // Every slot back means every batch in hand has been settled.
+    let _ = slots.acquire_many(source.max_concurrency.max(1) as u32).await;
+}
+
+/// One poller: takes a slot, long-polls, and hands a received batch to a task that keeps the
+/// slot until the batch is settled, so a slow batch never stops the poller.
+async fn poll(context: Arc<Deliverer>, queue_arn: String, slots: Arc<Semaphore>, mut shutdown: watch::Receiver<bool>) {
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot { Ok(slot) => slot, Err(_) => return },
+            _ = shutdown.changed() => return,
+        };
         let received = tokio::select! {
             received = context.context.queue.receive(BATCH_SIZE, Duration::from_secs(20)) => received,
             _ = shutdown.changed() => return,
         };
         match received {
             Ok(messages) if messages.is_empty() => {}
-            Ok(messages) => run_batch(&context, &queue_arn, messages).await,
+            Ok(messages) => {
+                let context = context.clone();
+                let queue_arn = queue_arn.clone();
+                tokio::spawn(async move {
+                    run_batch(&context, &queue_arn, messages).await;
+                    drop(slot);
+                });
+            }
             Err(error) => {
                 tracing::warn!(%error, "receiving from the delivery queue failed; trying again");
                 tokio::time::sleep(Duration::from_secs(1)).await;
