@@ -86,3 +86,55 @@ async fn when_queue_unreachable_should_be_retryable() {
     let error = queue.send(&[Outgoing::now(task(1))]).await.expect_err("nothing listens");
     assert!(error.is_retryable(), "{error:?}");
 }
+
+#[tokio::test]
+async fn when_message_arrives_during_a_long_poll_should_wake_it_before_its_wait_ends() {
+    let stack = Stack::new().await;
+    let queue = stack.context.queue.clone();
+    let wait = Duration::from_secs(10);
+    let polling = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let received = queue.receive(10, wait).await.expect("receive");
+        (received, started.elapsed())
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stack.context.queue.send(&[Outgoing::now(task(7))]).await.expect("send");
+    let (received, elapsed) = polling.await.expect("poll");
+    assert_eq!(received.len(), 1, "the poll returned the message");
+    assert!(elapsed < wait, "woken by the message after {elapsed:?}, not by the end of its {wait:?} wait");
+}
+
+#[tokio::test]
+async fn when_body_is_the_queues_1_mib_maximum_should_travel_whole_and_one_byte_more_be_refused() {
+    let stack = Stack::new().await;
+    let client = aws_sdk_sqs::Client::new(&stack.sdk);
+    let url = stack.queue_url("DeliveryQueue");
+    let body = "x".repeat(1024 * 1024);
+    client.send_message().queue_url(&url).message_body(&body).send().await.expect("1 MiB is accepted");
+    let refused = client.send_message().queue_url(&url).message_body(format!("{body}x")).send().await;
+    assert!(refused.is_err(), "1 MiB + 1 byte is refused");
+    let received = drain(&stack.context.queue, 1).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].body.len(), body.len(), "the body arrives whole");
+}
+
+#[tokio::test]
+async fn when_one_entry_of_a_batch_is_invalid_should_send_the_others_and_report_that_one() {
+    let stack = Stack::new().await;
+    let client = aws_sdk_sqs::Client::new(&stack.sdk);
+    let entry = |id: &str, body: &str| {
+        aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder().id(id).message_body(body).build().expect("entry")
+    };
+    let output = client
+        .send_message_batch()
+        .queue_url(stack.queue_url("DeliveryQueue"))
+        .entries(entry("good", "{}"))
+        .entries(entry("bad", "not allowed: \u{1}"))
+        .send()
+        .await
+        .expect("the batch call succeeds");
+    assert_eq!(output.successful().iter().map(|entry| entry.id()).collect::<Vec<_>>(), ["good"]);
+    assert_eq!(output.failed().iter().map(|entry| entry.id()).collect::<Vec<_>>(), ["bad"]);
+    assert!(output.failed()[0].sender_fault(), "an invalid body is the sender's fault");
+    assert_eq!(drain(&stack.context.queue, 1).await.len(), 1);
+}

@@ -130,7 +130,7 @@ pub async fn create(context: &Context, request: &Request) -> Result<Response, Er
     let key_given = changes.secret.is_some();
     let now = chrono::Utc::now();
     // The id comes from a counter; the put is conditional, so a taken id (a counter that is
-    // not atomic, as moto's) costs one more try, never an overwrite.
+    // not atomic) costs one more try, never an overwrite.
     let mut created = None;
     for _ in 0..3 {
         let id = context.store.next_webhook_id(caller.account_id).await?;
