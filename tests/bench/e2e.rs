@@ -9,8 +9,9 @@
 //! SDK clients, the runner). The emulators are child processes, so they are not in
 //! `/proc/self/stat`; their CPU is read from their own and reported apart.
 //!
-//! `BENCH_SECONDS` (default 5) sets how long each scenario publishes; `BENCH_RATES` (default
-//! `100,300,600`) and `BENCH_FAN_OUTS` (default `1,10`) choose the scenarios.
+//! `BENCH_SECONDS` (default 5) sets how long each scenario publishes; `BENCH_SCENARIOS`
+//! (default `100x1,300x1,600x1,100x10,300x10`, rate x fan-out) and `BENCH_BATCHES` (default
+//! `1,10`, events per ingest request) choose the scenarios.
 
 use crate::meter::{Meter, Tally};
 use crate::report::{Row, percentile};
@@ -34,10 +35,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-/// Publishing rates (events per second), unless `BENCH_RATES` says otherwise.
-const RATES: &str = "100,300,600";
-/// Webhooks per event, unless `BENCH_FAN_OUTS` says otherwise.
-const FAN_OUTS: &str = "1,10";
+/// The scenarios, `rate x fan-out`, unless `BENCH_SCENARIOS` says otherwise; each runs with
+/// every ingest batch size of `BENCH_BATCHES` (default `1,10`: one event per request, then
+/// `POST /events/batch` with 10).
+const SCENARIOS: &str = "100x1,300x1,600x1,100x10,300x10";
+const BATCHES: &str = "1,10";
 /// How the runner polls, as Lambda's event source mapping would.
 const SOURCE: EventSource = EventSource { pollers: 5, max_concurrency: 50 };
 /// The longest a scenario waits for its backlog after publishing.
@@ -58,7 +60,8 @@ const EMULATOR_IDLE: f64 = 0.1;
 /// Clock ticks per second of `/proc/*/stat` (`getconf CLK_TCK`), assumed: 100 on Linux.
 const TICKS_PER_SECOND: f64 = 100.0;
 /// The scenario of the Svix comparison.
-const SVIX_SCENARIO: (u32, usize) = (300, 1);
+/// (rate, fan-out, events per request): Svix was measured with one event per request.
+const SVIX_SCENARIO: (u32, usize, usize) = (300, 1, 1);
 /// Svix's end-to-end p99 on the same kind of machine.
 const SVIX_P99_MS: f64 = 44.0;
 /// Hookline's CPU goal, seconds per 1,000 deliveries.
@@ -77,8 +80,14 @@ const NO_ANSWER: &str = "no answer by the deadline";
 /// Measures the end-to-end figures.
 pub async fn run() -> Vec<Row> {
     let seconds = std::env::var("BENCH_SECONDS").ok().and_then(|value| value.parse::<u64>().ok()).unwrap_or(5).max(1);
-    let rates: Vec<u32> = list("BENCH_RATES", RATES);
-    let fan_outs: Vec<usize> = list("BENCH_FAN_OUTS", FAN_OUTS);
+    let batches: Vec<usize> = list("BENCH_BATCHES", BATCHES);
+    let pairs: Vec<(u32, usize)> = list::<String>("BENCH_SCENARIOS", SCENARIOS)
+        .iter()
+        .filter_map(|pair| {
+            let (rate, fan_out) = pair.split_once('x')?;
+            Some((rate.trim().parse().ok()?, fan_out.trim().parse().ok()?))
+        })
+        .collect();
     let side = match Side::start() {
         Ok(side) => side,
         Err(error) => return vec![failure("e2e", &format!("the load thread did not start: {error}"))],
@@ -87,17 +96,19 @@ pub async fn run() -> Vec<Row> {
     let (sqs, dynamodb) = hookline_tests::local_aws_pids();
     let emulators = [sqs, dynamodb];
     let started = Instant::now();
-    let scenarios: Vec<(u32, usize)> =
-        fan_outs.iter().flat_map(|&fan_out| rates.iter().map(move |&rate| (rate, fan_out))).collect();
+    let scenarios: Vec<(u32, usize, usize)> = pairs
+        .iter()
+        .flat_map(|&(rate, fan_out)| batches.iter().map(move |&batch| (rate, fan_out, batch.clamp(1, 100))))
+        .collect();
     let mut outcomes = Vec::new();
     let mut overhead = OVERHEAD;
-    for (index, &(rate, fan_out)) in scenarios.iter().enumerate() {
+    for (index, &(rate, fan_out, batch)) in scenarios.iter().enumerate() {
         // What is left of the budget, less what the scenarios after this one need at least
         // (publishing, the shortest drain, and the costliest overhead seen so far).
         let per_scenario = Duration::from_secs(seconds) + overhead;
         let reserved = (per_scenario + DRAIN_FLOOR) * (scenarios.len() - index - 1) as u32;
         let drain = BUDGET.saturating_sub(started.elapsed() + reserved + per_scenario).clamp(DRAIN_FLOOR, DRAIN_LIMIT);
-        let scenario = Scenario { rate, fan_out, seconds, drain };
+        let scenario = Scenario { rate, fan_out, batch, seconds, drain };
         let settled = settle(&emulators).await;
         eprintln!(
             "e2e: {} for {seconds} s, then at most {} s (the emulators settled in {:.1} s)",
@@ -138,11 +149,13 @@ fn failure(what: &str, error: &str) -> Row {
     Row::new(format!("e2e {what}"), "FAILED", "-", None, error)
 }
 
-/// One publishing rate and fan-out.
+/// One publishing rate, fan-out and ingest batch size.
 #[derive(Debug, Clone, Copy)]
 struct Scenario {
     rate: u32,
     fan_out: usize,
+    /// Events per ingest request (1: `POST /events`; more: `POST /events/batch`).
+    batch: usize,
     seconds: u64,
     /// How long to wait for deliveries (and POST answers) after publishing.
     drain: Duration,
@@ -203,8 +216,13 @@ struct Outcome {
 }
 
 impl Scenario {
+    fn is(&self, (rate, fan_out, batch): (u32, usize, usize)) -> bool {
+        (self.rate, self.fan_out, self.batch) == (rate, fan_out, batch)
+    }
+
     fn label(&self) -> String {
-        format!("{}/s, fan-out {}", self.rate, self.fan_out)
+        let ingest = if self.batch > 1 { format!("batches of {}", self.batch) } else { "one per request".into() };
+        format!("{}/s, fan-out {}, {ingest}", self.rate, self.fan_out)
     }
 
     /// A fresh stack, served by the runner, loaded and drained; its tasks are stopped and its
@@ -243,7 +261,7 @@ impl Scenario {
                 client.create_webhook(json!({"url": format!("{}{path}", sink.url), "events": [EVENT_TYPE]})).await;
                 paths.insert(path);
             }
-            let publisher = Publisher { base: base.clone(), key: client.key.clone() };
+            let publisher = Publisher { base: base.clone(), key: client.key.clone(), batch: self.batch };
             drop(client);
 
             // Only the load is metered, and the pollers start now: no long poll began earlier.
@@ -455,7 +473,7 @@ impl Outcome {
         let p99 = percentile(&mut latencies, 99.0);
         let mut rows = Vec::new();
 
-        let svix = (self.scenario.rate, self.scenario.fan_out) == SVIX_SCENARIO;
+        let svix = self.scenario.is(SVIX_SCENARIO);
         let clean = void.is_none() && self.missing == 0 && self.delivered() > 0;
         rows.push(Row::new(
             format!("e2e latency p50 / p95 / p99 ({label})"),
@@ -615,9 +633,7 @@ impl Outcome {
 fn added_latency(outcomes: &[Outcome]) -> Row {
     let figure = format!("Hookline added latency p99 ({}/s, fan-out {})", SVIX_SCENARIO.0, SVIX_SCENARIO.1);
     let goal = format!("< {ADDED_GOAL_MS:.0} ms");
-    let Some(outcome) = outcomes
-        .iter()
-        .find(|outcome| (outcome.scenario.rate, outcome.scenario.fan_out) == SVIX_SCENARIO && outcome.error.is_none())
+    let Some(outcome) = outcomes.iter().find(|outcome| outcome.scenario.is(SVIX_SCENARIO) && outcome.error.is_none())
     else {
         return Row::new(figure, "n/a", goal, None, "the scenario did not run");
     };
@@ -802,32 +818,45 @@ struct Post {
 struct Publisher {
     base: String,
     key: String,
+    /// Events per request.
+    batch: usize,
 }
 
 impl Publisher {
-    /// Posts `count` events at `rate` per second, each POST spawned so that slow answers do
-    /// not lower the rate; waits for every answer until `deadline`.
+    /// Posts `count` events at `rate` per second, `batch` per request, each request spawned
+    /// so that slow answers do not lower the rate; waits for every answer until `deadline`.
     async fn publish(self, rate: u32, count: usize, deadline: Instant) -> Vec<Post> {
         let http = reqwest::Client::new();
-        let url = format!("{}{EVENTS}", self.base);
-        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+        let requests_per_second = f64::from(rate) / self.batch as f64;
+        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / requests_per_second));
         ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
-        let mut posts = Vec::with_capacity(count);
-        for n in 0..count {
+        let mut requests = Vec::new();
+        for first in (0..count).step_by(self.batch) {
             ticker.tick().await;
+            let events: Vec<Value> = (first..count.min(first + self.batch))
+                .map(|n| json!({"event_type": EVENT_TYPE, "payload": {"n": n, "bench": "e2e"}}))
+                .collect();
+            let (path, body) = match events.as_slice() {
+                [event] => (EVENTS.to_string(), event.clone()),
+                _ => (format!("{EVENTS}/batch"), json!({ "events": events })),
+            };
             let request = http
-                .post(&url)
+                .post(format!("{}{path}", self.base))
                 .bearer_auth(&self.key)
                 .header("content-type", "application/json")
-                .body(json!({"event_type": EVENT_TYPE, "payload": {"n": n, "bench": "e2e"}}).to_string());
-            posts.push(tokio::spawn(post(request, deadline)));
+                .body(body.to_string());
+            requests.push((events.len(), tokio::spawn(post(request, events.len(), deadline))));
         }
         let mut done = Vec::with_capacity(count);
-        for post in posts {
-            done.push(post.await.unwrap_or_else(|_| Post {
-                at: Instant::now(),
-                accepted: None,
-                refused: Some("publisher task failures".into()),
+        for (events, request) in requests {
+            done.extend(request.await.unwrap_or_else(|_| {
+                (0..events)
+                    .map(|_| Post {
+                        at: Instant::now(),
+                        accepted: None,
+                        refused: Some("publisher task failures".into()),
+                    })
+                    .collect()
             }));
         }
         done
@@ -835,22 +864,49 @@ impl Publisher {
 }
 
 /// One POST, answered by `deadline` or given up.
-async fn post(request: reqwest::RequestBuilder, deadline: Instant) -> Post {
+/// Sends one request of `events` events (one: the single route; more: the batch route) and
+/// reads a result per event.
+async fn post(request: reqwest::RequestBuilder, events: usize, deadline: Instant) -> Vec<Post> {
     let at = Instant::now();
     let answer = async {
         let response = request.send().await.map_err(|_| "connection errors".to_string())?;
         let status = response.status().as_u16();
-        if status != 202 {
+        let body: Value = response.json().await.map_err(|_| format!("unreadable HTTP {status} bodies"))?;
+        let elapsed = at.elapsed();
+        if events == 1 {
+            return match (status, body["data"]["id"].as_str()) {
+                (202, Some(id)) => Ok(vec![Ok((id.to_string(), elapsed))]),
+                (202, None) => Err("202 without data.id".to_string()),
+                _ => Err(format!("HTTP {status}")),
+            };
+        }
+        if status != 202 && status != 207 {
             return Err(format!("HTTP {status}"));
         }
-        let body: Value = response.json().await.map_err(|_| "unreadable 202 bodies".to_string())?;
-        let id = body["data"]["id"].as_str().ok_or("202 without data.id")?;
-        Ok((id.to_string(), at.elapsed()))
+        let results = body["data"]
+            .as_array()
+            .filter(|results| results.len() == events)
+            .ok_or("a batch without a result per event")?;
+        Ok(results
+            .iter()
+            .map(|result| match (result["status"].as_str(), result["data"]["id"].as_str()) {
+                (Some("202"), Some(id)) => Ok((id.to_string(), elapsed)),
+                (status, _) => Err(format!("batch item {}", status.unwrap_or("without a status"))),
+            })
+            .collect())
     };
+    let refused =
+        |reason: String| (0..events).map(|_| Post { at, accepted: None, refused: Some(reason.clone()) }).collect();
     match tokio::time::timeout_at(deadline.into(), answer).await {
-        Ok(Ok(accepted)) => Post { at, accepted: Some(accepted), refused: None },
-        Ok(Err(reason)) => Post { at, accepted: None, refused: Some(reason) },
-        Err(_) => Post { at, accepted: None, refused: Some(NO_ANSWER.into()) },
+        Ok(Ok(results)) => results
+            .into_iter()
+            .map(|result| match result {
+                Ok(accepted) => Post { at, accepted: Some(accepted), refused: None },
+                Err(reason) => Post { at, accepted: None, refused: Some(reason) },
+            })
+            .collect(),
+        Ok(Err(reason)) => refused(reason),
+        Err(_) => refused(NO_ANSWER.into()),
     }
 }
 

@@ -151,3 +151,60 @@ async fn when_emulators_start_should_listen_on_loopback_only() {
         assert!(local_addresses.iter().all(|address| address.starts_with("0100007F:")), "{local_addresses:?}");
     }
 }
+
+/// The most requests that arrived at `receiver` within any `window`.
+fn peak_within(receiver: &hookline_tests::receiver::Receiver, window: Duration) -> usize {
+    let mut arrivals: Vec<std::time::Instant> = receiver.requests().iter().map(|request| request.at).collect();
+    arrivals.sort();
+    (0..arrivals.len())
+        .map(|first| arrivals[first..].iter().take_while(|at| at.duration_since(arrivals[first]) < window).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Publishes `events` events to one webhook on a receiver that answers each after `delay`,
+/// then drives the queue with `source` until all have arrived; returns the receiver.
+async fn deliver_through(
+    source: runner::EventSource,
+    events: usize,
+    delay: Duration,
+) -> hookline_tests::receiver::Receiver {
+    use hookline_tests::receiver::{Answer, Receiver};
+    let stack = Stack::new().await;
+    let (base, _stop_http) = serve(&stack).await;
+    let client = stack.client(&base, hookline_domain::model::Environment::Sandbox).await;
+    client.register_event_type("invoice.paid").await;
+    let receiver = Receiver::start(vec![Answer::status(200).after(delay); events]).await;
+    client.create_webhook(serde_json::json!({"url": receiver.at("/slow"), "events": ["invoice.paid"]})).await;
+    let batch: Vec<serde_json::Value> =
+        (0..events).map(|n| serde_json::json!({"event_type": "invoice.paid", "payload": {"n": n}})).collect();
+    let reply =
+        client.send("POST", "/api/v3/notification/events/batch", Some(serde_json::json!({"events": batch}))).await;
+    assert_eq!(reply.status, 202, "{:?}", reply.body);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let arn = stack.provisioned.resources.get("DeliveryQueue").map(|queue| match queue {
+        hookline_devstack::provision::Physical::Queue { arn, .. } => arn.clone(),
+        hookline_devstack::provision::Physical::Table { .. } => unreachable!("DeliveryQueue is a queue"),
+    });
+    let driving =
+        tokio::spawn(runner::drive_deliver(Arc::new(stack.deliverer()), arn.expect("queue"), source, stopped));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while receiver.requests().len() < events && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = stop.send(true);
+    let _ = driving.await;
+    assert_eq!(receiver.requests().len(), events, "every event delivered once");
+    receiver
+}
+
+#[tokio::test]
+async fn when_event_source_has_a_maximum_concurrency_should_run_no_more_batches_at_once() {
+    let delay = Duration::from_millis(400);
+    // One batch at a time: a batch's 10 deliveries run together, the next batch only after.
+    let one = deliver_through(runner::EventSource { pollers: 3, max_concurrency: 1 }, 30, delay).await;
+    assert!(peak_within(&one, delay) <= 10, "peak {} with one batch at a time", peak_within(&one, delay));
+    // Three at a time: the three pollers' batches overlap.
+    let three = deliver_through(runner::EventSource { pollers: 3, max_concurrency: 3 }, 30, delay).await;
+    assert!(peak_within(&three, delay) > 10, "peak {} with three batches at a time", peak_within(&three, delay));
+}
