@@ -497,14 +497,17 @@ async fn when_wait_exceeds_sqs_delay_should_wait_again_on_arrival() {
     let tasks = [(hookline_domain::model::Task::Deliver(task), 1)];
     let handled = hookline_delivery::worker::run_batch(&world.stack.deliverer(), &tasks).await;
     assert!(
-        matches!(handled.as_slice(), [Ok(hookline_delivery::worker::Handled::Skipped("not due yet"))]),
+        matches!(
+            handled.as_slice(),
+            [Ok(hookline_delivery::worker::Handled::Skipped(hookline_delivery::worker::Skip::NotDueYet))]
+        ),
         "{handled:?}"
     );
     assert!(receiver.requests().is_empty());
     assert_eq!(
         world.stack.context.queue.depth().await.expect("depth"),
-        (0, 0),
-        "re-enqueued with SQS's delay (hidden)"
+        hookline_aws::Depth { visible: 0, in_flight: 0, delayed: 1 },
+        "re-enqueued once, with SQS's delay (hidden until then)"
     );
 }
 

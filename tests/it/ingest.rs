@@ -1,7 +1,7 @@
 //! Event ingestion and fan-out against the local stack: matching, idempotency (and its race),
 //! an enqueue failure then a retry, batches with bad items, a 2,000-webhook fan-out, the log.
 
-use hookline_aws::Context;
+use hookline_aws::{Context, Depth};
 use hookline_domain::model::{Environment, Task};
 use hookline_tests::{Client, Stack, serve_context};
 use serde_json::{Value, json};
@@ -129,15 +129,17 @@ async fn when_identical_requests_race_should_accept_one_message_and_enqueue_once
 }
 
 #[tokio::test]
-async fn when_enqueue_fails_should_answer_503_and_the_retry_should_finish_the_job_once() {
+async fn when_queue_unreachable_should_answer_503_and_the_retry_should_finish_the_job_once() {
     let (stack, client) = setup().await;
     for n in 0..2 {
         client.create_webhook(json!({"url": format!("https://e.com/{n}"), "events": ["loan.created"]})).await;
     }
-    let mut settings = stack.context.settings.clone();
-    settings.delivery_queue_url =
-        format!("{}/123456789012/{}-gone", hookline_tests::local_aws().sqs, hookline_tests::unique_prefix());
-    let broken = client.at(&serve_context(Context::new(settings, &stack.sdk)).await);
+    let nothing_listens = hookline_devstack::sdk::Endpoints {
+        dynamodb: hookline_tests::local_aws().dynamodb.clone(),
+        sqs: format!("http://127.0.0.1:{}", hookline_devstack::emulator::free_port()),
+    };
+    let sdk = hookline_devstack::sdk::emulator_config(&nothing_listens).await;
+    let broken = client.at(&serve_context(Context::new(stack.context.settings.clone(), &sdk)).await);
     let event = json!({"event_type": "loan.created", "payload": {"n": 1}});
 
     let failed = broken.publish(event.clone(), Some("retry-me")).await;
@@ -152,6 +154,20 @@ async fn when_enqueue_fails_should_answer_503_and_the_retry_should_finish_the_jo
     assert_eq!(delivered_webhooks(&tasks, &message_id(&retried)).len(), 2);
     assert_eq!(tasks.len(), 2, "nothing duplicated");
     assert_eq!(client.publish(event, Some("retry-me")).await.headers["idempotent-replayed"], "true");
+}
+
+#[tokio::test]
+async fn when_queue_is_missing_should_answer_500_and_not_ask_for_a_retry() {
+    let (stack, client) = setup().await;
+    client.create_webhook(json!({"url": "https://e.com", "events": ["loan.created"]})).await;
+    let mut settings = stack.context.settings.clone();
+    settings.delivery_queue_url =
+        format!("{}/123456789012/{}-gone", hookline_tests::local_aws().sqs, hookline_tests::unique_prefix());
+    let broken = client.at(&serve_context(Context::new(settings, &stack.sdk)).await);
+
+    let failed = broken.publish(json!({"event_type": "loan.created", "payload": {"n": 1}}), None).await;
+    assert_eq!(failed.status, 500, "a missing queue is a fault of ours, not a busy dependency: {:?}", failed.body);
+    assert!(!failed.headers.contains_key("retry-after"));
 }
 
 #[tokio::test]
@@ -230,31 +246,14 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
     let (stack, client) = setup_on(Stack::new().await).await;
     let caller =
         stack.context.store.authenticate(Some(&format!("Bearer {}", client.key)), None, None).await.expect("caller");
+    let subscription =
+        hookline_domain::model::EventSubscription { event_type: "loan.created".into(), filters: Default::default() };
     let template = hookline_domain::model::Webhook {
-        id: 0,
-        account_id: caller.account_id,
         name: "bulk".into(),
-        url: "https://e.com/bulk".into(),
-        secret: hookline_domain::signing::generate_key(hookline_domain::model::SignatureAlgo::Hmac),
-        events: vec![hookline_domain::model::EventSubscription {
-            event_type: "loan.created".into(),
-            filters: Default::default(),
-        }],
-        scopes: Default::default(),
-        headers: Default::default(),
-        signature_algo: Default::default(),
         environment: Environment::Production,
-        status: Default::default(),
-        disabled_reason: None,
-        previous_secrets: Vec::new(),
-        retry_schedule: None,
-        timeout_seconds: None,
-        failing_since: None,
         created_by: caller.audit.clone(),
         updated_by: caller.audit.clone(),
-        created_at: chrono::Utc::now(),
-        updated_at: chrono::Utc::now(),
-        version: 1,
+        ..hookline_tests::webhook(caller.account_id, 0, "https://e.com/bulk", vec![subscription])
     };
     let setup_started = Instant::now();
     let store = stack.context.store.clone();
@@ -299,7 +298,11 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
         "2,000-webhook fan-out: ingest answered in {ingest_time:?}; the 10 fan-out tasks expanded in {:?}",
         stage.elapsed()
     );
-    assert_eq!(queue.depth().await.expect("depth"), (2000, 0), "2,000 delivery tasks wait, the fan-out tasks are gone");
+    assert_eq!(
+        queue.depth().await.expect("depth"),
+        Depth { visible: 2000, in_flight: 0, delayed: 0 },
+        "2,000 delivery tasks wait, the fan-out tasks are gone"
+    );
     let sample = queue.receive(10, std::time::Duration::from_secs(1)).await.expect("receive");
     for received in &sample {
         match Task::from_body(&received.body).expect("task") {

@@ -1,6 +1,6 @@
 //! The SQS queue adapter against fauxqs (the local stack's SQS): batches, delays, visibility, deletes.
 
-use hookline_aws::{Outgoing, Queue};
+use hookline_aws::{Depth, Outgoing, Queue};
 use hookline_domain::model::{DeliverTask, Task};
 use hookline_tests::Stack;
 use std::collections::BTreeSet;
@@ -72,7 +72,7 @@ async fn when_received_tasks_deleted_should_leave_the_queue_empty() {
     let received = drain(queue, 12).await;
     let handles: Vec<String> = received.iter().map(|message| message.receipt_handle.clone()).collect();
     queue.delete(&handles).await.expect("delete in batches of 10");
-    assert_eq!(queue.depth().await.expect("depth"), (0, 0));
+    assert_eq!(queue.depth().await.expect("depth"), Depth { visible: 0, in_flight: 0, delayed: 0 });
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! The local runner: HTTP routes served by the Lambda handlers, and the SQS event source
 //! behaviour (failures left on the queue, redriven to the DLQ after maxReceiveCount).
 
-use hookline_aws::{Outgoing, Queue};
+use hookline_aws::{Depth, Outgoing, Queue};
 use hookline_devstack::runner;
 use hookline_domain::model::{DeliverTask, Task};
 use hookline_tests::Stack;
@@ -99,7 +99,7 @@ async fn when_deliver_reports_a_failure_should_delete_the_others_and_leave_that_
     runner::run_batch(&stack.deliverer(), "arn:aws:sqs:us-east-1:1:q", messages).await;
     assert_eq!(
         queue.depth().await.expect("depth"),
-        (0, 1),
+        Depth { visible: 0, in_flight: 1, delayed: 0 },
         "the success is deleted; the failure waits for its visibility timeout"
     );
 }

@@ -7,7 +7,7 @@ use hookline_devstack::sdk::Endpoints;
 use hookline_domain::Error;
 use hookline_domain::model::{
     Account, Attempt, AttemptOutcome, Audit, DeliveryStatus, Environment, EventSubscription, EventType, LogEntry,
-    Message, NewApiKey, SignatureAlgo, Webhook, WebhookStatus,
+    Message, NewApiKey, SignatureAlgo, Webhook,
 };
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -51,34 +51,20 @@ on_both_engines!(
 );
 
 fn webhook(account_id: u64, id: u64) -> Webhook {
-    let now = Utc::now();
     let audit =
         Audit { client_id: "key_test".into(), external_client_id: Some("ext-1".into()), app: Some("tests".into()) };
+    let events = vec![EventSubscription {
+        event_type: "loan.created".into(),
+        filters: BTreeMap::from([("status".into(), vec![json!("open"), json!("canceled")])]),
+    }];
     Webhook {
-        id,
-        account_id,
-        name: format!("hook {id}"),
-        url: "https://example.com/hook".into(),
-        secret: "whsec_dGVzdA==".into(),
-        events: vec![EventSubscription {
-            event_type: "loan.created".into(),
-            filters: BTreeMap::from([("status".into(), vec![json!("open"), json!("canceled")])]),
-        }],
         scopes: BTreeMap::from([("offering_id".into(), "539b".into())]),
         headers: BTreeMap::from([("X-Paigo-Security".into(), "1234567890".into())]),
         signature_algo: SignatureAlgo::Jwt,
         environment: Environment::Sandbox,
-        status: WebhookStatus::Enabled,
-        disabled_reason: None,
-        previous_secrets: Vec::new(),
-        retry_schedule: None,
-        timeout_seconds: None,
-        failing_since: None,
         created_by: audit.clone(),
         updated_by: audit,
-        created_at: now,
-        updated_at: now,
-        version: 1,
+        ..hookline_tests::webhook(account_id, id, "https://example.com/hook", events)
     }
 }
 

@@ -122,6 +122,42 @@ pub fn dynamodb_local() -> Option<&'static str> {
         .as_deref()
 }
 
+/// A webhook of `account_id` delivering `events` to `url`: named `hook {id}`, enabled, in
+/// production, signed with hmac by a fresh secret, no scopes or custom headers, version 1.
+/// Tests change what matters to them with struct update syntax.
+pub fn webhook(
+    account_id: u64,
+    id: u64,
+    url: &str,
+    events: Vec<hookline_domain::model::EventSubscription>,
+) -> hookline_domain::model::Webhook {
+    use hookline_domain::model::{Audit, Environment, SignatureAlgo, Webhook, WebhookStatus};
+    let now = chrono::Utc::now();
+    Webhook {
+        id,
+        account_id,
+        name: format!("hook {id}"),
+        url: url.to_string(),
+        secret: hookline_domain::signing::generate_key(SignatureAlgo::Hmac),
+        events,
+        scopes: Default::default(),
+        headers: Default::default(),
+        signature_algo: SignatureAlgo::Hmac,
+        environment: Environment::Production,
+        status: WebhookStatus::Enabled,
+        disabled_reason: None,
+        previous_secrets: Vec::new(),
+        retry_schedule: None,
+        timeout_seconds: None,
+        failing_since: None,
+        created_by: Audit::default(),
+        updated_by: Audit::default(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
 /// A store on a fresh table (created from the template) at the DynamoDB `endpoint`.
 pub async fn fresh_store(endpoint: &str) -> Store {
     let sdk = sdk::emulator_config(&Endpoints { dynamodb: endpoint.to_string(), sqs: local_aws().sqs.clone() }).await;

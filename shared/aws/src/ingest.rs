@@ -143,7 +143,7 @@ pub async fn accept_batch(
     for (index, (message, _)) in together {
         results[index] = Some(match &outcome {
             Ok(()) => Ok(accepted(&message)),
-            Err(error) => Err(Error::Unavailable(error.to_string())),
+            Err(error) => Err(error.clone()),
         });
     }
     results.into_iter().map(|result| result.unwrap_or_else(|| Err(Error::internal("an event was left out")))).collect()
@@ -181,10 +181,10 @@ async fn enqueue(context: &Context, messages: &[(Message, Vec<WebhookRef>)]) -> 
     let tasks: Vec<Outgoing> =
         messages.iter().flat_map(|(message, matched)| first_attempts(message, matched)).collect();
     let (logged, sent) = tokio::join!(context.store.put_log_entries(&unmatched), context.queue.send(&tasks));
-    logged.and(sent).map_err(|error| {
+    if let Err(error) = logged.and(sent) {
         tracing::error!(%error, "accepted events could not be enqueued");
-        Error::Unavailable(format!("the events could not be enqueued: {error}"))
-    })?;
+        return Err(error);
+    }
     for (message, matched) in messages {
         tracing::info!(message_id = %message.id, matched = matched.len(), "message accepted");
     }

@@ -10,5 +10,5 @@ pub mod store;
 
 pub use config::{Settings, sdk_config};
 pub use context::Context;
-pub use queue::{Outgoing, Queue, Received};
+pub use queue::{Depth, Outgoing, Queue, Received};
 pub use store::{IdempotencyRecord, LogFilter, Page, Store};

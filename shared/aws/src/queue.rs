@@ -68,6 +68,17 @@ pub struct Received {
     pub attributes: Vec<(String, String)>,
 }
 
+/// How many messages a queue holds, by state (approximate, as SQS says).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// Ready to be received.
+    pub visible: u64,
+    /// Received and not yet deleted (hidden until their visibility timeout ends).
+    pub in_flight: u64,
+    /// Sent with a delay that has not ended yet.
+    pub delayed: u64,
+}
+
 /// The delivery queue.
 #[derive(Debug, Clone)]
 pub struct Queue {
@@ -90,7 +101,7 @@ impl Queue {
     /// some still fail, the whole call is [`Error::Unavailable`] (the caller retries; a task
     /// sent twice is delivered at least once).
     pub async fn send(&self, tasks: &[Outgoing]) -> Result<()> {
-        let bodies: Vec<String> = tasks.iter().map(|outgoing| outgoing.task.to_body()).collect();
+        let bodies: Vec<String> = tasks.iter().map(|outgoing| outgoing.task.to_body()).collect::<Result<_>>()?;
         for chunk in batches(&bodies) {
             let mut pending: Vec<SendMessageBatchRequestEntry> = chunk
                 .clone()
@@ -226,8 +237,9 @@ impl Queue {
         Ok(())
     }
 
-    /// How many messages wait in the queue, visible and in flight (approximate, as SQS says).
-    pub async fn depth(&self) -> Result<(u64, u64)> {
+    /// How many messages the queue holds, visible, in flight and delayed (approximate, as SQS
+    /// says).
+    pub async fn depth(&self) -> Result<Depth> {
         use aws_sdk_sqs::types::QueueAttributeName;
         let output = self
             .client
@@ -235,15 +247,23 @@ impl Queue {
             .queue_url(&self.url)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
             .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesDelayed)
             .send()
             .await
             .map_err(|error| classify("get_queue_attributes", error))?;
         let attributes = output.attributes.unwrap_or_default();
-        let read = |name: QueueAttributeName| attributes.get(&name).and_then(|value| value.parse().ok()).unwrap_or(0);
-        Ok((
-            read(QueueAttributeName::ApproximateNumberOfMessages),
-            read(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        ))
+        // A count asked for and not answered is an error, not a zero that proves an empty queue.
+        let read = |name: QueueAttributeName| {
+            attributes
+                .get(&name)
+                .and_then(|value| value.parse().ok())
+                .ok_or_else(|| Error::internal(format!("get_queue_attributes: no count of {}", name.as_str())))
+        };
+        Ok(Depth {
+            visible: read(QueueAttributeName::ApproximateNumberOfMessages)?,
+            in_flight: read(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)?,
+            delayed: read(QueueAttributeName::ApproximateNumberOfMessagesDelayed)?,
+        })
     }
 }
 

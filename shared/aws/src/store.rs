@@ -136,7 +136,7 @@ impl LogFilter {
     fn apply(
         &self,
         mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+    ) -> Result<aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder> {
         let mut conditions = Vec::new();
         if let Some(event_type) = &self.event_type {
             conditions.push("event_type = :event_type");
@@ -152,13 +152,13 @@ impl LogFilter {
             conditions.push("#status = :status");
             request = request
                 .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", s(delivery_status_name(status)));
+                .expression_attribute_values(":status", stored_string(status)?);
         }
         if let Some(webhook) = self.webhook_id {
             conditions.push("webhook_id = :webhook");
             request = request.expression_attribute_values(":webhook", AttributeValue::N(webhook.to_string()));
         }
-        if conditions.is_empty() { request } else { request.filter_expression(conditions.join(" AND ")) }
+        Ok(if conditions.is_empty() { request } else { request.filter_expression(conditions.join(" AND ")) })
     }
 }
 
@@ -356,7 +356,7 @@ impl Store {
         request = match read_at {
             Some(at) => request
                 .condition_expression("updated_at = :read_at")
-                .expression_attribute_values(":read_at", s(stored_time(at))),
+                .expression_attribute_values(":read_at", stored_string(at)?),
             None => request.condition_expression("attribute_not_exists(pk)"),
         };
         match request.send().await.map_err(|error| classify("replace_log_entry", error)) {
@@ -423,10 +423,10 @@ impl Store {
             .update_expression("SET #status = :pending, updated_at = :now, next_attempt_at = :now")
             .condition_expression(format!("#status IN ({})", names.join(", ")))
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pending", s(delivery_status_name(DeliveryStatus::Pending)))
-            .expression_attribute_values(":now", s(stored_time(Utc::now())));
+            .expression_attribute_values(":pending", stored_string(DeliveryStatus::Pending)?)
+            .expression_attribute_values(":now", stored_string(Utc::now())?);
         for (name, status) in names.iter().zip(from) {
-            request = request.expression_attribute_values(name, s(delivery_status_name(*status)));
+            request = request.expression_attribute_values(name, stored_string(*status)?);
         }
         match request.send().await.map_err(|error| classify("reopen_delivery", error)) {
             Ok(_) => Ok(true),
@@ -480,7 +480,7 @@ impl Store {
                         .expression_attribute_values(":high", s(filter.high_id() + "~"))
                         .scan_index_forward(false)
                         .limit(LOG_READ_SIZE),
-                )
+                )?
                 .set_exclusive_start_key(
                     start
                         .take()
@@ -825,21 +825,25 @@ fn log_envelope(entry: &LogEntry, expires_at: i64) -> Result<Envelope<&LogEntry>
     .expiring(Some(expires_at)))
 }
 
-/// A time as serde stores it, for conditions on a stored time.
-fn stored_time(at: DateTime<Utc>) -> String {
-    serde_json::to_value(at).ok().and_then(|value| value.as_str().map(String::from)).unwrap_or_default()
-}
-
-/// The stored name of a delivery status (its serde name).
-fn delivery_status_name(status: DeliveryStatus) -> String {
-    serde_json::to_value(status).ok().and_then(|value| value.as_str().map(String::from)).unwrap_or_default()
+/// A value (a time, a delivery status) as serde stores it, for a condition on a stored
+/// attribute. A value that is not stored as a string is an internal error: a condition on
+/// anything else would silently never hold.
+fn stored_string(value: impl Serialize) -> Result<AttributeValue> {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => Ok(s(text)),
+        Ok(other) => Err(Error::internal(format!("a condition value is not stored as a string: {other}"))),
+        Err(error) => Err(Error::internal(format!("encoding a condition value: {error}"))),
+    }
 }
 
 /// A cursor is the query's last evaluated key (string attributes only), as base64url JSON.
 fn encode_cursor(key: &Item) -> String {
-    let strings: HashMap<&str, &str> =
-        key.iter().filter_map(|(name, value)| value.as_s().ok().map(|text| (name.as_str(), text.as_str()))).collect();
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&strings).unwrap_or_default())
+    let strings: serde_json::Map<String, serde_json::Value> = key
+        .iter()
+        .filter_map(|(name, value)| value.as_s().ok().map(|text| (name.clone(), text.clone().into())))
+        .collect();
+    // A JSON object of strings always encodes: no error to lose, no empty cursor.
+    URL_SAFE_NO_PAD.encode(serde_json::Value::Object(strings).to_string())
 }
 
 /// A position in the log: a day partition, and the last key read in it (none: its start).
@@ -899,6 +903,17 @@ mod tests {
         assert!(id > earlier.high_id());
         let all = LogFilter::default();
         assert!(all.low_id() <= id && id <= all.high_id());
+    }
+
+    #[test]
+    fn when_condition_value_is_not_stored_as_a_string_should_be_an_internal_error() {
+        let at = DateTime::from_timestamp_millis(1_795_000_000_123).expect("time");
+        assert_eq!(
+            stored_string(at).expect("a time"),
+            s(serde_json::to_value(at).expect("json").as_str().expect("str"))
+        );
+        assert_eq!(stored_string(DeliveryStatus::Pending).expect("a status"), s("pending"));
+        assert_eq!(stored_string(7).expect_err("a number").status(), 500);
     }
 
     #[test]

@@ -129,31 +129,53 @@ pub fn permitted(ip: IpAddr, allowlist: &Allowlist) -> bool {
     !is_forbidden(ip) || allowlist.allows(ip)
 }
 
-/// The error of a name that resolves only to forbidden addresses; its message starts with `refused:`.
+/// Why a target is refused: the SSRF guard's verdict, or a URL that is not http/https. Its
+/// message starts with `refused:`; the sender recognises it by its type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefusedError {
-    host: String,
-    addresses: Vec<IpAddr>,
+pub enum Refusal {
+    /// The URL does not parse.
+    InvalidUrl(String),
+    /// The scheme is neither http nor https.
+    Scheme(String),
+    /// The URL has no host.
+    NoHost,
+    /// The host is a forbidden IP literal.
+    Address(IpAddr),
+    /// The host is a name that resolves only to forbidden addresses.
+    Name {
+        /// The name.
+        host: String,
+        /// What it resolved to.
+        addresses: Vec<IpAddr>,
+    },
 }
 
-impl fmt::Display for RefusedError {
+impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "refused: {} resolves only to forbidden addresses (", self.host)?;
-        for (i, ip) in self.addresses.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
+        match self {
+            Self::InvalidUrl(error) => write!(f, "refused: invalid URL ({error})"),
+            Self::Scheme(scheme) => write!(f, "refused: scheme {scheme:?} is not http or https"),
+            Self::NoHost => f.write_str("refused: the URL has no host"),
+            Self::Address(ip) => write!(f, "refused: address {ip} is forbidden"),
+            Self::Name { host, addresses } => {
+                write!(f, "refused: {host} resolves only to forbidden addresses (")?;
+                for (i, ip) in addresses.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{ip}")?;
+                }
+                f.write_str(")")
             }
-            write!(f, "{ip}")?;
         }
-        f.write_str(")")
     }
 }
 
-impl std::error::Error for RefusedError {}
+impl std::error::Error for Refusal {}
 
 /// A reqwest DNS resolver that resolves with tokio and drops every forbidden address; if none is left it fails with a
-/// [`RefusedError`], whose message starts with `refused:`, so the sender can classify it as Refused. DNS rebinding
-/// cannot pass: the addresses checked are the addresses connected to.
+/// [`Refusal::Name`], which the sender finds in the error's sources and classifies as Refused. DNS rebinding cannot
+/// pass: the addresses checked are the addresses connected to.
 #[derive(Debug, Clone, Default)]
 pub struct GuardedResolver {
     allowlist: Arc<Allowlist>,
@@ -176,7 +198,7 @@ impl GuardedResolver {
         if kept.is_empty() {
             let mut addresses: Vec<IpAddr> = dropped.iter().map(SocketAddr::ip).collect();
             addresses.dedup();
-            return Err(Box::new(RefusedError { host: host.to_owned(), addresses }));
+            return Err(Box::new(Refusal::Name { host: host.to_owned(), addresses }));
         }
         if !dropped.is_empty() {
             tracing::debug!(host, dropped = dropped.len(), "forbidden addresses dropped from resolution");
@@ -336,8 +358,10 @@ mod tests {
     #[tokio::test]
     async fn when_name_resolves_only_to_forbidden_addresses_should_refuse() {
         let error = GuardedResolver::default().resolve_host("localhost").await.expect_err("refused");
-        assert!(error.to_string().starts_with("refused:"), "{error}");
-        assert!(error.downcast_ref::<RefusedError>().is_some());
+        assert!(
+            matches!(error.downcast_ref::<Refusal>(), Some(Refusal::Name { host, addresses }) if host == "localhost" && !addresses.is_empty()),
+            "{error}"
+        );
     }
 
     #[tokio::test]

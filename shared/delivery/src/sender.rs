@@ -1,6 +1,6 @@
 //! Sending one HTTP delivery: a guarded POST (SSRF guard, no redirects, no proxy) classified into an attempt outcome.
 
-use crate::guard::{Allowlist, GuardedResolver, RefusedError, permitted};
+use crate::guard::{Allowlist, GuardedResolver, Refusal, permitted};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use hookline_domain::model::AttemptOutcome;
 use reqwest::Url;
@@ -121,7 +121,9 @@ impl Sender {
         let started = Instant::now();
         let url = match self.check_url(&request.url) {
             Ok(url) => url,
-            Err(reason) => return SendOutcome::without_response(AttemptOutcome::Refused, reason, started),
+            Err(refusal) => {
+                return SendOutcome::without_response(AttemptOutcome::Refused, refusal.to_string(), started);
+            }
         };
         let headers = match self.headers(&request.headers) {
             Ok(headers) => headers,
@@ -156,16 +158,16 @@ impl Sender {
 
     /// The URL if it may be sent to: http/https, and an IP-literal host (which never goes through the resolver)
     /// must be permitted.
-    fn check_url(&self, raw: &str) -> Result<Url, String> {
-        let url = Url::parse(raw).map_err(|error| format!("refused: invalid URL ({error})"))?;
+    fn check_url(&self, raw: &str) -> Result<Url, Refusal> {
+        let url = Url::parse(raw).map_err(|error| Refusal::InvalidUrl(error.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("refused: scheme {:?} is not http or https", truncate(url.scheme(), 20)));
+            return Err(Refusal::Scheme(truncate(url.scheme(), 20).to_owned()));
         }
-        let host = url.host_str().ok_or_else(|| "refused: the URL has no host".to_owned())?;
+        let host = url.host_str().ok_or(Refusal::NoHost)?;
         if let Ok(ip) = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>()
             && !permitted(ip, &self.allowlist)
         {
-            return Err(format!("refused: address {ip} is forbidden"));
+            return Err(Refusal::Address(ip));
         }
         Ok(url)
     }
@@ -195,18 +197,17 @@ fn classify(error: reqwest::Error) -> (AttemptOutcome, String) {
         return (AttemptOutcome::Timeout, what.to_owned());
     }
     if let Some(refusal) = refusal(&error) {
-        return (AttemptOutcome::Refused, truncate(&refusal, MAX_ERROR).to_owned());
+        return (AttemptOutcome::Refused, truncate(&refusal.to_string(), MAX_ERROR).to_owned());
     }
     (AttemptOutcome::ConnectionError, describe(&error))
 }
 
 /// The resolver's refusal somewhere in the error's source chain.
-fn refusal(error: &(dyn StdError + 'static)) -> Option<String> {
+fn refusal<'e>(error: &'e (dyn StdError + 'static)) -> Option<&'e Refusal> {
     let mut current = Some(error);
     while let Some(error) = current {
-        let message = error.to_string();
-        if error.downcast_ref::<RefusedError>().is_some() || message.starts_with("refused:") {
-            return Some(message);
+        if let Some(refusal) = error.downcast_ref::<Refusal>() {
+            return Some(refusal);
         }
         current = error.source();
     }
@@ -572,7 +573,7 @@ mod tests {
         let outcome = sender("").send(&post(receiver.url("/"))).await;
 
         assert_eq!(outcome.outcome, AttemptOutcome::Refused, "{outcome:?}");
-        assert!(outcome.error.as_deref().is_some_and(|error| error.starts_with("refused:")));
+        assert_eq!(outcome.error, Some(Refusal::Address(IpAddr::from([127, 0, 0, 1])).to_string()));
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(receiver.connections(), 0);
     }
@@ -584,7 +585,7 @@ mod tests {
         let outcome = sender("").send(&post(format!("http://localhost:{}/", receiver.port))).await;
 
         assert_eq!(outcome.outcome, AttemptOutcome::Refused, "{outcome:?}");
-        assert!(outcome.error.as_deref().is_some_and(|error| error.starts_with("refused:")), "{outcome:?}");
+        assert!(outcome.error.as_deref().is_some_and(|error| error.contains("localhost")), "{outcome:?}");
         assert_eq!(receiver.connections(), 0);
     }
 
@@ -620,6 +621,13 @@ mod tests {
             let outcome = sender.send(&post(url)).await;
             assert_eq!(outcome.outcome, AttemptOutcome::Refused, "{url}: {outcome:?}");
         }
+        assert_eq!(sender.check_url("ftp://x").expect_err("ftp"), Refusal::Scheme("ftp".into()));
+        assert!(matches!(sender.check_url("not a url"), Err(Refusal::InvalidUrl(_))));
+        assert!(matches!(sender.check_url("http://"), Err(Refusal::InvalidUrl(_) | Refusal::NoHost)));
+        assert_eq!(
+            sender.check_url("http://[::1]/").expect_err("loopback"),
+            Refusal::Address("::1".parse().expect("ip"))
+        );
     }
 
     #[test]

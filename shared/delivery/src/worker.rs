@@ -144,7 +144,32 @@ pub enum Handled {
     /// An HTTP attempt was made.
     Attempted(SendOutcome),
     /// Nothing to send: a duplicate, a gone webhook or delivery, or a wait re-enqueued.
-    Skipped(&'static str),
+    Skipped(Skip),
+}
+
+/// Why a task sent nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// A fan-out task: its first-attempt tasks were enqueued instead.
+    FannedOut,
+    /// The webhook is disabled: the delivery is cancelled.
+    WebhookDisabled,
+    /// The webhook is deleted: the delivery is cancelled.
+    WebhookDeleted,
+    /// Its due time is beyond SQS's 15-minute delay: re-enqueued to wait again.
+    NotDueYet,
+    /// The delivery's log entry is gone (expired).
+    NoSuchDelivery,
+    /// The delivery is no longer pending.
+    AlreadySettled,
+    /// This task recorded its attempt before but its follow-up was not sent: sent now.
+    FollowupSentAgain,
+    /// Another task made this attempt already.
+    AttemptMadeAlready,
+    /// The task is for an attempt after the delivery's next one (dropped).
+    AheadOfDelivery,
+    /// Another worker rewrote the entry since it was read: its record stands.
+    RecordedByAnotherWorker,
 }
 
 /// What a task leaves for its batch to do once every task of the batch ran: log entries to
@@ -210,7 +235,7 @@ pub async fn run_batch(deliverer: &Deliverer, tasks: &[(Task, u32)]) -> Vec<Resu
 pub async fn run_task(deliverer: &Deliverer, task: &Task, receive_count: u32) -> Result<(Handled, Followups)> {
     match task {
         Task::Fanout(task) => Ok((
-            Handled::Skipped("fanned out"),
+            Handled::Skipped(Skip::FannedOut),
             Followups { entries: Vec::new(), tasks: hookline_aws::ingest::expand(task) },
         )),
         Task::Deliver(task) => match &task.message {
@@ -235,7 +260,7 @@ async fn deliver_first(deliverer: &Deliverer, task: &DeliverTask, message: &Mess
         }
     };
     let (outcome, attempt) = attempt(deliverer, &webhook, message, 1).await?;
-    let next = settle(deliverer, &webhook, &mut entry, attempt, &outcome, true).await?;
+    let next = settle(deliverer, &webhook, &mut entry, attempt, &outcome).await?;
     Ok((Handled::Attempted(outcome), Followups { entries: vec![(entry, expires)], tasks: next.into_iter().collect() }))
 }
 
@@ -251,32 +276,29 @@ async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count:
     {
         // A wait longer than SQS's 15-minute delay: wait again.
         return Ok((
-            Handled::Skipped("not due yet"),
+            Handled::Skipped(Skip::NotDueYet),
             Followups { entries: Vec::new(), tasks: vec![retry_task(task, task.attempt, due)] },
         ));
     }
     let Some(mut entry) = store.get_log_entry(task.account_id, &task.message_id, task.webhook_id).await? else {
-        return nothing("no such delivery (expired)");
+        return nothing(Skip::NoSuchDelivery);
     };
     if entry.status != Some(DeliveryStatus::Pending) {
-        return nothing("already settled");
+        return nothing(Skip::AlreadySettled);
     }
     let made = entry.attempts.len() as u32;
     if made == task.attempt && receive_count > 1 {
         // This very task ran before and recorded its attempt, but its follow-up was not sent
         // (else SQS would not hand it out again): send the follow-up now.
         let tasks = entry.next_attempt_at.map(|due| retry_task(task, made + 1, due)).into_iter().collect();
-        return Ok((
-            Handled::Skipped("attempt recorded before; follow-up sent again"),
-            Followups { entries: Vec::new(), tasks },
-        ));
+        return Ok((Handled::Skipped(Skip::FollowupSentAgain), Followups { entries: Vec::new(), tasks }));
     }
     if made >= task.attempt {
-        return nothing("attempt made already");
+        return nothing(Skip::AttemptMadeAlready);
     }
     if made + 1 != task.attempt {
         tracing::warn!(message_id = %task.message_id, webhook_id = task.webhook_id, attempt = task.attempt, made, "a task ahead of its delivery; dropped");
-        return nothing("ahead of the delivery");
+        return nothing(Skip::AheadOfDelivery);
     }
     let read_at = entry.updated_at;
     let expires = retention_end(context, entry.message.created_at);
@@ -290,19 +312,19 @@ async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count:
     };
     let message = entry.message.clone();
     let (outcome, attempt) = attempt(deliverer, &webhook, &message, task.attempt).await?;
-    let next = settle(deliverer, &webhook, &mut entry, attempt, &outcome, true).await?;
+    let next = settle(deliverer, &webhook, &mut entry, attempt, &outcome).await?;
     if !store.replace_log_entry(&entry, Some(read_at), expires).await? {
-        return nothing("recorded by another worker");
+        return nothing(Skip::RecordedByAnotherWorker);
     }
     Ok((Handled::Attempted(outcome), Followups { entries: Vec::new(), tasks: next.into_iter().collect() }))
 }
 
 /// The webhook if deliveries may go to it, else why not (its deliveries end cancelled).
-fn deliverable(webhook: Option<Webhook>) -> std::result::Result<Webhook, &'static str> {
+fn deliverable(webhook: Option<Webhook>) -> std::result::Result<Webhook, Skip> {
     match webhook {
         Some(webhook) if webhook.status == WebhookStatus::Enabled => Ok(webhook),
-        Some(_) => Err("webhook disabled"),
-        None => Err("webhook deleted"),
+        Some(_) => Err(Skip::WebhookDisabled),
+        None => Err(Skip::WebhookDeleted),
     }
 }
 
@@ -375,7 +397,6 @@ async fn settle(
     entry: &mut LogEntry,
     attempt: Attempt,
     outcome: &SendOutcome,
-    may_retry: bool,
 ) -> Result<Option<Outgoing>> {
     let now = Utc::now();
     let number = attempt.number;
@@ -404,7 +425,7 @@ async fn settle(
     };
     let schedule = webhook.retry_schedule.as_deref().unwrap_or(&DEFAULT_SCHEDULE);
     let jitter = rand::random_range(-1.0..=1.0);
-    let next = match next_delay(schedule, number, asked, jitter).filter(|_| may_retry) {
+    let next = match next_delay(schedule, number, asked, jitter) {
         Some(wait) => {
             let due = now + Span::from_std(wait).unwrap_or(Span::zero());
             entry.record(attempt, DeliveryStatus::Pending, Some(due));

@@ -9,8 +9,6 @@ pub enum Source {
     Pointer(String),
     /// A query-string parameter, e.g. `page[size]`.
     Parameter(String),
-    /// A request header, e.g. `Authorization`.
-    Header(String),
 }
 
 /// One problem with a request, as JSON:API reports it.
@@ -41,7 +39,7 @@ impl Problem {
 /// Adapters translate their own errors into these kinds (a failed DynamoDB condition is a
 /// [`Error::Conflict`], a throttle is [`Error::Unavailable`]), so that callers decide on the kind,
 /// never on a message string.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// The request document is not well-formed (malformed JSON, bad query parameter): 400.
     #[error("bad request: {}", .0.detail)]
@@ -70,9 +68,6 @@ pub enum Error {
     /// The document is well-formed but its content is invalid: 422, one problem per field.
     #[error("invalid: {}", first_detail(.0))]
     Invalid(Vec<Problem>),
-    /// The capability is not built yet: 501.
-    #[error("not implemented: {0}")]
-    NotImplemented(String),
     /// A dependency is throttling or unreachable; the same request may succeed later: 503.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -118,7 +113,6 @@ impl Error {
             Self::UnsupportedMediaType(_) => 415,
             Self::Invalid(_) => 422,
             Self::Internal(_) => 500,
-            Self::NotImplemented(_) => 501,
             Self::Unavailable(_) => 503,
         }
     }

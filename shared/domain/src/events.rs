@@ -9,8 +9,9 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The largest payload, as JSON bytes. A DynamoDB item holds 400 KB and the message item
-/// carries its other fields too; 256 KiB is also SQS's message size.
+/// The largest payload, as JSON bytes. A log entry (a DynamoDB item, at most 400 KB) carries
+/// it with the message's other fields and the attempts, and a task (an SQS message, at most
+/// 1 MiB) with the task's fields (a fan-out task, with its chunk of webhooks).
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
 /// The most events in one batch request.
 pub const MAX_BATCH: usize = 100;

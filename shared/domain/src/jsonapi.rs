@@ -1,7 +1,6 @@
-//! JSON:API documents: the error document every failure is answered with, and resource documents.
+//! JSON:API: its media type, and the error document every failure is answered with.
 
 use crate::error::{Error, Problem, Source};
-use serde::Serialize;
 use serde_json::{Value, json};
 
 /// The media type of JSON:API.
@@ -33,9 +32,6 @@ pub fn error_document(error: &Error) -> (u16, Value) {
         Error::UnsupportedMediaType(detail) => {
             vec![simple(status, "unsupported_media_type", "Unsupported media type", detail)]
         }
-        Error::NotImplemented(detail) => {
-            vec![simple(status, "not_implemented", "Not implemented", detail)]
-        }
         Error::Unavailable(_) => vec![simple(
             status,
             "unavailable",
@@ -59,28 +55,9 @@ fn problem_object(status: u16, title: &str, problem: &Problem) -> Value {
         object["source"] = match source {
             Source::Pointer(pointer) => json!({ "pointer": pointer }),
             Source::Parameter(name) => json!({ "parameter": name }),
-            Source::Header(name) => json!({ "header": name }),
         };
     }
     object
-}
-
-/// One resource object of a JSON:API document.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Resource {
-    /// The resource type, e.g. `webhooks`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// The resource id, always a string in JSON:API.
-    pub id: String,
-    /// The attributes, possibly a sparse fieldset.
-    pub attributes: serde_json::Map<String, Value>,
-    /// Links to related resources.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub relationships: Option<Value>,
-    /// The resource's own link.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub links: Option<Value>,
 }
 
 #[cfg(test)]

@@ -57,34 +57,14 @@ fn same_value(a: &Value, b: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Audit, Filters, SignatureAlgo};
+    use crate::model::{Audit, Filters};
+    use crate::webhooks::{WebhookChanges, new_webhook};
     use chrono::Utc;
     use serde_json::json;
 
     fn webhook(events: Vec<EventSubscription>) -> Webhook {
-        Webhook {
-            id: 1,
-            account_id: 1,
-            name: String::new(),
-            url: "https://e.com".into(),
-            secret: "whsec_x".into(),
-            events,
-            scopes: BTreeMap::new(),
-            headers: BTreeMap::new(),
-            signature_algo: SignatureAlgo::Hmac,
-            environment: Environment::Production,
-            status: WebhookStatus::Enabled,
-            disabled_reason: None,
-            previous_secrets: Vec::new(),
-            retry_schedule: None,
-            timeout_seconds: None,
-            failing_since: None,
-            created_by: Audit::default(),
-            updated_by: Audit::default(),
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            version: 1,
-        }
+        let changes = WebhookChanges { url: Some("https://e.com".into()), events: Some(events), ..Default::default() };
+        new_webhook(1, 1, changes, Environment::Production, Audit::default(), Utc::now())
     }
 
     fn on(event_type: &str) -> EventSubscription {

@@ -718,10 +718,12 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// The secret as shown outside of create and the explicit reveal: its prefix and last 4.
+/// The secret as shown outside of create and the explicit reveal: its own prefix (`whsec_`,
+/// `whsk_`) and last 4.
 pub fn mask_secret(secret: &str) -> String {
+    let prefix = secret.find('_').map_or("", |end| &secret[..=end]);
     let tail: String = secret.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-    format!("whsec_…{tail}")
+    format!("{prefix}…{tail}")
 }
 
 fn audit_value(audit: &Audit) -> Value {
@@ -1049,5 +1051,13 @@ mod tests {
         assert_eq!(masked["events"], json!(["loan.created"]));
         assert_eq!(masked["environment"], "sandbox");
         assert_eq!(masked.keys().map(String::as_str).collect::<Vec<_>>(), ATTRIBUTES);
+    }
+
+    #[test]
+    fn when_secret_masked_should_keep_its_own_prefix() {
+        assert_eq!(mask_secret("whsec_AQIDBAUGBwgJ"), "whsec_…BwgJ");
+        assert_eq!(mask_secret("whsk_AQIDBAUGBwgJ"), "whsk_…BwgJ");
+        let ed25519 = crate::signing::generate_key(SignatureAlgo::Ed25519);
+        assert!(mask_secret(&ed25519).starts_with("whsk_…"), "{}", mask_secret(&ed25519));
     }
 }

@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 /// A message id: `msg_` + a UUIDv7, so ids sort by creation time.
 pub type MessageId = String;
 
-/// An accepted event, stored before it is acknowledged.
+/// An accepted event. Before it is acknowledged it travels in SQS, inside the tasks of its
+/// first attempts; the log gets it with the entry the worker writes after each delivery's first
+/// attempt. A message that matched no webhook is written to the log by ingest instead.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// `msg_…`; also the `webhook-id` header of every delivery.

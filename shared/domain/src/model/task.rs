@@ -93,10 +93,10 @@ impl DeliverTask {
 }
 
 impl Task {
-    /// The task as a queue message body.
-    pub fn to_body(&self) -> String {
-        // A derived Serialize of plain fields cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+    /// The task as a queue message body; a task that does not encode is an internal error
+    /// (never an empty body on the queue).
+    pub fn to_body(&self) -> Result<String, Error> {
+        serde_json::to_string(self).map_err(|error| Error::internal(format!("encoding a task: {error}")))
     }
 
     /// Reads a queue message body.
@@ -117,7 +117,7 @@ mod tests {
 
     #[test]
     fn when_task_round_trips_should_keep_its_version_tag() {
-        let body = task().to_body();
+        let body = task().to_body().expect("encodes");
         assert!(body.contains(r#""type":"deliver.v2""#), "{body}");
         assert_eq!(Task::from_body(&body).expect("decodes"), task());
     }

@@ -105,7 +105,7 @@ pub struct Webhook {
     pub name: String,
     /// Where deliveries go.
     pub url: String,
-    /// The signing secret (`whsec_…`).
+    /// The signing secret (`whsec_…`; a `whsk_…` key for ed25519).
     pub secret: String,
     /// The event types it receives, each with filters.
     pub events: Vec<EventSubscription>,
