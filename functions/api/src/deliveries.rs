@@ -2,19 +2,17 @@
 //! recovery of a webhook's failed deliveries, the test send.
 
 use crate::messages::{entries_of, within_retention};
-use crate::request::{caller, json_body, query};
+use axum::extract::{Path, RawQuery, State};
 use hookline_aws::LogFilter;
 use hookline_aws::queue::Outgoing;
 use hookline_delivery::worker::{Deliverer, describe, test_send as send_test};
-use hookline_domain::http::json_response;
 use hookline_domain::messages::attempt_resource;
 use hookline_domain::model::{Attempt, AttemptOutcome, DeliverTask, DeliveryStatus, LogEntry, Task};
 use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
 use hookline_domain::{Error, Problem};
-use lambda_http::Request;
+use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, json_response, resource_id};
 use serde_json::{Value, json};
-
-type Response = http::Response<String>;
+use std::sync::Arc;
 
 const ATTEMPTS: QuerySpec = QuerySpec {
     resource_type: hookline_domain::messages::ATTEMPT_TYPE,
@@ -73,9 +71,14 @@ fn attempts_document(
         (status = 404, description = "No such webhook", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
-pub async fn webhook_attempts(deliverer: &Deliverer, request: &Request, id: u64) -> Result<Response, Error> {
-    let caller = caller(&deliverer.context.store, request).await?;
-    let raw = query(request);
+pub async fn webhook_attempts(
+    State(deliverer): State<Arc<Deliverer>>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let id = resource_id(&id, "webhook")?;
+    let raw = raw.as_deref();
     let list = parse_query(raw, &ATTEMPTS)?;
     let outcome = outcome_filter(&list.filters)?;
     let store = &deliverer.context.store;
@@ -101,18 +104,22 @@ pub async fn webhook_attempts(deliverer: &Deliverer, request: &Request, id: u64)
         (status = 404, description = "No such message", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
-pub async fn message_attempts(deliverer: &Deliverer, request: &Request, id: &str) -> Result<Response, Error> {
-    let caller = caller(&deliverer.context.store, request).await?;
-    let raw = query(request);
+pub async fn message_attempts(
+    State(deliverer): State<Arc<Deliverer>>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let raw = raw.as_deref();
     let list = parse_query(raw, &ATTEMPTS)?;
     let outcome = outcome_filter(&list.filters)?;
     let page = deliverer
         .context
         .store
-        .page_message_entries(caller.account_id, id, list.page_size as i32, list.cursor.as_deref())
+        .page_message_entries(caller.account_id, &id, list.page_size as i32, list.cursor.as_deref())
         .await?;
     if page.items.is_empty() && list.cursor.is_none() {
-        return Err(Error::not_found("message"));
+        return Err(ApiError::from(Error::not_found("message")));
     }
     let path = format!("/api/v3/notification/messages/{id}/attempts");
     Ok(json_response(200, &attempts_document(&path, raw, &page.items, outcome, false, page.next_cursor.as_deref())))
@@ -154,25 +161,31 @@ async fn reopen(deliverer: &Deliverer, entries: &[LogEntry]) -> Result<usize, Er
         (status = 422, description = "Invalid webhook_id", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
-pub async fn retry(deliverer: &Deliverer, request: &Request, id: &str) -> Result<Response, Error> {
-    let caller = caller(&deliverer.context.store, request).await?;
-    let entries = entries_of(&deliverer.context, caller.account_id, id).await?;
-    let webhook = if request.body().is_empty() {
-        None
-    } else {
-        match json_body(request)? {
-            Value::Object(body) if body.is_empty() => None,
-            Value::Object(body) => match body.get("webhook_id") {
-                Some(Value::Number(number)) if number.as_u64().is_some() => number.as_u64(),
-                _ => {
-                    return Err(Error::invalid(
-                        "/webhook_id",
-                        "invalid_webhook_id",
-                        "a webhook id (integer), or no body",
-                    ));
-                }
-            },
-            _ => return Err(Error::Invalid(vec![Problem::at("", "not_an_object", "a JSON object or no body")])),
+pub async fn retry(
+    State(deliverer): State<Arc<Deliverer>>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    Document(body): OptionalDocument,
+) -> Answer {
+    let entries = entries_of(&deliverer.context, caller.account_id, &id).await?;
+    let webhook = match body {
+        Value::Object(body) if body.is_empty() => None,
+        Value::Object(body) => match body.get("webhook_id") {
+            Some(Value::Number(number)) if number.as_u64().is_some() => number.as_u64(),
+            _ => {
+                return Err(ApiError::from(Error::invalid(
+                    "/webhook_id",
+                    "invalid_webhook_id",
+                    "a webhook id (integer), or no body",
+                )));
+            }
+        },
+        _ => {
+            return Err(ApiError::from(Error::Invalid(vec![Problem::at(
+                "",
+                "not_an_object",
+                "a JSON object or no body",
+            )])));
         }
     };
     let targets: Vec<LogEntry> = match webhook {
@@ -182,7 +195,7 @@ pub async fn retry(deliverer: &Deliverer, request: &Request, id: &str) -> Result
         }
         None => entries,
     };
-    let enqueued = reopen(deliverer, &targets).await?;
+    let enqueued = reopen(&deliverer, &targets).await?;
     Ok(json_response(202, &json!({ "data": { "type": "retries", "id": id, "attributes": { "enqueued": enqueued } } })))
 }
 
@@ -201,9 +214,13 @@ pub async fn retry(deliverer: &Deliverer, request: &Request, id: &str) -> Result
         (status = 422, description = "Invalid `since`", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
-pub async fn recover(deliverer: &Deliverer, request: &Request, id: u64) -> Result<Response, Error> {
-    let caller = caller(&deliverer.context.store, request).await?;
-    let body = json_body(request)?;
+pub async fn recover(
+    State(deliverer): State<Arc<Deliverer>>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    Document(body): Document,
+) -> Answer {
+    let id = resource_id(&id, "webhook")?;
     let since = body
         .get("since")
         .and_then(Value::as_str)
@@ -219,7 +236,7 @@ pub async fn recover(deliverer: &Deliverer, request: &Request, id: u64) -> Resul
     loop {
         let page = store.page_log(caller.account_id, &filter, 1000, cursor.as_deref()).await?;
         let entries: Vec<LogEntry> = page.items.into_iter().flatten().collect();
-        enqueued += reopen(deliverer, &entries).await?;
+        enqueued += reopen(&deliverer, &entries).await?;
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,
@@ -243,11 +260,15 @@ pub async fn recover(deliverer: &Deliverer, request: &Request, id: u64) -> Resul
         (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
-pub async fn test_send(deliverer: &Deliverer, request: &Request, id: u64) -> Result<Response, Error> {
-    let caller = caller(&deliverer.context.store, request).await?;
+pub async fn test_send(
+    State(deliverer): State<Arc<Deliverer>>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Answer {
+    let id = resource_id(&id, "webhook")?;
     let webhook =
         deliverer.context.store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
-    let outcome = send_test(deliverer, &webhook).await?;
+    let outcome = send_test(&deliverer, &webhook).await?;
     let body = json!({ "success": outcome.outcome == AttemptOutcome::Success, "message": describe(&outcome) });
     Ok(http::Response::builder()
         .status(200)

@@ -1,22 +1,19 @@
 //! `/api/v3/notification/event_types` and the catalog at `/api/v3/notification/webhooks/events`.
 
-use crate::request::{caller, json_body};
+use axum::extract::{Path, State};
 use hookline_aws::Context;
 use hookline_domain::Error;
 use hookline_domain::event_types::{self, catalog_resources, is_built_in};
-use hookline_domain::http::json_response;
-use lambda_http::Request;
+use hookline_web::{Answer, ApiError, Authenticated, Document, json_response};
 use serde_json::json;
-
-type Response = http::Response<String>;
 
 /// `GET /webhooks/events` (seed 003): the types the account can subscribe to.
 #[utoipa::path(get, path = "/api/v3/notification/webhooks/events", tag = "webhooks",
     summary = "Returns a list of available events that can be subscribed to via webhooks",
     responses((status = 200, description = "Registered and built-in event types", body = crate::openapi::EventTypeListDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn catalog(context: &Context, request: &Request) -> Result<Response, Error> {
-    list(context, request).await
+pub async fn catalog(state: State<Context>, caller: Authenticated) -> Answer {
+    list(state, caller).await
 }
 
 /// `GET /event_types`: registered and built-in types.
@@ -24,8 +21,8 @@ pub async fn catalog(context: &Context, request: &Request) -> Result<Response, E
     summary = "List the event catalog",
     responses((status = 200, description = "Registered and built-in event types", body = crate::openapi::EventTypeListDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn list(context: &Context, request: &Request) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
+pub async fn list(State(context): State<Context>, Authenticated(caller): Authenticated) -> Answer {
+    let context = &context;
     let registered = context.store.list_event_types(caller.account_id).await?;
     Ok(json_response(200, &json!({ "data": catalog_resources(&registered) })))
 }
@@ -36,9 +33,12 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
     request_body(content = crate::openapi::EventTypeInputDocument, content_type = "application/vnd.api+json"),
     responses((status = 201, description = "Registered", body = crate::openapi::EventTypeDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn create(context: &Context, request: &Request) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    let document = json_body(request)?;
+pub async fn create(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Document(document): Document,
+) -> Answer {
+    let context = &context;
     let kind = event_types::parse_create(&document, caller.account_id, chrono::Utc::now())?;
     context.store.create_event_type(&kind).await.map_err(|error| match error {
         Error::Conflict(_) => Error::Conflict(format!("the event type {} is registered already", kind.name)),
@@ -58,13 +58,17 @@ pub async fn create(context: &Context, request: &Request) -> Result<Response, Er
     params(("name" = String, Path, description = "The event type")),
     responses((status = 204, description = "Removed"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn delete(context: &Context, request: &Request, name: &str) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    if is_built_in(name) {
-        return Err(Error::Conflict(format!("{name} is built in and cannot be removed")));
+pub async fn delete(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Path(name): Path<String>,
+) -> Answer {
+    let context = &context;
+    if is_built_in(&name) {
+        return Err(ApiError::from(Error::Conflict(format!("{name} is built in and cannot be removed"))));
     }
-    if !context.store.delete_event_type(caller.account_id, name).await? {
-        return Err(Error::not_found("event type"));
+    if !context.store.delete_event_type(caller.account_id, &name).await? {
+        return Err(ApiError::from(Error::not_found("event type")));
     }
     Ok(http::Response::builder().status(204).body(String::new()).unwrap_or_default())
 }

@@ -1,109 +1,79 @@
-//! The management API's Lambda handler: routes API Gateway HTTP requests to the logic in `shared/`.
+//! The management API's Lambda: an axum router over the handlers of its modules. The same
+//! list of routes builds the router and the OpenAPI document, so they cannot disagree.
 
 mod deliveries;
 mod event_types;
 mod messages;
 pub mod openapi;
-mod request;
 mod webhooks;
 
+use axum::Router;
+use axum::extract::{FromRef, State};
+use hookline_aws::Context;
 use hookline_delivery::worker::Deliverer;
-use hookline_domain::Error;
-use hookline_domain::http::{error_response, json_response};
-use lambda_http::{Body, Request, Response};
+use hookline_web::json_response;
 use serde_json::json;
+use std::sync::Arc;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// Every route this function serves: `(method, path template)`. The router below matches
-/// them, and a test checks that this list, the router and the OpenAPI document agree.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/health"),
-    ("GET", "/api/v3/openapi.json"),
-    ("GET", "/api/v3/notification/webhooks"),
-    ("POST", "/api/v3/notification/webhooks"),
-    ("GET", "/api/v3/notification/webhooks/events"),
-    ("POST", "/api/v3/notification/webhooks/test/{id}"),
-    ("GET", "/api/v3/notification/webhooks/{id}"),
-    ("PATCH", "/api/v3/notification/webhooks/{id}"),
-    ("DELETE", "/api/v3/notification/webhooks/{id}"),
-    ("GET", "/api/v3/notification/webhooks/{id}/secret"),
-    ("POST", "/api/v3/notification/webhooks/{id}/rotate_secret"),
-    ("GET", "/api/v3/notification/webhooks/{id}/attempts"),
-    ("POST", "/api/v3/notification/webhooks/{id}/recover"),
-    ("GET", "/api/v3/notification/event_types"),
-    ("POST", "/api/v3/notification/event_types"),
-    ("DELETE", "/api/v3/notification/event_types/{name}"),
-    ("GET", "/api/v3/notification/messages"),
-    ("GET", "/api/v3/notification/messages/{id}"),
-    ("GET", "/api/v3/notification/messages/{id}/attempts"),
-    ("POST", "/api/v3/notification/messages/{id}/retry"),
-];
-
-/// Answers one HTTP request. Never fails: every error becomes a JSON:API error response.
-pub async fn handle(deliverer: &Deliverer, request: Request) -> Response<Body> {
-    let response = match route(deliverer, &request).await {
-        Ok(response) => response,
-        Err(error) => error_response(&error),
-    };
-    response.map(Body::from)
+/// What every handler of the API may use.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The delivery engine (the test send, retries), with the context.
+    pub deliverer: Arc<Deliverer>,
+    /// The OpenAPI document as JSON text, made once.
+    pub openapi: Arc<str>,
 }
 
-/// A path segment that must be a resource id; anything else names no resource.
-fn id(segment: &str) -> Result<u64, Error> {
-    segment.parse().ok().filter(|id| *id > 0).ok_or_else(|| Error::not_found("webhook"))
+impl FromRef<ApiState> for Context {
+    fn from_ref(state: &ApiState) -> Self {
+        state.deliverer.context.clone()
+    }
 }
 
-async fn route(deliverer: &Deliverer, request: &Request) -> Result<http::Response<String>, Error> {
-    let context = &deliverer.context;
-    let path = request.uri().path().trim_end_matches('/').to_string();
-    let method = request.method().as_str();
-    match (path.as_str(), method) {
-        ("/health", "GET") => return Ok(health()),
-        ("/api/v3/openapi.json", "GET") => return Ok(openapi_document()),
-        ("/health" | "/api/v3/openapi.json", _) => return Err(Error::MethodNotAllowed),
-        _ => {}
+impl FromRef<ApiState> for Arc<Deliverer> {
+    fn from_ref(state: &ApiState) -> Self {
+        state.deliverer.clone()
     }
-    let Some(rest) = path.strip_prefix("/api/v3/notification/") else { return Err(Error::not_found("route")) };
-    let segments: Vec<&str> = rest.split('/').collect();
-    match (segments.as_slice(), method) {
-        (["webhooks"], "GET") => webhooks::list(context, request).await,
-        (["webhooks"], "POST") => webhooks::create(context, request).await,
-        (["webhooks", "events"], "GET") => event_types::catalog(context, request).await,
-        (["webhooks", "test", raw], "POST") => deliveries::test_send(deliverer, request, id(raw)?).await,
-        (["webhooks", raw], "GET") => webhooks::show(context, request, id(raw)?).await,
-        (["webhooks", raw], "PATCH") => webhooks::patch(context, request, id(raw)?).await,
-        (["webhooks", raw], "DELETE") => webhooks::delete(context, request, id(raw)?).await,
-        (["webhooks", raw, "secret"], "GET") => webhooks::secret(context, request, id(raw)?).await,
-        (["webhooks", raw, "rotate_secret"], "POST") => webhooks::rotate_secret(context, request, id(raw)?).await,
-        (["webhooks", raw, "attempts"], "GET") => deliveries::webhook_attempts(deliverer, request, id(raw)?).await,
-        (["webhooks", raw, "recover"], "POST") => deliveries::recover(deliverer, request, id(raw)?).await,
-        (["event_types"], "GET") => event_types::list(context, request).await,
-        (["event_types"], "POST") => event_types::create(context, request).await,
-        (["event_types", name], "DELETE") => event_types::delete(context, request, name).await,
-        (["messages"], "GET") => messages::list(context, request).await,
-        (["messages", id], "GET") => messages::show(context, request, id).await,
-        (["messages", id, "attempts"], "GET") => deliveries::message_attempts(deliverer, request, id).await,
-        (["messages", id, "retry"], "POST") => deliveries::retry(deliverer, request, id).await,
-        (
-            ["webhooks"]
-            | ["webhooks", _]
-            | ["webhooks", _, "secret" | "rotate_secret" | "attempts" | "recover"]
-            | ["webhooks", "test", _]
-            | ["event_types"]
-            | ["event_types", _]
-            | ["messages"]
-            | ["messages", _]
-            | ["messages", _, "attempts" | "retry"],
-            _,
-        ) => Err(Error::MethodNotAllowed),
-        _ => Err(Error::not_found("route")),
-    }
+}
+
+/// The routes (method, path, handler) with the OpenAPI document they describe.
+pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(openapi_document))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(event_types::catalog))
+        .routes(routes!(deliveries::test_send))
+        .routes(routes!(webhooks::show, webhooks::patch, webhooks::delete))
+        .routes(routes!(webhooks::secret))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(deliveries::webhook_attempts))
+        .routes(routes!(deliveries::recover))
+        .routes(routes!(event_types::list, event_types::create))
+        .routes(routes!(event_types::delete))
+        .routes(routes!(messages::list))
+        .routes(routes!(messages::show))
+        .routes(routes!(deliveries::message_attempts))
+        .routes(routes!(deliveries::retry))
+        .split_for_parts()
+}
+
+/// The API as one router: what Lambda runs and what the local runner serves.
+pub fn router(deliverer: Arc<Deliverer>) -> Router {
+    let (routes, document) = routes();
+    let openapi = document.to_json().map_or_else(|error| format!(r#"{{"error":"{error}"}}"#), String::from);
+    let app = hookline_web::with_fallbacks(routes).with_state(ApiState { deliverer, openapi: openapi.into() });
+    hookline_web::trimming_trailing_slash(app)
 }
 
 /// `GET /health`.
 #[utoipa::path(get, path = "/health", tag = "webhooks", security(()),
     responses((status = 200, description = "The service answers", body = openapi::Health, content_type = "application/vnd.api+json"))
 )]
-pub fn health() -> http::Response<String> {
+pub async fn health() -> http::Response<String> {
     json_response(200, &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
 }
 
@@ -111,21 +81,17 @@ pub fn health() -> http::Response<String> {
 #[utoipa::path(get, path = "/api/v3/openapi.json", tag = "webhooks", security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
 )]
-pub fn openapi_document() -> http::Response<String> {
-    http::Response::builder()
-        .status(200)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(openapi::json())
-        .unwrap_or_default()
+pub async fn openapi_document(State(state): State<ApiState>) -> ([(http::HeaderName, &'static str); 1], String) {
+    ([(http::header::CONTENT_TYPE, "application/json")], state.openapi.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
+    use tower::ServiceExt;
 
     /// A context whose clients are never called: every request below stops before the store.
-    fn offline_context() -> Deliverer {
+    fn offline_router() -> Router {
         let sdk = aws_config::SdkConfig::builder()
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
@@ -138,11 +104,17 @@ mod tests {
             allowed_target_cidrs: String::new(),
             disable_after_days: 5,
         };
-        Deliverer::new(hookline_aws::Context::new(settings, &sdk)).expect("deliverer")
+        router(Arc::new(Deliverer::new(hookline_aws::Context::new(settings, &sdk)).expect("deliverer")))
     }
 
-    fn documented_routes() -> BTreeSet<(String, String)> {
-        let document: serde_json::Value = serde_json::from_str(&openapi::json()).expect("the document is JSON");
+    async fn status(router: &Router, method: &str, path: &str) -> u16 {
+        let request =
+            http::Request::builder().method(method).uri(path).body(axum::body::Body::empty()).expect("request");
+        router.clone().oneshot(request).await.expect("infallible").status().as_u16()
+    }
+
+    fn documented_routes() -> Vec<(String, String)> {
+        let document: serde_json::Value = serde_json::to_value(routes().1).expect("the document is JSON");
         assert!(document["openapi"].as_str().expect("version").starts_with("3.1"), "OpenAPI 3.1");
         document["paths"]
             .as_object()
@@ -154,34 +126,34 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn when_routes_listed_should_match_the_openapi_document_exactly() {
-        let listed: BTreeSet<(String, String)> =
-            ROUTES.iter().map(|(method, path)| (method.to_string(), path.to_string())).collect();
-        assert_eq!(documented_routes(), listed);
-    }
-
     #[tokio::test]
-    async fn when_each_listed_route_requested_should_reach_a_handler() {
-        let context = offline_context();
-        for (method, template) in ROUTES {
+    async fn when_each_documented_route_requested_should_reach_its_handler() {
+        let router = offline_router();
+        let documented = documented_routes();
+        assert_eq!(documented.len(), 20, "{documented:?}");
+        for (method, template) in documented {
             let path =
                 template.replace("messages/{id}", "messages/msg_1").replace("{id}", "1").replace("{name}", "some.type");
-            let request = http::Request::builder().method(*method).uri(&path).body(Body::Empty).expect("request");
-            let status = handle(&context, request).await.status().as_u16();
             let expected = if path == "/health" || path.ends_with("openapi.json") { 200 } else { 401 };
-            assert_eq!(status, expected, "{method} {path}: the router serves it (401: it asked for a key)");
+            assert_eq!(
+                status(&router, &method, &path).await,
+                expected,
+                "{method} {path}: served (401: it asked for a key)"
+            );
         }
     }
 
     #[tokio::test]
-    async fn when_known_path_gets_another_method_should_answer_405() {
-        let context = offline_context();
-        let request = http::Request::builder()
-            .method("PUT")
-            .uri("/api/v3/notification/webhooks/1")
-            .body(Body::Empty)
-            .expect("request");
-        assert_eq!(handle(&context, request).await.status(), 405);
+    async fn when_known_path_gets_another_method_should_answer_405_and_an_unknown_path_404() {
+        let router = offline_router();
+        assert_eq!(status(&router, "PUT", "/api/v3/notification/webhooks/1").await, 405);
+        assert_eq!(status(&router, "GET", "/api/v3/nowhere").await, 404);
+    }
+
+    #[tokio::test]
+    async fn when_path_has_a_trailing_slash_should_serve_it_as_without() {
+        let router = offline_router();
+        assert_eq!(status(&router, "GET", "/health/").await, 200);
+        assert_eq!(status(&router, "GET", "/api/v3/notification/webhooks/").await, 401);
     }
 }

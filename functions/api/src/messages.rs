@@ -1,13 +1,12 @@
 //! The message log: `/api/v3/notification/messages` (cursor pages) and one message with its deliveries.
 
-use crate::request::{caller, query};
+use axum::extract::{Path, RawQuery, State};
 use hookline_aws::{Context, LogFilter};
-use hookline_domain::http::json_response;
 use hookline_domain::messages::{self, message_document, message_resource};
 use hookline_domain::model::{Environment, LogEntry};
 use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
 use hookline_domain::{Error, Problem};
-use lambda_http::Request;
+use hookline_web::{Answer, Authenticated, json_response};
 use serde_json::{Value, json};
 
 /// The collection's path.
@@ -22,8 +21,6 @@ const LIST: QuerySpec = QuerySpec {
     default_size: messages::DEFAULT_PAGE_SIZE,
     max_size: messages::MAX_PAGE_SIZE,
 };
-
-type Response = http::Response<String>;
 
 fn time(name: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>, Error> {
     chrono::DateTime::parse_from_rfc3339(value).map(|at| at.with_timezone(&chrono::Utc)).map_err(|_| {
@@ -103,9 +100,13 @@ pub fn deliveries(entries: &[LogEntry]) -> Vec<hookline_domain::model::Delivery>
         (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
-pub async fn list(context: &Context, request: &Request) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    let raw = query(request);
+pub async fn list(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let context = &context;
+    let raw = raw.as_deref();
     let list_query = parse_query(raw, &LIST)?;
     let filter = within_retention(context, message_filter(&list_query.filters)?);
     let page = context
@@ -134,9 +135,13 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
         (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
-pub async fn show(context: &Context, request: &Request, id: &str) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    let entries = entries_of(context, caller.account_id, id).await?;
+pub async fn show(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Answer {
+    let context = &context;
+    let entries = entries_of(context, caller.account_id, &id).await?;
     let first = entries.first().ok_or_else(|| Error::not_found("message"))?;
     Ok(json_response(200, &message_document(&first.message, &deliveries(&entries))))
 }

@@ -6,34 +6,12 @@ use std::collections::BTreeMap;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-/// The document, served at `/api/v3/openapi.json`.
+/// The document's info, security and tags; the paths come from the router (`crate::routes`).
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Hookline",
         description = "Webhooks as a service: register webhooks, publish events, Hookline delivers them signed, with retries and a log. JSON:API documents (`application/vnd.api+json`; `application/json` accepted). Authenticate with `Authorization: Bearer <api key>`; audit headers `hookline-external-client-id` and `hookline-app` are recorded in `created_by`/`updated_by`.",
-    ),
-    paths(
-        crate::health,
-        crate::openapi_document,
-        crate::webhooks::list,
-        crate::webhooks::create,
-        crate::webhooks::show,
-        crate::webhooks::patch,
-        crate::webhooks::delete,
-        crate::webhooks::secret,
-        crate::webhooks::rotate_secret,
-        crate::deliveries::test_send,
-        crate::deliveries::webhook_attempts,
-        crate::deliveries::recover,
-        crate::deliveries::message_attempts,
-        crate::deliveries::retry,
-        crate::event_types::list,
-        crate::event_types::catalog,
-        crate::event_types::create,
-        crate::event_types::delete,
-        crate::messages::list,
-        crate::messages::show,
     ),
     modifiers(&BearerKey),
     security(("api_key" = [])),
@@ -51,11 +29,6 @@ impl Modify for BearerKey {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("hl_…").build()),
         );
     }
-}
-
-/// The document as JSON text.
-pub fn json() -> String {
-    ApiDoc::openapi().to_json().unwrap_or_default()
 }
 
 /// Who created or last changed a webhook (seed 002).

@@ -1,16 +1,15 @@
 //! `/api/v3/notification/webhooks`: list, create, show, patch, delete, secret, test send.
 
-use crate::request::{caller, json_body, query};
+use axum::extract::{Path, RawQuery, State};
 use hookline_aws::Context;
 use hookline_domain::Error;
 use hookline_domain::auth::Caller;
 use hookline_domain::event_types::catalog;
-use hookline_domain::http::json_response;
 use hookline_domain::model::Webhook;
 use hookline_domain::query::{QuerySpec, matches, page_links, paginate, parse_query, sort, sparse};
 use hookline_domain::signing;
 use hookline_domain::webhooks::{self, ATTRIBUTES, Rules, apply_changes, attributes, new_webhook, resource};
-use lambda_http::Request;
+use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, json_response, resource_id};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -44,8 +43,6 @@ const LIST: QuerySpec = QuerySpec {
 };
 
 const SHOW: QuerySpec = QuerySpec { sortable: &[], filterable: &[], ..LIST };
-
-type Response = http::Response<String>;
 
 fn rules<'a>(context: &Context, caller: &Caller, catalog: &'a BTreeSet<String>) -> Rules<'a> {
     Rules { environment: caller.environment, allow_http: context.settings.allow_http_webhooks, catalog }
@@ -83,9 +80,13 @@ async fn find(context: &Context, caller: &Caller, id: u64) -> Result<Webhook, Er
     ),
     responses((status = 200, description = "A page of webhooks", body = crate::openapi::WebhookListDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn list(context: &Context, request: &Request) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    let raw = query(request);
+pub async fn list(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let context = &context;
+    let raw = raw.as_deref();
     let list_query = parse_query(raw, &LIST)?;
     let mut items: Vec<_> = context
         .store
@@ -122,9 +123,12 @@ pub async fn list(context: &Context, request: &Request) -> Result<Response, Erro
     request_body(content = crate::openapi::WebhookInputDocument, content_type = "application/vnd.api+json"),
     responses((status = 201, description = "Created; the secret in full; `Location` names it", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn create(context: &Context, request: &Request) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    let document = json_body(request)?;
+pub async fn create(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Document(document): Document,
+) -> Answer {
+    let context = &context;
     let catalog = account_catalog(context, &caller).await?;
     let changes = webhooks::parse_create(&document, &rules(context, &caller, &catalog))?;
     let key_given = changes.secret.is_some();
@@ -143,7 +147,7 @@ pub async fn create(context: &Context, request: &Request) -> Result<Response, Er
                 break;
             }
             Err(Error::Conflict(_)) => continue,
-            Err(error) => return Err(error),
+            Err(error) => return Err(ApiError::from(error)),
         }
     }
     let webhook = created.ok_or_else(|| Error::Conflict("no free webhook id; try again".into()))?;
@@ -162,9 +166,15 @@ pub async fn create(context: &Context, request: &Request) -> Result<Response, Er
     params(("id" = u64, Path, description = "The webhook id"), ("fields[webhooks]" = Option<String>, Query, description = "Comma list of attributes to return")),
     responses((status = 200, description = "The webhook, secret masked", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn show(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    let show_query = parse_query(query(request), &SHOW)?;
+pub async fn show(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Answer {
+    let context = &context;
+    let id = resource_id(&id, "webhook")?;
+    let show_query = parse_query(raw.as_deref(), &SHOW)?;
     let webhook = find(context, &caller, id).await?;
     let attributes = sparse(attributes(&webhook, false), show_query.fields.as_deref());
     Ok(json_response(200, &json!({ "data": resource(id, attributes) })))
@@ -178,9 +188,14 @@ pub async fn show(context: &Context, request: &Request, id: u64) -> Result<Respo
     request_body(content = crate::openapi::WebhookInputDocument, content_type = "application/vnd.api+json"),
     responses((status = 200, description = "The updated webhook", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn patch(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    let document = json_body(request)?;
+pub async fn patch(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    Document(document): Document,
+) -> Answer {
+    let context = &context;
+    let id = resource_id(&id, "webhook")?;
     let catalog = if document.pointer("/data/attributes/events").is_some() {
         account_catalog(context, &caller).await?
     } else {
@@ -194,10 +209,10 @@ pub async fn patch(context: &Context, request: &Request, id: u64) -> Result<Resp
         match context.store.update_webhook(&next).await {
             Ok(()) => return Ok(json_response(200, &json!({ "data": resource(id, attributes(&next, false)) }))),
             Err(Error::Conflict(_)) => continue,
-            Err(error) => return Err(error),
+            Err(error) => return Err(ApiError::from(error)),
         }
     }
-    Err(Error::Conflict("the webhook is being changed by other requests; try again".into()))
+    Err(ApiError::from(Error::Conflict("the webhook is being changed by other requests; try again".into())))
 }
 
 /// `DELETE /webhooks/:id`: 204. Tasks already queued for it find it gone and stop.
@@ -206,10 +221,15 @@ pub async fn patch(context: &Context, request: &Request, id: u64) -> Result<Resp
     params(("id" = u64, Path, description = "The webhook id")),
     responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn delete(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
+pub async fn delete(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Answer {
+    let context = &context;
+    let id = resource_id(&id, "webhook")?;
     if !context.store.delete_webhook(caller.account_id, id).await? {
-        return Err(Error::not_found("webhook"));
+        return Err(ApiError::from(Error::not_found("webhook")));
     }
     tracing::info!(account_id = caller.account_id, webhook_id = id, "webhook deleted");
     Ok(http::Response::builder().status(204).body(String::new()).unwrap_or_default())
@@ -221,8 +241,13 @@ pub async fn delete(context: &Context, request: &Request, id: u64) -> Result<Res
     params(("id" = u64, Path, description = "The webhook id")),
     responses((status = 200, description = "The secret in full", body = crate::openapi::SecretDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
 )]
-pub async fn secret(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
+pub async fn secret(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Answer {
+    let context = &context;
+    let id = resource_id(&id, "webhook")?;
     let webhook = find(context, &caller, id).await?;
     Ok(json_response(
         200,
@@ -246,14 +271,23 @@ pub async fn secret(context: &Context, request: &Request, id: u64) -> Result<Res
         (status = 422, description = "Invalid secret or overlap", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
     )
 )]
-pub async fn rotate_secret(context: &Context, request: &Request, id: u64) -> Result<Response, Error> {
-    let caller = caller(&context.store, request).await?;
-    let body = if request.body().is_empty() { json!({}) } else { json_body(request)? };
+pub async fn rotate_secret(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    Document(body): OptionalDocument,
+) -> Answer {
+    let context = &context;
+    let id = resource_id(&id, "webhook")?;
     let Value::Object(body) = body else {
-        return Err(Error::invalid("", "not_an_object", "a JSON object, or no body"));
+        return Err(ApiError::from(Error::invalid("", "not_an_object", "a JSON object, or no body")));
     };
     if let Some(unknown) = body.keys().find(|key| !matches!(key.as_str(), "secret" | "overlap_seconds")) {
-        return Err(Error::invalid(format!("/{unknown}"), "unknown_attribute", "`secret` and `overlap_seconds` only"));
+        return Err(ApiError::from(Error::invalid(
+            format!("/{unknown}"),
+            "unknown_attribute",
+            "`secret` and `overlap_seconds` only",
+        )));
     }
     let overlap = match body.get("overlap_seconds") {
         None | Some(Value::Null) => webhooks::ROTATION_OVERLAP,
@@ -263,11 +297,11 @@ pub async fn rotate_secret(context: &Context, request: &Request, id: u64) -> Res
             chrono::Duration::seconds(n.as_i64().unwrap_or_default())
         }
         Some(_) => {
-            return Err(Error::invalid(
+            return Err(ApiError::from(Error::invalid(
                 "/overlap_seconds",
                 "invalid_overlap",
                 format!("whole seconds from 0 to {}", webhooks::MAX_ROTATION_OVERLAP_SECONDS),
-            ));
+            )));
         }
     };
     for _ in 0..PATCH_TRIES {
@@ -276,11 +310,11 @@ pub async fn rotate_secret(context: &Context, request: &Request, id: u64) -> Res
             None | Some(Value::Null) => signing::generate_key(current.signature_algo),
             Some(Value::String(secret)) if signing::is_valid_key(current.signature_algo, secret) => secret.clone(),
             Some(_) => {
-                return Err(Error::invalid(
+                return Err(ApiError::from(Error::invalid(
                     "/secret",
                     "invalid_secret",
                     "a key of the webhook's signature_algo: whsec_ + base64 of 24-64 bytes (hmac, jwt), whsk_ (ed25519)",
-                ));
+                )));
             }
         };
         let now = chrono::Utc::now();
@@ -295,8 +329,8 @@ pub async fn rotate_secret(context: &Context, request: &Request, id: u64) -> Res
                 return Ok(json_response(200, &document));
             }
             Err(Error::Conflict(_)) => continue,
-            Err(error) => return Err(error),
+            Err(error) => return Err(ApiError::from(error)),
         }
     }
-    Err(Error::Conflict("the webhook is being changed by other requests; try again".into()))
+    Err(ApiError::from(Error::Conflict("the webhook is being changed by other requests; try again".into())))
 }

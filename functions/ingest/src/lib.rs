@@ -1,14 +1,16 @@
 //! The ingestion Lambda's handler: accepts events (one, or a batch) over API Gateway HTTP requests.
 
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::post;
 use hookline_aws::Context;
 use hookline_aws::ingest::{accept, accept_batch};
 use hookline_domain::Error;
-use hookline_domain::auth::{APP_HEADER, Caller, EXTERNAL_CLIENT_ID_HEADER};
 use hookline_domain::event_types::catalog;
 use hookline_domain::events::{EventRules, IDEMPOTENCY_HEADER, MAX_BATCH, MAX_PAYLOAD_BYTES, NewEvent, parse_event};
-use hookline_domain::http::{error_response, json_response, read_json};
 use hookline_domain::jsonapi::error_document;
-use lambda_http::{Body, Request, Response};
+use hookline_web::{Answer, ApiError, Authenticated, Document, header, json_response};
+use http::HeaderMap;
 use serde_json::{Value, json};
 
 /// The path of the single-event route.
@@ -20,64 +22,34 @@ const MAX_EVENT_BYTES: usize = MAX_PAYLOAD_BYTES + 16 * 1024;
 /// The largest batch body (Lambda takes 6 MB).
 const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
 
-/// Answers one HTTP request. Never fails: every error becomes a JSON:API error response.
-pub async fn handle(context: &Context, request: Request) -> Response<Body> {
-    let response = match route(context, &request).await {
-        Ok(response) => response,
-        Err(error) => error_response(&error),
-    };
-    response.map(Body::from)
-}
-
-/// Whether `path` is served by this function (the rest goes to `api`).
+/// Whether `path` is served by this function (API Gateway sends the rest to `api`).
 pub fn serves(path: &str) -> bool {
     matches!(path.trim_end_matches('/'), EVENTS_PATH | BATCH_PATH)
 }
 
-async fn route(context: &Context, request: &Request) -> Result<http::Response<String>, Error> {
-    let path = request.uri().path().trim_end_matches('/');
-    match (request.method().as_str(), path) {
-        ("POST", EVENTS_PATH) => publish(context, request).await,
-        ("POST", BATCH_PATH) => publish_batch(context, request).await,
-        (_, EVENTS_PATH | BATCH_PATH) => Err(Error::MethodNotAllowed),
-        _ => Err(Error::not_found("route")),
-    }
-}
-
-fn header<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
-    request.headers().get(name).and_then(|value| value.to_str().ok())
-}
-
-fn body(request: &Request, max_bytes: usize) -> Result<Value, Error> {
-    let bytes: &[u8] = match request.body() {
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
-    read_json(header(request, "content-type"), bytes, max_bytes)
-}
-
-async fn caller(context: &Context, request: &Request) -> Result<Caller, Error> {
-    context
-        .store
-        .authenticate(
-            header(request, "authorization"),
-            header(request, EXTERNAL_CLIENT_ID_HEADER),
-            header(request, APP_HEADER),
-        )
-        .await
+/// The ingestion routes as one router: what Lambda runs and what the local runner serves.
+pub fn router(context: Context) -> Router {
+    let routes = Router::new()
+        .route(EVENTS_PATH, post(publish))
+        .route(BATCH_PATH, post(publish_batch))
+        .layer(DefaultBodyLimit::disable());
+    hookline_web::trimming_trailing_slash(hookline_web::with_fallbacks(routes).with_state(context))
 }
 
 /// `POST /events`: 202 with the message id and the number of webhooks matched.
-async fn publish(context: &Context, request: &Request) -> Result<http::Response<String>, Error> {
-    let caller = caller(context, request).await?;
-    let document = body(request, MAX_EVENT_BYTES)?;
+async fn publish(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    headers: HeaderMap,
+    Document(document): Document<MAX_EVENT_BYTES>,
+) -> Answer {
+    let context = &context;
     let store = &context.store;
     let (event_types, webhooks) =
         tokio::try_join!(store.list_event_types(caller.account_id), store.list_webhooks(caller.account_id))?;
     let catalog = catalog(&event_types);
     let rules = EventRules { environment: caller.environment, catalog: &catalog };
-    let event = parse_event(&document, "", rules, header(request, IDEMPOTENCY_HEADER), chrono::Utc::now())
+    let event = parse_event(&document, "", rules, header(&headers, IDEMPOTENCY_HEADER), chrono::Utc::now())
         .map_err(Error::Invalid)?;
     let accepted = accept(context, &caller, &webhooks, event).await?;
     let mut response = json_response(202, &accepted.document);
@@ -89,18 +61,25 @@ async fn publish(context: &Context, request: &Request) -> Result<http::Response<
 
 /// `POST /events/batch`: up to 100 events, a result per event; one bad event does not sink
 /// the others. 202 when every event is accepted, 207 otherwise.
-async fn publish_batch(context: &Context, request: &Request) -> Result<http::Response<String>, Error> {
-    let caller = caller(context, request).await?;
-    let document = body(request, MAX_BATCH_BYTES)?;
+async fn publish_batch(
+    State(context): State<Context>,
+    Authenticated(caller): Authenticated,
+    Document(document): Document<MAX_BATCH_BYTES>,
+) -> Answer {
+    let context = &context;
     let events = match document.get("events") {
         Some(Value::Array(events)) if events.is_empty() => {
-            return Err(Error::invalid("/events", "empty", "send at least one event"));
+            return Err(ApiError::from(Error::invalid("/events", "empty", "send at least one event")));
         }
         Some(Value::Array(events)) if events.len() > MAX_BATCH => {
-            return Err(Error::invalid("/events", "too_many", format!("at most {MAX_BATCH} events per batch")));
+            return Err(ApiError::from(Error::invalid(
+                "/events",
+                "too_many",
+                format!("at most {MAX_BATCH} events per batch"),
+            )));
         }
         Some(Value::Array(events)) => events,
-        _ => return Err(Error::invalid("/events", "required", r#"the body is {"events": [...]}"#)),
+        _ => return Err(ApiError::from(Error::invalid("/events", "required", r#"the body is {"events": [...]}"#))),
     };
     let store = &context.store;
     let (event_types, webhooks) =

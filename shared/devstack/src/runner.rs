@@ -1,31 +1,53 @@
-//! The local runner: serves the HTTP routes of `api` and `ingest` by calling their Lambda
-//! handlers, and drives `deliver` from SQS as Lambda's event source mapping does.
+//! The local runner: serves the HTTP routes of `api` and `ingest` through their very routers,
+//! and drives `deliver` from SQS as Lambda's event source mapping does.
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use axum::response::IntoResponse;
 use hookline_aws::Received;
 use hookline_delivery::worker::Deliverer;
 use hookline_domain::Error;
-use hookline_domain::http::error_response;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::{Bytes, Incoming};
+use hookline_web::ApiError;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use lambda_http::Body;
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
+use tower::ServiceExt;
 
 /// API Gateway's (and Lambda's) request payload limit: larger bodies never reach a handler.
 pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
 /// The event source mapping's batch size in `template.yaml`.
 pub const BATCH_SIZE: i32 = 10;
 
+/// The two HTTP functions' routers, as API Gateway routes to them.
+#[derive(Clone)]
+pub struct Routes {
+    api: axum::Router,
+    ingest: axum::Router,
+}
+
+impl Routes {
+    /// The routers of `api` and `ingest` over one engine and context.
+    pub fn new(deliverer: Arc<Deliverer>) -> Self {
+        let ingest = hookline_ingest::router(deliverer.context.clone());
+        Self { api: hookline_api::router(deliverer), ingest }
+    }
+
+    /// The router of the function that serves `path`.
+    fn serving(&self, path: &str) -> axum::Router {
+        if hookline_ingest::serves(path) { self.ingest.clone() } else { self.api.clone() }
+    }
+}
+
 /// Serves HTTP on `listener` until `shutdown` turns true.
 pub async fn serve_http(listener: TcpListener, context: Arc<Deliverer>, mut shutdown: watch::Receiver<bool>) {
+    let routes = Routes::new(context);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -38,11 +60,11 @@ pub async fn serve_http(listener: TcpListener, context: Arc<Deliverer>, mut shut
                 continue;
             }
         };
-        let context = context.clone();
+        let routes = routes.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                let context = context.clone();
-                async move { Ok::<_, Infallible>(dispatch(&context, request).await) }
+                let routes = routes.clone();
+                async move { Ok::<_, Infallible>(dispatch(&routes, request).await) }
             });
             if let Err(error) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
                 tracing::debug!(%error, "connection ended with an error");
@@ -51,42 +73,27 @@ pub async fn serve_http(listener: TcpListener, context: Arc<Deliverer>, mut shut
     }
 }
 
-/// Turns one HTTP request into the Lambda request of the function API Gateway routes it to.
-pub async fn dispatch(context: &Deliverer, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+/// Hands one HTTP request to the router of the function API Gateway routes it to, with API
+/// Gateway's payload limit.
+pub async fn dispatch(routes: &Routes, request: hyper::Request<Incoming>) -> axum::response::Response {
     let (parts, body) = request.into_parts();
     let bytes = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes().to_vec(),
+        Ok(collected) => collected.to_bytes(),
         Err(_) => {
             let error = Error::PayloadTooLarge(format!("request bodies are limited to {MAX_REQUEST_BYTES} bytes"));
-            return error_response(&error).map(|text| Full::new(Bytes::from(text)));
+            return ApiError(error).into_response();
         }
     };
-    let body = if bytes.is_empty() {
-        Body::Empty
-    } else {
-        match String::from_utf8(bytes) {
-            Ok(text) => Body::Text(text),
-            Err(error) => Body::Binary(error.into_bytes()),
-        }
-    };
-    let request = lambda_http::Request::from_parts(parts, body);
+    let request = hyper::Request::from_parts(parts, axum::body::Body::from(bytes));
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_string();
-    let response = if hookline_ingest::serves(&path) {
-        hookline_ingest::handle(&context.context, request).await
-    } else {
-        hookline_api::handle(context, request).await
+    let response = match routes.serving(&path).oneshot(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
     };
     tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
-    response.map(|body| {
-        Full::new(match body {
-            Body::Empty => Bytes::new(),
-            Body::Text(text) => Bytes::from(text),
-            Body::Binary(bytes) => Bytes::from(bytes),
-            _ => Bytes::new(),
-        })
-    })
+    response
 }
 
 /// How the local runner polls the delivery queue, as Lambda's SQS event source mapping does:

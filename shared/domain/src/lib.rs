@@ -4,7 +4,6 @@ pub mod auth;
 pub mod error;
 pub mod event_types;
 pub mod events;
-pub mod http;
 pub mod jsonapi;
 pub mod matching;
 pub mod messages;

@@ -1,7 +1,8 @@
-//! HTTP responses: JSON:API documents and the one mapping of [`Error`] to a response.
+//! HTTP responses: JSON:API documents, the one mapping of [`Error`] to a response, and the
+//! reading of a JSON request body.
 
-use crate::error::Error;
-use crate::jsonapi::{MEDIA_TYPE, error_document};
+use hookline_domain::Error;
+use hookline_domain::jsonapi::{MEDIA_TYPE, error_document};
 use http::{Response, StatusCode, header};
 use serde_json::Value;
 
@@ -63,7 +64,11 @@ pub fn read_json(content_type: Option<&str>, body: &[u8], max_bytes: usize) -> R
         )));
     }
     serde_json::from_slice(body).map_err(|error| {
-        Error::BadRequest(crate::Problem::at("", "malformed_json", format!("the body is not valid JSON: {error}")))
+        Error::BadRequest(hookline_domain::Problem::at(
+            "",
+            "malformed_json",
+            format!("the body is not valid JSON: {error}"),
+        ))
     })
 }
 
