@@ -4,7 +4,6 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::post;
 use hookline_aws::Context;
-use hookline_aws::ingest::{accept, accept_batch};
 use hookline_domain::Error;
 use hookline_domain::event_types::catalog;
 use hookline_domain::events::{EventRules, IDEMPOTENCY_HEADER, MAX_BATCH, MAX_PAYLOAD_BYTES, NewEvent, parse_event};
@@ -51,7 +50,7 @@ async fn publish(
     let rules = EventRules { environment: caller.environment, catalog: &catalog };
     let event = parse_event(&document, "", rules, header(&headers, IDEMPOTENCY_HEADER), chrono::Utc::now())
         .map_err(Error::Invalid)?;
-    let accepted = accept(context, &caller, &webhooks, event).await?;
+    let accepted = context.acceptor().accept(&caller, &webhooks, event).await?;
     let mut response = json_response(202, &accepted.document);
     if accepted.replayed {
         response.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
@@ -93,7 +92,7 @@ async fn publish_batch(
         .map(|(index, event)| parse_event(event, &format!("/events/{index}"), rules, None, now).map_err(Error::Invalid))
         .collect();
     let valid: Vec<NewEvent> = parsed.iter().filter_map(|event| event.as_ref().ok().cloned()).collect();
-    let mut outcomes = accept_batch(context, &caller, &webhooks, valid).await.into_iter();
+    let mut outcomes = context.acceptor().accept_batch(&caller, &webhooks, valid).await.into_iter();
     let mut results = Vec::with_capacity(events.len());
     let mut all_accepted = true;
     for (index, event) in parsed.into_iter().enumerate() {

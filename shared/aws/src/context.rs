@@ -29,6 +29,16 @@ impl Context {
         Self::with_clients(settings, aws_sdk_dynamodb::Client::new(sdk), aws_sdk_sqs::Client::new(sdk))
     }
 
+    /// The accepting flow on this context's store and queue.
+    pub fn acceptor(&self) -> hookline_core::Acceptor<'_, Store, Queue> {
+        hookline_core::Acceptor { store: &self.store, queue: &self.queue, retention_days: self.settings.retention_days }
+    }
+
+    /// When a record made at `from` expires (the retention setting).
+    pub fn retention_end(&self, from: chrono::DateTime<chrono::Utc>) -> i64 {
+        hookline_core::accept::retention_end(self.settings.retention_days, from)
+    }
+
     /// Builds the context from clients configured by the caller (e.g. with an interceptor
     /// that counts requests, in the benchmark).
     pub fn with_clients(settings: Settings, dynamodb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {

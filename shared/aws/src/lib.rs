@@ -3,8 +3,8 @@
 pub mod config;
 pub mod context;
 pub mod error;
-pub mod ingest;
 pub mod keys;
+mod ports;
 pub mod queue;
 pub mod store;
 

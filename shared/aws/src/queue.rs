@@ -3,7 +3,6 @@
 use crate::error::classify;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, MessageSystemAttributeName, SendMessageBatchRequestEntry};
-use hookline_domain::model::Task;
 use hookline_domain::{Error, Result};
 use std::time::Duration;
 
@@ -18,21 +17,7 @@ const BATCH_BYTES_MAX: usize = 1_000_000;
 /// Tries of a batch's failed entries before the send is reported as unavailable.
 const SEND_TRIES: u32 = 3;
 
-/// A task to send, after an optional delay (capped at [`MAX_DELAY`]).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outgoing {
-    /// The task.
-    pub task: Task,
-    /// How long SQS hides it before it can be received.
-    pub delay: Duration,
-}
-
-impl Outgoing {
-    /// A task to deliver as soon as possible.
-    pub fn now(task: Task) -> Self {
-        Self { task, delay: Duration::ZERO }
-    }
-}
+pub use hookline_core::Outgoing;
 
 /// Index ranges of `bodies` that fit one batch call: at most 10 entries and 1 MB.
 fn batches(bodies: &[String]) -> Vec<std::ops::Range<usize>> {

@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, ReturnValue, Tran
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use hookline_domain::auth::{Caller, bearer_token};
+
 use hookline_domain::model::{
     Account, AccountId, ApiKey, DeliveryStatus, Environment, EventType, LogEntry, NewApiKey, Webhook, WebhookId,
     hash_api_key,
@@ -78,21 +78,7 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-/// The state of a request made with an idempotency key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdempotencyRecord {
-    /// The publisher's key.
-    pub key: String,
-    /// The message the request creates.
-    pub message_id: String,
-    /// What the request said, to refuse a reuse of the key for another event.
-    pub fingerprint: String,
-    /// Until when (Unix ms) the request holding it may finish; then a retry takes over.
-    pub lease_until_ms: i64,
-    /// The response, once the request finished.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<String>,
-}
+pub use hookline_core::IdempotencyRecord;
 
 /// What a log listing is narrowed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -238,20 +224,6 @@ impl Store {
     /// The record of a bearer key, if it is one.
     pub async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
         self.get(keys::api_key_pk(&hash_api_key(plaintext)), keys::API_KEY_SK).await
-    }
-
-    /// The caller of a request: its bearer key looked up, with the audit headers' values.
-    /// A missing, malformed or unknown key is [`Error::Unauthorized`].
-    pub async fn authenticate(
-        &self,
-        authorization: Option<&str>,
-        external_client_id: Option<&str>,
-        app: Option<&str>,
-    ) -> Result<Caller> {
-        let token = bearer_token(authorization)?;
-        let key =
-            self.find_api_key(token).await?.ok_or_else(|| Error::Unauthorized("the API key is not valid".into()))?;
-        Ok(Caller::new(&key, external_client_id, app))
     }
 
     /// Every key of an account (records only; the keys themselves are not stored).

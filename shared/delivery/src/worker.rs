@@ -6,7 +6,6 @@ use crate::guard::Allowlist;
 use crate::sender::{OutgoingRequest, SendOutcome, Sender, SenderConfig, retry_after};
 use chrono::{DateTime, Duration as Span, Utc};
 use hookline_aws::Context;
-use hookline_aws::ingest::{accept, retention_end};
 use hookline_aws::queue::Outgoing;
 use hookline_domain::auth::Caller;
 use hookline_domain::events::NewEvent;
@@ -236,7 +235,7 @@ pub async fn run_task(deliverer: &Deliverer, task: &Task, receive_count: u32) ->
     match task {
         Task::Fanout(task) => Ok((
             Handled::Skipped(Skip::FannedOut),
-            Followups { entries: Vec::new(), tasks: hookline_aws::ingest::expand(task) },
+            Followups { entries: Vec::new(), tasks: hookline_core::accept::expand(task) },
         )),
         Task::Deliver(task) => match &task.message {
             Some(message) => deliver_first(deliverer, task, message).await,
@@ -251,7 +250,7 @@ async fn deliver_first(deliverer: &Deliverer, task: &DeliverTask, message: &Mess
     let context = &deliverer.context;
     let now = Utc::now();
     let mut entry = LogEntry::delivery_of(message.clone(), task.webhook_id, now);
-    let expires = retention_end(context, message.created_at);
+    let expires = context.retention_end(message.created_at);
     let webhook = match deliverable(deliverer.webhook(task.account_id, task.webhook_id, task.webhook_version).await?) {
         Ok(webhook) => webhook,
         Err(reason) => {
@@ -301,7 +300,7 @@ async fn deliver_retry(deliverer: &Deliverer, task: &DeliverTask, receive_count:
         return nothing(Skip::AheadOfDelivery);
     }
     let read_at = entry.updated_at;
-    let expires = retention_end(context, entry.message.created_at);
+    let expires = context.retention_end(entry.message.created_at);
     let webhook = match deliverable(deliverer.fresh_webhook(task.account_id, task.webhook_id).await?) {
         Ok(webhook) => webhook,
         Err(reason) => {
@@ -496,7 +495,7 @@ async fn disable(deliverer: &Deliverer, webhook: &Webhook, reason: DisabledReaso
         audit: Audit { client_id: "hookline".into(), external_client_id: None, app: Some("delivery".into()) },
     };
     let webhooks = context.store.list_webhooks(webhook.account_id).await?;
-    accept(context, &caller, &webhooks, event).await.map(|_| ())
+    context.acceptor().accept(&caller, &webhooks, event).await.map(|_| ())
 }
 
 /// Sends one test delivery at once (seed 003's test send): a `webhook.test` message with
@@ -524,7 +523,7 @@ pub async fn test_send(deliverer: &Deliverer, webhook: &Webhook) -> Result<SendO
         _ => DeliveryStatus::Failed,
     };
     entry.record(attempt, status, None);
-    context.store.replace_log_entry(&entry, None, retention_end(context, now)).await?;
+    context.store.replace_log_entry(&entry, None, context.retention_end(now)).await?;
     Ok(outcome)
 }
 

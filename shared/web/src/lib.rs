@@ -53,14 +53,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let context = Context::from_ref(state);
         let headers = &parts.headers;
-        let caller = context
-            .store
-            .authenticate(
-                header(headers, "authorization"),
-                header(headers, EXTERNAL_CLIENT_ID_HEADER),
-                header(headers, APP_HEADER),
-            )
-            .await?;
+        let caller = hookline_core::authenticate(
+            &context.store,
+            header(headers, "authorization"),
+            header(headers, EXTERNAL_CLIENT_ID_HEADER),
+            header(headers, APP_HEADER),
+        )
+        .await?;
         Ok(Self(caller))
     }
 }
