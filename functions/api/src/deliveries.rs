@@ -2,16 +2,21 @@
 //! recovery of a webhook's failed deliveries, the test send.
 
 use crate::messages::{entries_of, within_retention};
+use crate::openapi::{ActionRefusals, BadQuery, Guarded, WebhookNotFound};
+use crate::reply;
 use axum::extract::{Path, RawQuery, State};
 use hookline_aws::LogFilter;
 use hookline_aws::queue::Outgoing;
 use hookline_delivery::worker::{Deliverer, describe, test_send as send_test};
-use hookline_domain::messages::attempt_resource;
+use hookline_domain::Error;
+use hookline_domain::documents::{
+    ActionResult, AttemptListDocument, ErrorDocument, NextLink, RecoverRequest, RetryRequest, TestResult,
+};
+use hookline_domain::messages::{self, attempt_resource};
 use hookline_domain::model::{Attempt, AttemptOutcome, DeliverTask, DeliveryStatus, LogEntry, Task};
 use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
-use hookline_domain::{Error, Problem};
-use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, json_response, resource_id};
-use serde_json::{Value, json};
+use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, resource_id};
+use serde_json::json;
 use std::sync::Arc;
 
 const ATTEMPTS: QuerySpec = QuerySpec {
@@ -47,14 +52,14 @@ fn attempts_document(
     outcome: Option<AttemptOutcome>,
     newest_first: bool,
     next_cursor: Option<&str>,
-) -> Value {
+) -> AttemptListDocument {
     let mut attempts: Vec<&Attempt> = Vec::new();
     for entry in entries {
         let kept = entry.attempts.iter().filter(|attempt| outcome.is_none_or(|outcome| attempt.outcome == outcome));
         if newest_first { attempts.extend(kept.rev()) } else { attempts.extend(kept) }
     }
     let next = next_cursor.map(|cursor| cursor_link(path, raw, cursor));
-    json!({ "data": attempts.into_iter().map(attempt_resource).collect::<Vec<_>>(), "links": { "next": next } })
+    AttemptListDocument { data: attempts.into_iter().map(attempt_resource).collect(), links: NextLink { next } }
 }
 
 /// `GET /webhooks/{id}/attempts`: newest first; `filter[status]`, cursor pages.
@@ -65,10 +70,9 @@ fn attempts_document(
         ("page[cursor]" = Option<String>, Query, description = "The `next` cursor of the previous page"),
         ("filter[status]" = Option<String>, Query, description = "success, http_error, timeout, connection_error or refused")),
     responses(
-        (status = 200, description = "A page of attempts", body = crate::openapi::AttemptListDocument, content_type = "application/vnd.api+json"),
-        (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 404, description = "No such webhook", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 200, description = "A page of attempts", body = AttemptListDocument, content_type = "application/vnd.api+json"),
+        WebhookNotFound,
+        BadQuery, Guarded,
     )
 )]
 pub async fn webhook_attempts(
@@ -87,7 +91,7 @@ pub async fn webhook_attempts(
     let page = store.page_log(caller.account_id, &filter, list.page_size as usize, list.cursor.as_deref()).await?;
     let entries: Vec<LogEntry> = page.items.into_iter().flatten().collect();
     let path = format!("/api/v3/notification/webhooks/{id}/attempts");
-    Ok(json_response(200, &attempts_document(&path, raw, &entries, outcome, true, page.next_cursor.as_deref())))
+    Ok(reply::document(200, &attempts_document(&path, raw, &entries, outcome, true, page.next_cursor.as_deref())))
 }
 
 /// `GET /messages/{id}/attempts`: by webhook then number; `filter[status]`, cursor pages.
@@ -98,10 +102,9 @@ pub async fn webhook_attempts(
         ("page[cursor]" = Option<String>, Query, description = "The `next` cursor of the previous page"),
         ("filter[status]" = Option<String>, Query, description = "success, http_error, timeout, connection_error or refused")),
     responses(
-        (status = 200, description = "A page of attempts", body = crate::openapi::AttemptListDocument, content_type = "application/vnd.api+json"),
-        (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 404, description = "No such message", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 200, description = "A page of attempts", body = AttemptListDocument, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No such message", body = ErrorDocument, content_type = "application/vnd.api+json"),
+        BadQuery, Guarded,
     )
 )]
 pub async fn message_attempts(
@@ -122,7 +125,7 @@ pub async fn message_attempts(
         return Err(ApiError::from(Error::not_found("message")));
     }
     let path = format!("/api/v3/notification/messages/{id}/attempts");
-    Ok(json_response(200, &attempts_document(&path, raw, &page.items, outcome, false, page.next_cursor.as_deref())))
+    Ok(reply::document(200, &attempts_document(&path, raw, &page.items, outcome, false, page.next_cursor.as_deref())))
 }
 
 /// Reopens the retryable deliveries among `entries` and enqueues one more attempt of each;
@@ -151,14 +154,11 @@ async fn reopen(deliverer: &Deliverer, entries: &[LogEntry]) -> Result<usize, Er
 #[utoipa::path(post, path = "/api/v3/notification/messages/{id}/retry", tag = "messages",
     summary = "Retry a message's failed deliveries",
     params(("id" = String, Path, description = "The message id")),
-    request_body(content = Option<crate::openapi::RetryRequest>, content_type = "application/json"),
+    request_body(content = Option<RetryRequest>, content_type = "application/json"),
     responses(
-        (status = 202, description = "How many deliveries were enqueued again", body = crate::openapi::ActionResult, content_type = "application/vnd.api+json"),
-        (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 404, description = "No such message or delivery", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 422, description = "Invalid webhook_id", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 202, description = "How many deliveries were enqueued again", body = ActionResult, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No such message or delivery", body = ErrorDocument, content_type = "application/vnd.api+json"),
+        ActionRefusals, Guarded,
     )
 )]
 pub async fn retry(
@@ -168,26 +168,7 @@ pub async fn retry(
     Document(body): OptionalDocument,
 ) -> Answer {
     let entries = entries_of(&deliverer.context, caller.account_id, &id).await?;
-    let webhook = match body {
-        Value::Object(body) if body.is_empty() => None,
-        Value::Object(body) => match body.get("webhook_id") {
-            Some(Value::Number(number)) if number.as_u64().is_some() => number.as_u64(),
-            _ => {
-                return Err(ApiError::from(Error::invalid(
-                    "/webhook_id",
-                    "invalid_webhook_id",
-                    "a webhook id (integer), or no body",
-                )));
-            }
-        },
-        _ => {
-            return Err(ApiError::from(Error::Invalid(vec![Problem::at(
-                "",
-                "not_an_object",
-                "a JSON object or no body",
-            )])));
-        }
-    };
+    let webhook = messages::parse_retry(&body)?;
     let targets: Vec<LogEntry> = match webhook {
         Some(webhook_id) => {
             let entry = entries.into_iter().find(|entry| entry.webhook_id == Some(webhook_id));
@@ -196,7 +177,7 @@ pub async fn retry(
         None => entries,
     };
     let enqueued = reopen(&deliverer, &targets).await?;
-    Ok(json_response(202, &json!({ "data": { "type": "retries", "id": id, "attributes": { "enqueued": enqueued } } })))
+    Ok(reply::document(202, &ActionResult::new("retries", id, enqueued)))
 }
 
 /// `POST /webhooks/{id}/recover` with `{"since": "<RFC 3339>"}`: one more try of each of
@@ -204,14 +185,10 @@ pub async fn retry(
 #[utoipa::path(post, path = "/api/v3/notification/webhooks/{id}/recover", tag = "webhooks",
     summary = "Re-send a webhook's failed deliveries since a time",
     params(("id" = u64, Path, description = "The webhook id")),
-    request_body(content = crate::openapi::RecoverRequest, content_type = "application/json"),
+    request_body(content = RecoverRequest, content_type = "application/json"),
     responses(
-        (status = 202, description = "How many deliveries were enqueued again", body = crate::openapi::ActionResult, content_type = "application/vnd.api+json"),
-        (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 404, description = "No such webhook", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 422, description = "Invalid `since`", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 202, description = "How many deliveries were enqueued again", body = ActionResult, content_type = "application/vnd.api+json"),
+        ActionRefusals, WebhookNotFound, Guarded,
     )
 )]
 pub async fn recover(
@@ -221,12 +198,7 @@ pub async fn recover(
     Document(body): Document,
 ) -> Answer {
     let id = resource_id(&id, "webhook")?;
-    let since = body
-        .get("since")
-        .and_then(Value::as_str)
-        .and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok())
-        .map(|at| at.with_timezone(&chrono::Utc))
-        .ok_or_else(|| Error::invalid("/since", "invalid_timestamp", "`since` is an RFC 3339 timestamp"))?;
+    let since = messages::parse_recover(&body)?;
     let store = &deliverer.context.store;
     store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
     let mut filter = LogFilter { webhook_id: Some(id), after: Some(since), ..LogFilter::default() };
@@ -242,10 +214,7 @@ pub async fn recover(
             None => break,
         }
     }
-    Ok(json_response(
-        202,
-        &json!({ "data": { "type": "recoveries", "id": id.to_string(), "attributes": { "enqueued": enqueued } } }),
-    ))
+    Ok(reply::document(202, &ActionResult::new("recoveries", id.to_string(), enqueued)))
 }
 
 /// `POST /webhooks/test/{id}` (seed 003): sends a `webhook.test` event at once and answers
@@ -254,10 +223,8 @@ pub async fn recover(
     summary = "Sends a test notification to the webhook to verify it's working correctly",
     params(("id" = u64, Path, description = "The webhook id")),
     responses(
-        (status = 200, description = "What the endpoint answered", body = crate::openapi::TestResult, content_type = "application/json"),
-        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 404, description = "No such webhook", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 200, description = "What the endpoint answered", body = TestResult, content_type = "application/json"),
+        WebhookNotFound, Guarded,
     )
 )]
 pub async fn test_send(
@@ -269,10 +236,6 @@ pub async fn test_send(
     let webhook =
         deliverer.context.store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
     let outcome = send_test(&deliverer, &webhook).await?;
-    let body = json!({ "success": outcome.outcome == AttemptOutcome::Success, "message": describe(&outcome) });
-    Ok(http::Response::builder()
-        .status(200)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(body.to_string())
-        .unwrap_or_default())
+    let result = TestResult { success: outcome.outcome == AttemptOutcome::Success, message: describe(&outcome) };
+    Ok(reply::typed(200, "application/json", &result))
 }

@@ -1,16 +1,18 @@
 //! `/api/v3/notification/event_types` and the catalog at `/api/v3/notification/webhooks/events`.
 
+use crate::openapi::{DocumentRefusals, Guarded};
+use crate::reply;
 use axum::extract::{Path, State};
 use hookline_aws::Context;
 use hookline_domain::Error;
+use hookline_domain::documents::{ErrorDocument, EventTypeDocument, EventTypeInputDocument, EventTypeListDocument};
 use hookline_domain::event_types::{self, catalog_resources, is_built_in};
-use hookline_web::{Answer, ApiError, Authenticated, Document, json_response};
-use serde_json::json;
+use hookline_web::{Answer, ApiError, Authenticated, Document};
 
 /// `GET /webhooks/events` (seed 003): the types the account can subscribe to.
 #[utoipa::path(get, path = "/api/v3/notification/webhooks/events", tag = "webhooks",
     summary = "Returns a list of available events that can be subscribed to via webhooks",
-    responses((status = 200, description = "Registered and built-in event types", body = crate::openapi::EventTypeListDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    responses((status = 200, description = "Registered and built-in event types", body = EventTypeListDocument, content_type = "application/vnd.api+json"), Guarded)
 )]
 pub async fn catalog(state: State<Context>, caller: Authenticated) -> Answer {
     list(state, caller).await
@@ -19,19 +21,19 @@ pub async fn catalog(state: State<Context>, caller: Authenticated) -> Answer {
 /// `GET /event_types`: registered and built-in types.
 #[utoipa::path(get, path = "/api/v3/notification/event_types", tag = "event_types",
     summary = "List the event catalog",
-    responses((status = 200, description = "Registered and built-in event types", body = crate::openapi::EventTypeListDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    responses((status = 200, description = "Registered and built-in event types", body = EventTypeListDocument, content_type = "application/vnd.api+json"), Guarded)
 )]
 pub async fn list(State(context): State<Context>, Authenticated(caller): Authenticated) -> Answer {
     let context = &context;
     let registered = context.store.list_event_types(caller.account_id).await?;
-    Ok(json_response(200, &json!({ "data": catalog_resources(&registered) })))
+    Ok(reply::document(200, &EventTypeListDocument { data: catalog_resources(&registered) }))
 }
 
 /// `POST /event_types`: 201, or 409 if the name is registered.
 #[utoipa::path(post, path = "/api/v3/notification/event_types", tag = "event_types",
     summary = "Register an event type",
-    request_body(content = crate::openapi::EventTypeInputDocument, content_type = "application/vnd.api+json"),
-    responses((status = 201, description = "Registered", body = crate::openapi::EventTypeDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    request_body(content = EventTypeInputDocument, content_type = "application/vnd.api+json"),
+    responses((status = 201, description = "Registered", body = EventTypeDocument, content_type = "application/vnd.api+json"), DocumentRefusals, Guarded)
 )]
 pub async fn create(
     State(context): State<Context>,
@@ -45,7 +47,7 @@ pub async fn create(
         other => other,
     })?;
     let resource = event_types::resource(&kind.name, &kind.description, kind.schema.as_ref(), Some(kind.created_at));
-    let mut response = json_response(201, &json!({ "data": resource }));
+    let mut response = reply::document(201, &EventTypeDocument { data: resource });
     if let Ok(location) = http::HeaderValue::from_str(&format!("/api/v3/notification/event_types/{}", kind.name)) {
         response.headers_mut().insert(http::header::LOCATION, location);
     }
@@ -56,7 +58,12 @@ pub async fn create(
 #[utoipa::path(delete, path = "/api/v3/notification/event_types/{name}", tag = "event_types",
     summary = "Remove an event type",
     params(("name" = String, Path, description = "The event type")),
-    responses((status = 204, description = "Removed"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "No such event type in this account", body = ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 409, description = "A built-in event type", body = ErrorDocument, content_type = "application/vnd.api+json"),
+        Guarded,
+    )
 )]
 pub async fn delete(
     State(context): State<Context>,

@@ -5,14 +5,14 @@ mod deliveries;
 mod event_types;
 mod messages;
 pub mod openapi;
+mod reply;
 mod webhooks;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
 use hookline_aws::Context;
 use hookline_delivery::worker::Deliverer;
-use hookline_web::json_response;
-use serde_json::json;
+use hookline_domain::documents::Health;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -71,10 +71,10 @@ pub fn router(deliverer: Arc<Deliverer>) -> Router {
 
 /// `GET /health`.
 #[utoipa::path(get, path = "/health", tag = "webhooks", security(()),
-    responses((status = 200, description = "The service answers", body = openapi::Health, content_type = "application/vnd.api+json"))
+    responses((status = 200, description = "The service answers", body = Health, content_type = "application/vnd.api+json"))
 )]
 pub async fn health() -> http::Response<String> {
-    json_response(200, &json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+    reply::document(200, &Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
 }
 
 /// `GET /api/v3/openapi.json`: this API's OpenAPI 3.1 document.

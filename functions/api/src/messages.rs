@@ -1,13 +1,16 @@
 //! The message log: `/api/v3/notification/messages` (cursor pages) and one message with its deliveries.
 
+use crate::openapi::{BadQuery, Guarded};
+use crate::reply;
 use axum::extract::{Path, RawQuery, State};
 use hookline_aws::{Context, LogFilter};
+use hookline_domain::documents::{CursorLinks, ErrorDocument, MessageDocument, MessageListDocument, MessageResource};
 use hookline_domain::messages::{self, message_document, message_resource};
 use hookline_domain::model::{Environment, LogEntry};
 use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
 use hookline_domain::{Error, Problem};
-use hookline_web::{Answer, Authenticated, json_response};
-use serde_json::{Value, json};
+use hookline_web::{Answer, Authenticated};
+use serde_json::json;
 
 /// The collection's path.
 pub const PATH: &str = "/api/v3/notification/messages";
@@ -94,10 +97,8 @@ pub fn deliveries(entries: &[LogEntry]) -> Vec<hookline_domain::model::Delivery>
         ("filter[status]" = Option<String>, Query, description = "Messages with a delivery in this status: pending, succeeded, failed, refused or cancelled"),
     ),
     responses(
-        (status = 200, description = "A page of messages (without payloads)", body = crate::openapi::MessageListDocument, content_type = "application/vnd.api+json"),
-        (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 200, description = "A page of messages (without payloads)", body = MessageListDocument, content_type = "application/vnd.api+json"),
+        BadQuery, Guarded,
     )
 )]
 pub async fn list(
@@ -114,14 +115,14 @@ pub async fn list(
         .page_log(caller.account_id, &filter, list_query.page_size as usize, list_query.cursor.as_deref())
         .await?;
     let next = page.next_cursor.as_deref().map(|cursor| cursor_link(PATH, raw, cursor));
-    let data: Vec<Value> = page
+    let data: Vec<MessageResource> = page
         .items
         .iter()
         .filter_map(|entries| entries.first())
         .map(|entry| message_resource(&entry.message, false))
         .collect();
     let this = raw.map_or_else(|| PATH.to_string(), |raw| format!("{PATH}?{raw}"));
-    Ok(json_response(200, &json!({ "data": data, "links": { "self": this, "next": next } })))
+    Ok(reply::document(200, &MessageListDocument { data, links: CursorLinks { self_: this, next } }))
 }
 
 /// `GET /messages/{id}`: the message, its payload, and its deliveries in `included`.
@@ -129,10 +130,9 @@ pub async fn list(
     summary = "A message with its deliveries",
     params(("id" = String, Path, description = "The message id, msg_…")),
     responses(
-        (status = 200, description = "The message and its deliveries", body = crate::openapi::MessageDocument, content_type = "application/vnd.api+json"),
-        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 404, description = "No such message in this account (expired, or not yet in the log: a message enters it with its first attempts)", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 200, description = "The message and its deliveries", body = MessageDocument, content_type = "application/vnd.api+json"),
+        (status = 404, description = "No such message in this account (expired, or not yet in the log: a message enters it with its first attempts)", body = ErrorDocument, content_type = "application/vnd.api+json"),
+        Guarded,
     )
 )]
 pub async fn show(
@@ -143,5 +143,5 @@ pub async fn show(
     let context = &context;
     let entries = entries_of(context, caller.account_id, &id).await?;
     let first = entries.first().ok_or_else(|| Error::not_found("message"))?;
-    Ok(json_response(200, &message_document(&first.message, &deliveries(&entries))))
+    Ok(reply::document(200, &message_document(&first.message, &deliveries(&entries))))
 }

@@ -1,16 +1,22 @@
 //! `/api/v3/notification/webhooks`: list, create, show, patch, delete, secret, test send.
 
+use crate::openapi::{ActionRefusals, BadQuery, DocumentRefusals, Guarded, WebhookNotFound};
+use crate::reply;
 use axum::extract::{Path, RawQuery, State};
 use hookline_aws::Context;
 use hookline_domain::Error;
 use hookline_domain::auth::Caller;
+use hookline_domain::documents::{
+    ErrorDocument, ListMeta, PageMeta, RotateRequest, RotatedSecretAttributes, RotatedSecretDocument, SecretAttributes,
+    SecretDocument, SecretResource, WebhookDocument, WebhookInputDocument, WebhookListDocument, WebhookResource,
+};
 use hookline_domain::event_types::catalog;
 use hookline_domain::model::Webhook;
 use hookline_domain::query::{QuerySpec, matches, page_links, paginate, parse_query, sort, sparse};
 use hookline_domain::signing;
 use hookline_domain::webhooks::{self, ATTRIBUTES, Rules, apply_changes, attributes, new_webhook, resource};
-use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, json_response, resource_id};
-use serde_json::{Value, json};
+use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, resource_id};
+use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// The collection's path.
@@ -78,7 +84,7 @@ async fn find(context: &Context, caller: &Caller, id: u64) -> Result<Webhook, Er
         ("filter[signature_algo]" = Option<String>, Query, description = "Exact match"),
         ("fields[webhooks]" = Option<String>, Query, description = "Comma list of attributes to return (sparse fieldset)"),
     ),
-    responses((status = 200, description = "A page of webhooks", body = crate::openapi::WebhookListDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    responses((status = 200, description = "A page of webhooks", body = WebhookListDocument, content_type = "application/vnd.api+json"), BadQuery, Guarded)
 )]
 pub async fn list(
     State(context): State<Context>,
@@ -98,30 +104,29 @@ pub async fn list(
         .collect();
     sort(&mut items, &list_query.sort);
     let page = paginate(items, &list_query);
-    let data: Vec<Value> = page
+    let data: Vec<WebhookResource> = page
         .items
         .into_iter()
         .map(|mut attributes| {
             let id = attributes["id"].as_u64().unwrap_or_default();
-            attributes.insert(
-                "secret".into(),
-                json!(webhooks::mask_secret(attributes["secret"].as_str().unwrap_or_default())),
-            );
+            let masked = webhooks::mask_secret(attributes["secret"].as_str().unwrap_or_default());
+            attributes.insert("secret".into(), Value::String(masked));
             resource(id, sparse(attributes, list_query.fields.as_deref()))
         })
         .collect();
-    let mut document = json!({ "data": data, "links": page_links(PATH, raw, &list_query, page.last_page) });
-    if list_query.count {
-        document["meta"] = json!({ "total": page.total, "page": { "number": list_query.page_number, "size": list_query.page_size, "last": page.last_page } });
-    }
-    Ok(json_response(200, &document))
+    let meta = list_query.count.then_some(ListMeta {
+        total: page.total,
+        page: PageMeta { number: list_query.page_number, size: list_query.page_size, last: page.last_page },
+    });
+    let links = page_links(PATH, raw, &list_query, page.last_page);
+    Ok(reply::document(200, &WebhookListDocument { data, links, meta }))
 }
 
 /// `POST /webhooks`: 201 with the secret in full and a `Location`.
 #[utoipa::path(post, path = "/api/v3/notification/webhooks", tag = "webhooks",
     summary = "Create a new notification/webhooks",
-    request_body(content = crate::openapi::WebhookInputDocument, content_type = "application/vnd.api+json"),
-    responses((status = 201, description = "Created; the secret in full; `Location` names it", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    request_body(content = WebhookInputDocument, content_type = "application/vnd.api+json"),
+    responses((status = 201, description = "Created; the secret in full; `Location` names it", body = WebhookDocument, content_type = "application/vnd.api+json"), DocumentRefusals, Guarded)
 )]
 pub async fn create(
     State(context): State<Context>,
@@ -153,7 +158,7 @@ pub async fn create(
     let webhook = created.ok_or_else(|| Error::Conflict("no free webhook id; try again".into()))?;
     let id = webhook.id;
     tracing::info!(account_id = caller.account_id, webhook_id = id, "webhook created");
-    let mut response = json_response(201, &json!({ "data": resource(id, attributes(&webhook, true)) }));
+    let mut response = reply::document(201, &WebhookDocument { data: resource(id, attributes(&webhook, true)) });
     if let Ok(location) = http::HeaderValue::from_str(&webhooks::self_link(id)) {
         response.headers_mut().insert(http::header::LOCATION, location);
     }
@@ -164,7 +169,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v3/notification/webhooks/{id}", tag = "webhooks",
     summary = "Show a specific notification/webhooks",
     params(("id" = u64, Path, description = "The webhook id"), ("fields[webhooks]" = Option<String>, Query, description = "Comma list of attributes to return")),
-    responses((status = 200, description = "The webhook, secret masked", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    responses((status = 200, description = "The webhook, secret masked", body = WebhookDocument, content_type = "application/vnd.api+json"), BadQuery, WebhookNotFound, Guarded)
 )]
 pub async fn show(
     State(context): State<Context>,
@@ -177,7 +182,7 @@ pub async fn show(
     let show_query = parse_query(raw.as_deref(), &SHOW)?;
     let webhook = find(context, &caller, id).await?;
     let attributes = sparse(attributes(&webhook, false), show_query.fields.as_deref());
-    Ok(json_response(200, &json!({ "data": resource(id, attributes) })))
+    Ok(reply::document(200, &WebhookDocument { data: resource(id, attributes) }))
 }
 
 /// `PATCH /webhooks/:id`: partial; re-applied on a fresh read when another writer won the
@@ -185,8 +190,8 @@ pub async fn show(
 #[utoipa::path(patch, path = "/api/v3/notification/webhooks/{id}", tag = "webhooks",
     summary = "Update a notification/webhooks",
     params(("id" = u64, Path, description = "The webhook id")),
-    request_body(content = crate::openapi::WebhookInputDocument, content_type = "application/vnd.api+json"),
-    responses((status = 200, description = "The updated webhook", body = crate::openapi::WebhookDocument, content_type = "application/vnd.api+json"), (status = 400, description = "Bad query parameter or malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 409, description = "Wrong `type`/`id`, or a conflicting change", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 413, description = "Body too large", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 422, description = "Invalid attributes, each error points at its field", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    request_body(content = WebhookInputDocument, content_type = "application/vnd.api+json"),
+    responses((status = 200, description = "The updated webhook", body = WebhookDocument, content_type = "application/vnd.api+json"), DocumentRefusals, WebhookNotFound, Guarded)
 )]
 pub async fn patch(
     State(context): State<Context>,
@@ -207,7 +212,9 @@ pub async fn patch(
         let mut next = apply_changes(&current, &changes, caller.audit.clone(), chrono::Utc::now());
         webhooks::fit_key(&mut next, changes.secret.is_some())?;
         match context.store.update_webhook(&next).await {
-            Ok(()) => return Ok(json_response(200, &json!({ "data": resource(id, attributes(&next, false)) }))),
+            Ok(()) => {
+                return Ok(reply::document(200, &WebhookDocument { data: resource(id, attributes(&next, false)) }));
+            }
             Err(Error::Conflict(_)) => continue,
             Err(error) => return Err(ApiError::from(error)),
         }
@@ -219,7 +226,7 @@ pub async fn patch(
 #[utoipa::path(delete, path = "/api/v3/notification/webhooks/{id}", tag = "webhooks",
     summary = "Delete the notification/webhooks",
     params(("id" = u64, Path, description = "The webhook id")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    responses((status = 204, description = "Deleted"), WebhookNotFound, Guarded)
 )]
 pub async fn delete(
     State(context): State<Context>,
@@ -239,7 +246,7 @@ pub async fn delete(
 #[utoipa::path(get, path = "/api/v3/notification/webhooks/{id}/secret", tag = "webhooks",
     summary = "Reveal the signing secret",
     params(("id" = u64, Path, description = "The webhook id")),
-    responses((status = 200, description = "The secret in full", body = crate::openapi::SecretDocument, content_type = "application/vnd.api+json"), (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 404, description = "No such webhook in this account", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"), (status = 503, description = "A dependency is busy; retry", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"))
+    responses((status = 200, description = "The secret in full", body = SecretDocument, content_type = "application/vnd.api+json"), WebhookNotFound, Guarded)
 )]
 pub async fn secret(
     State(context): State<Context>,
@@ -249,10 +256,8 @@ pub async fn secret(
     let context = &context;
     let id = resource_id(&id, "webhook")?;
     let webhook = find(context, &caller, id).await?;
-    Ok(json_response(
-        200,
-        &json!({ "data": { "type": "webhook_secrets", "id": id.to_string(), "attributes": { "secret": webhook.secret } } }),
-    ))
+    let attributes = SecretAttributes { secret: webhook.secret };
+    Ok(reply::document(200, &SecretDocument { data: SecretResource::new(id, attributes) }))
 }
 
 /// `POST /webhooks/{id}/rotate_secret`: a new secret (generated, or `secret` given); the old
@@ -260,15 +265,11 @@ pub async fn secret(
 #[utoipa::path(post, path = "/api/v3/notification/webhooks/{id}/rotate_secret", tag = "webhooks",
     summary = "Rotate the signing secret",
     params(("id" = u64, Path, description = "The webhook id")),
-    request_body(content = Option<crate::openapi::RotateRequest>, content_type = "application/json"),
+    request_body(content = Option<RotateRequest>, content_type = "application/json"),
     responses(
-        (status = 200, description = "The new secret in full", body = crate::openapi::SecretDocument, content_type = "application/vnd.api+json"),
-        (status = 400, description = "Malformed JSON", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 401, description = "Missing or unknown API key", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 404, description = "No such webhook", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 409, description = "The webhook keeps changing", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 415, description = "Unsupported content type", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
-        (status = 422, description = "Invalid secret or overlap", body = crate::openapi::ErrorDocument, content_type = "application/vnd.api+json"),
+        (status = 200, description = "The new secret in full", body = RotatedSecretDocument, content_type = "application/vnd.api+json"),
+        (status = 409, description = "The webhook keeps changing", body = ErrorDocument, content_type = "application/vnd.api+json"),
+        ActionRefusals, WebhookNotFound, Guarded,
     )
 )]
 pub async fn rotate_secret(
@@ -279,54 +280,23 @@ pub async fn rotate_secret(
 ) -> Answer {
     let context = &context;
     let id = resource_id(&id, "webhook")?;
-    let Value::Object(body) = body else {
-        return Err(ApiError::from(Error::invalid("", "not_an_object", "a JSON object, or no body")));
-    };
-    if let Some(unknown) = body.keys().find(|key| !matches!(key.as_str(), "secret" | "overlap_seconds")) {
-        return Err(ApiError::from(Error::invalid(
-            format!("/{unknown}"),
-            "unknown_attribute",
-            "`secret` and `overlap_seconds` only",
-        )));
-    }
-    let overlap = match body.get("overlap_seconds") {
-        None | Some(Value::Null) => webhooks::ROTATION_OVERLAP,
-        Some(Value::Number(n))
-            if n.as_i64().is_some_and(|s| (0..=webhooks::MAX_ROTATION_OVERLAP_SECONDS).contains(&s)) =>
-        {
-            chrono::Duration::seconds(n.as_i64().unwrap_or_default())
-        }
-        Some(_) => {
-            return Err(ApiError::from(Error::invalid(
-                "/overlap_seconds",
-                "invalid_overlap",
-                format!("whole seconds from 0 to {}", webhooks::MAX_ROTATION_OVERLAP_SECONDS),
-            )));
-        }
-    };
+    let rotation = webhooks::parse_rotation(&body)?;
     for _ in 0..PATCH_TRIES {
         let current = find(context, &caller, id).await?;
-        let secret = match body.get("secret") {
-            None | Some(Value::Null) => signing::generate_key(current.signature_algo),
-            Some(Value::String(secret)) if signing::is_valid_key(current.signature_algo, secret) => secret.clone(),
-            Some(_) => {
-                return Err(ApiError::from(Error::invalid(
-                    "/secret",
-                    "invalid_secret",
-                    "a key of the webhook's signature_algo: whsec_ + base64 of 24-64 bytes (hmac, jwt), whsk_ (ed25519)",
-                )));
-            }
-        };
+        let secret = webhooks::rotation_key(&rotation, current.signature_algo)?;
         let now = chrono::Utc::now();
-        let next = webhooks::rotate(&current, secret, overlap, caller.audit.clone(), now);
+        let next = webhooks::rotate(&current, secret, rotation.overlap, caller.audit.clone(), now);
         match context.store.update_webhook(&next).await {
             Ok(()) => {
-                let document = json!({ "data": { "type": "webhook_secrets", "id": id.to_string(), "attributes": {
-                    "secret": next.secret,
-                    "public_key": signing::public_key(&next.secret).ok(),
-                    "previous_valid_until": next.previous_secrets.first().map(|retired| webhooks::timestamp(retired.until)),
-                } } });
-                return Ok(json_response(200, &document));
+                let attributes = RotatedSecretAttributes {
+                    public_key: signing::public_key(&next.secret).ok(),
+                    previous_valid_until: next
+                        .previous_secrets
+                        .first()
+                        .map(|retired| webhooks::timestamp(retired.until)),
+                    secret: next.secret,
+                };
+                return Ok(reply::document(200, &RotatedSecretDocument { data: SecretResource::new(id, attributes) }));
             }
             Err(Error::Conflict(_)) => continue,
             Err(error) => return Err(ApiError::from(error)),

@@ -1,7 +1,8 @@
 //! JSON:API: its media type, and the error document every failure is answered with.
 
+use crate::documents::{ErrorDocument, ErrorObject, ErrorSource};
 use crate::error::{Error, Problem, Source};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The media type of JSON:API.
 pub const MEDIA_TYPE: &str = "application/vnd.api+json";
@@ -11,8 +12,14 @@ pub const MEDIA_TYPE: &str = "application/vnd.api+json";
 /// This is the one place where an [`Error`] becomes what a client sees. Internal details
 /// (of [`Error::Internal`]) are not shown: the caller logs them.
 pub fn error_document(error: &Error) -> (u16, Value) {
+    let (status, document) = typed_error_document(error);
+    (status, serde_json::to_value(document).unwrap_or(Value::Null))
+}
+
+/// [`error_document`] as its type.
+pub fn typed_error_document(error: &Error) -> (u16, ErrorDocument) {
     let status = error.status();
-    let objects: Vec<Value> = match error {
+    let errors: Vec<ErrorObject> = match error {
         Error::BadRequest(problem) => vec![problem_object(status, "Bad request", problem)],
         Error::Invalid(problems) => {
             problems.iter().map(|problem| problem_object(status, "Invalid attribute", problem)).collect()
@@ -42,22 +49,25 @@ pub fn error_document(error: &Error) -> (u16, Value) {
             vec![simple(status, "internal_error", "Internal error", "an unexpected error occurred; it has been logged")]
         }
     };
-    (status, json!({ "errors": objects }))
+    (status, ErrorDocument { errors })
 }
 
-fn simple(status: u16, code: &str, title: &str, detail: &str) -> Value {
-    json!({ "status": status.to_string(), "code": code, "title": title, "detail": detail })
-}
-
-fn problem_object(status: u16, title: &str, problem: &Problem) -> Value {
-    let mut object = simple(status, problem.code, title, &problem.detail);
-    if let Some(source) = &problem.source {
-        object["source"] = match source {
-            Source::Pointer(pointer) => json!({ "pointer": pointer }),
-            Source::Parameter(name) => json!({ "parameter": name }),
-        };
+fn simple(status: u16, code: &str, title: &str, detail: &str) -> ErrorObject {
+    ErrorObject {
+        status: status.to_string(),
+        code: code.into(),
+        title: title.into(),
+        detail: detail.into(),
+        source: None,
     }
-    object
+}
+
+fn problem_object(status: u16, title: &str, problem: &Problem) -> ErrorObject {
+    let source = problem.source.as_ref().map(|source| match source {
+        Source::Pointer(pointer) => ErrorSource::Pointer(pointer.clone()),
+        Source::Parameter(name) => ErrorSource::Parameter(name.clone()),
+    });
+    ErrorObject { source, ..simple(status, problem.code, title, &problem.detail) }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Hookline's domain: the model, the error type, JSON:API documents. Pure: no AWS, no Lambda.
 
 pub mod auth;
+pub mod documents;
 pub mod error;
 pub mod event_types;
 pub mod events;
@@ -8,9 +9,11 @@ pub mod jsonapi;
 pub mod matching;
 pub mod messages;
 pub mod model;
+pub mod patch;
 pub mod query;
 pub mod retry;
 pub mod signing;
 pub mod webhooks;
 
 pub use error::{Error, Problem, Result, Source};
+pub use patch::Patch;

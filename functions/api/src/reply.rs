@@ -1,0 +1,21 @@
+//! Writing a typed document as the response body.
+
+use hookline_domain::jsonapi::MEDIA_TYPE;
+use serde::Serialize;
+
+/// A response with `status` and `document` as `content_type`.
+pub fn typed<T: Serialize>(status: u16, content_type: &'static str, document: &T) -> http::Response<String> {
+    match serde_json::to_string(document) {
+        Ok(body) => http::Response::builder()
+            .status(status)
+            .header(http::header::CONTENT_TYPE, content_type)
+            .body(body)
+            .unwrap_or_default(),
+        Err(error) => hookline_web::error_response(&hookline_domain::Error::internal(error)),
+    }
+}
+
+/// A JSON:API response with `status` and `document`.
+pub fn document<T: Serialize>(status: u16, document: &T) -> http::Response<String> {
+    typed(status, MEDIA_TYPE, document)
+}
