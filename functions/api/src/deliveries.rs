@@ -15,7 +15,7 @@ use hookline_domain::documents::{
 use hookline_domain::messages::{self, attempt_resource};
 use hookline_domain::model::{Attempt, AttemptOutcome, DeliverTask, DeliveryStatus, LogEntry, Task};
 use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
-use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, resource_id};
+use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, WebhookId};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -78,10 +78,9 @@ fn attempts_document(
 pub async fn webhook_attempts(
     State(deliverer): State<Arc<Deliverer>>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
     RawQuery(raw): RawQuery,
 ) -> Answer {
-    let id = resource_id(&id, "webhook")?;
     let raw = raw.as_deref();
     let list = parse_query(raw, &ATTEMPTS)?;
     let outcome = outcome_filter(&list.filters)?;
@@ -194,10 +193,9 @@ pub async fn retry(
 pub async fn recover(
     State(deliverer): State<Arc<Deliverer>>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
     Document(body): Document,
 ) -> Answer {
-    let id = resource_id(&id, "webhook")?;
     let since = messages::parse_recover(&body)?;
     let store = &deliverer.context.store;
     store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
@@ -230,9 +228,8 @@ pub async fn recover(
 pub async fn test_send(
     State(deliverer): State<Arc<Deliverer>>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
 ) -> Answer {
-    let id = resource_id(&id, "webhook")?;
     let webhook =
         deliverer.context.store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
     let outcome = send_test(&deliverer, &webhook).await?;

@@ -2,7 +2,7 @@
 
 use crate::openapi::{ActionRefusals, BadQuery, DocumentRefusals, Guarded, WebhookNotFound};
 use crate::reply;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use hookline_aws::Context;
 use hookline_domain::Error;
 use hookline_domain::auth::Caller;
@@ -15,7 +15,7 @@ use hookline_domain::model::Webhook;
 use hookline_domain::query::{QuerySpec, matches, page_links, paginate, parse_query, sort, sparse};
 use hookline_domain::signing;
 use hookline_domain::webhooks::{self, ATTRIBUTES, Rules, apply_changes, attributes, new_webhook, resource};
-use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, resource_id};
+use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, WebhookId};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -174,11 +174,10 @@ pub async fn create(
 pub async fn show(
     State(context): State<Context>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
     RawQuery(raw): RawQuery,
 ) -> Answer {
     let context = &context;
-    let id = resource_id(&id, "webhook")?;
     let show_query = parse_query(raw.as_deref(), &SHOW)?;
     let webhook = find(context, &caller, id).await?;
     let attributes = sparse(attributes(&webhook, false), show_query.fields.as_deref());
@@ -196,11 +195,10 @@ pub async fn show(
 pub async fn patch(
     State(context): State<Context>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
     Document(document): Document,
 ) -> Answer {
     let context = &context;
-    let id = resource_id(&id, "webhook")?;
     let catalog = if document.pointer("/data/attributes/events").is_some() {
         account_catalog(context, &caller).await?
     } else {
@@ -231,10 +229,9 @@ pub async fn patch(
 pub async fn delete(
     State(context): State<Context>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
 ) -> Answer {
     let context = &context;
-    let id = resource_id(&id, "webhook")?;
     if !context.store.delete_webhook(caller.account_id, id).await? {
         return Err(ApiError::from(Error::not_found("webhook")));
     }
@@ -251,10 +248,9 @@ pub async fn delete(
 pub async fn secret(
     State(context): State<Context>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
 ) -> Answer {
     let context = &context;
-    let id = resource_id(&id, "webhook")?;
     let webhook = find(context, &caller, id).await?;
     let attributes = SecretAttributes { secret: webhook.secret };
     Ok(reply::document(200, &SecretDocument { data: SecretResource::new(id, attributes) }))
@@ -275,11 +271,10 @@ pub async fn secret(
 pub async fn rotate_secret(
     State(context): State<Context>,
     Authenticated(caller): Authenticated,
-    Path(id): Path<String>,
+    WebhookId(id): WebhookId,
     Document(body): OptionalDocument,
 ) -> Answer {
     let context = &context;
-    let id = resource_id(&id, "webhook")?;
     let rotation = webhooks::parse_rotation(&body)?;
     for _ in 0..PATCH_TRIES {
         let current = find(context, &caller, id).await?;

@@ -92,9 +92,20 @@ where
     }
 }
 
-/// A path segment that must be a resource id: anything else names no such `resource` (404).
-pub fn resource_id(segment: &str, resource: &'static str) -> Result<u64, ApiError> {
-    segment.parse().ok().filter(|id| *id > 0).ok_or_else(|| ApiError(Error::not_found(resource)))
+/// The webhook id of a `/webhooks/{id}…` path. Anything but a positive integer names no
+/// webhook: 404, as for another account's id, never a 400 that would tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookId(pub u64);
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let not_found = || ApiError(Error::not_found("webhook"));
+        let axum::extract::Path(segment) =
+            axum::extract::Path::<String>::from_request_parts(parts, state).await.map_err(|_| not_found())?;
+        segment.parse().ok().filter(|id| *id > 0).map(Self).ok_or_else(not_found)
+    }
 }
 
 /// `routes` answering a path no route serves with a JSON:API 404, and a method a served path
