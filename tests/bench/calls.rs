@@ -3,7 +3,6 @@
 
 use crate::meter::{Meter, Tally};
 use crate::report::Row;
-use hookline_delivery::worker::Deliverer;
 use hookline_domain::model::Environment;
 use hookline_tests::receiver::{Answer, Receiver};
 use hookline_tests::{LOOPBACK, Stack, serve_context};
@@ -115,7 +114,7 @@ async fn measure(scenario: &Scenario) -> Measured {
     let meter = Meter::default();
     let measured_capacity = meter.instrument(&mut stack).await;
     let context = stack.context.clone();
-    let deliverer = Deliverer::new(context.clone()).expect("deliverer");
+    let deliverer = hookline_deliver::deliverer(&context).expect("deliverer");
     let base = serve_context(context.clone()).await;
     let client = stack.client(&base, Environment::Sandbox).await;
     client.register_event_type("bench.event").await;

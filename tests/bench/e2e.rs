@@ -15,7 +15,6 @@
 
 use crate::meter::{Meter, Tally};
 use crate::report::{Row, percentile};
-use hookline_delivery::worker::Deliverer;
 use hookline_devstack::provision::Physical;
 use hookline_devstack::runner::EventSource;
 use hookline_devstack::sdk::Endpoints;
@@ -242,13 +241,14 @@ impl Scenario {
         let meter = Meter::default();
         // The stack's settings allow loopback targets (hookline_tests::LOOPBACK).
         let context = meter.context(stack.context.settings.clone(), &stack.sdk);
-        let deliverer = Arc::new(Deliverer::new(context).map_err(|error| format!("deliverer: {error}"))?);
+        let routes = hookline_devstack::runner::Routes::new(&context).map_err(|error| format!("routers: {error}"))?;
+        let deliverer = Arc::new(hookline_deliver::deliverer(&context).map_err(|error| format!("deliverer: {error}"))?);
         let (stop, stopped) = watch::channel(false);
         let mut tasks: Vec<JoinHandle<()>> = Vec::new();
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|error| format!("bind: {error}"))?;
         let base = format!("http://{}", listener.local_addr().map_err(|error| format!("address: {error}"))?);
-        tasks.push(tokio::spawn(hookline_devstack::runner::serve_http(listener, deliverer.clone(), stopped.clone())));
+        tasks.push(tokio::spawn(hookline_devstack::runner::serve_http(listener, routes.clone(), stopped.clone())));
         let (sink, serving) = Sink::start(side, stopped.clone()).await?;
         tasks.push(serving);
 

@@ -327,8 +327,8 @@ async fn when_target_is_private_and_not_allowed_should_refuse_without_connecting
     let message = world.publish(json!({})).await;
     let mut settings = world.stack.context.settings.clone();
     settings.allowed_target_cidrs = String::new();
-    let guarded = hookline_delivery::worker::Deliverer::new(hookline_aws::Context::new(settings, &world.stack.sdk))
-        .expect("deliverer");
+    let guarded =
+        hookline_deliver::deliverer(&hookline_aws::Context::new(settings, &world.stack.sdk)).expect("deliverer");
     world
         .stack
         .drive_until(&guarded, Duration::from_secs(15), || async {
@@ -495,12 +495,9 @@ async fn when_wait_exceeds_sqs_delay_should_wait_again_on_arrival() {
         ..hookline_domain::model::DeliverTask::retry(world.account, &message, hook, 2)
     };
     let tasks = [(hookline_domain::model::Task::Deliver(task), 1)];
-    let handled = hookline_delivery::worker::run_batch(&world.stack.deliverer(), &tasks).await;
+    let handled = world.stack.deliverer().run_batch(&tasks).await;
     assert!(
-        matches!(
-            handled.as_slice(),
-            [Ok(hookline_delivery::worker::Handled::Skipped(hookline_delivery::worker::Skip::NotDueYet))]
-        ),
+        matches!(handled.as_slice(), [Ok(hookline_core::Handled::Skipped(hookline_core::Skip::NotDueYet))]),
         "{handled:?}"
     );
     assert!(receiver.requests().is_empty());

@@ -45,7 +45,7 @@ async fn when_each_sample_is_invoked_should_reach_its_handler_and_answer() {
                 let request = lambda_http::request::from_str(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
                 // What `lambda_http::run` does with the function's router.
                 let router = if function == "api" {
-                    hookline_api::router(std::sync::Arc::new(stack.deliverer()))
+                    hookline_api::router(stack.context.clone()).expect("router")
                 } else {
                     hookline_ingest::router(stack.context.clone())
                 };

@@ -332,7 +332,7 @@ async fn when_fanout_task_expanded_should_enqueue_first_attempts_that_carry_mess
         message: message.clone(),
         webhooks: vec![hookline_domain::model::WebhookRef { id, version: 1 }],
     });
-    let results = hookline_delivery::worker::run_batch(&stack.deliverer(), &[(task, 1)]).await;
+    let results = stack.deliverer().run_batch(&[(task, 1)]).await;
     assert!(matches!(results.as_slice(), [Ok(_)]), "{results:?}");
     let tasks = stack.drain_tasks().await;
     let [Task::Deliver(expanded)] = tasks.as_slice() else { panic!("one task: {tasks:?}") };

@@ -7,4 +7,5 @@ mod ingest;
 mod provision;
 mod queue;
 mod runner;
+mod sender;
 mod store;

@@ -12,7 +12,7 @@ async fn serve(stack: &Stack) -> (String, tokio::sync::watch::Sender<bool>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    tokio::spawn(runner::serve_http(listener, Arc::new(stack.deliverer()), stopped));
+    tokio::spawn(runner::serve_http(listener, runner::Routes::new(&stack.context).expect("routers"), stopped));
     (format!("http://{address}"), stop)
 }
 

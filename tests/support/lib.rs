@@ -4,7 +4,7 @@
 pub mod receiver;
 
 use hookline_aws::{Context, Store};
-use hookline_delivery::worker::Deliverer;
+use hookline_deliver::Deliverer;
 
 /// The allowlist of the tests: loopback, where their receivers listen.
 pub const LOOPBACK: &str = "127.0.0.0/8,::1/128";
@@ -172,8 +172,8 @@ pub async fn serve_context(context: Context) -> String {
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     std::mem::forget(stop);
-    let deliverer = std::sync::Arc::new(Deliverer::new(context).expect("deliverer"));
-    tokio::spawn(hookline_devstack::runner::serve_http(listener, deliverer, stopped));
+    let routes = hookline_devstack::runner::Routes::new(&context).expect("routers");
+    tokio::spawn(hookline_devstack::runner::serve_http(listener, routes, stopped));
     format!("http://{address}")
 }
 
@@ -207,7 +207,7 @@ impl Stack {
 
     /// The delivery engine on this stack (its HTTP client allows loopback).
     pub fn deliverer(&self) -> Deliverer {
-        Deliverer::new(self.context.clone()).expect("deliverer")
+        hookline_deliver::deliverer(&self.context).expect("deliverer")
     }
 
     /// The URL of a queue of the template.

@@ -7,6 +7,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,9 +36,15 @@ impl Answer {
         self
     }
 
-    /// Answered after `delay`.
+    /// Answered after `delay` (a delay longer than the client waits: never answered).
     pub fn after(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// With `body` instead of `answer <status>`.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.body = body.into();
         self
     }
 }
@@ -45,10 +52,14 @@ impl Answer {
 /// A request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The request line: method, target (path and query, as sent) and version, e.g. `POST /in?x=1 HTTP/1.1`.
+    pub request_line: String,
     /// The path.
     pub path: String,
     /// Lower-case header names.
     pub headers: BTreeMap<String, String>,
+    /// Every header as `(lower-case name, value)`, a repeated name once per occurrence.
+    pub all_headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
     /// When it arrived.
@@ -60,21 +71,29 @@ pub struct Received {
 pub struct Receiver {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
+    port: u16,
     script: Arc<Mutex<VecDeque<Answer>>>,
     requests: Arc<Mutex<Vec<Received>>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl Receiver {
     /// Starts a receiver with a script of answers.
     pub async fn start(script: Vec<Answer>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let receiver =
-            Self { url, script: Arc::new(Mutex::new(script.into())), requests: Arc::new(Mutex::new(Vec::new())) };
+        let address = listener.local_addr().expect("address");
+        let receiver = Self {
+            url: format!("http://{address}"),
+            port: address.port(),
+            script: Arc::new(Mutex::new(script.into())),
+            requests: Arc::new(Mutex::new(Vec::new())),
+            connections: Arc::new(AtomicUsize::new(0)),
+        };
         let serving = receiver.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { return };
+                serving.connections.fetch_add(1, Ordering::SeqCst);
                 let serving = serving.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request| {
@@ -91,14 +110,17 @@ impl Receiver {
     async fn answer(&self, request: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
         let (parts, body) = request.into_parts();
         let body = body.collect().await.map(|collected| collected.to_bytes().to_vec()).unwrap_or_default();
-        let headers = parts
+        let all_headers: Vec<(String, String)> = parts
             .headers
             .iter()
             .map(|(name, value)| (name.as_str().to_string(), value.to_str().unwrap_or_default().to_string()))
             .collect();
+        let target = parts.uri.path_and_query().map_or_else(|| parts.uri.path(), |target| target.as_str());
         self.requests.lock().expect("lock").push(Received {
+            request_line: format!("{} {target} {:?}", parts.method, parts.version),
             path: parts.uri.path().to_string(),
-            headers,
+            headers: all_headers.iter().cloned().collect(),
+            all_headers,
             body,
             at: Instant::now(),
         });
@@ -119,5 +141,15 @@ impl Receiver {
     /// A URL on this receiver.
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
+    }
+
+    /// The port it listens on (of 127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// How many TCP connections it has accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }

@@ -1,19 +1,20 @@
 //! The delivery log and its actions: attempts of a webhook or a message, manual retry,
 //! recovery of a webhook's failed deliveries, the test send.
 
+use crate::Deliverer;
 use crate::messages::{entries_of, within_retention};
 use crate::openapi::{ActionRefusals, BadQuery, Guarded, WebhookNotFound};
 use crate::reply;
 use axum::extract::{Path, RawQuery, State};
-use hookline_aws::LogFilter;
-use hookline_aws::queue::Outgoing;
-use hookline_delivery::worker::{Deliverer, describe, test_send as send_test};
+use hookline_aws::{Context, LogFilter};
+use hookline_core::deliver::describe;
+use hookline_core::log::retry_deliveries;
 use hookline_domain::Error;
 use hookline_domain::documents::{
     ActionResult, AttemptListDocument, ErrorDocument, NextLink, RecoverRequest, RetryRequest, TestResult,
 };
 use hookline_domain::messages::{self, attempt_resource};
-use hookline_domain::model::{Attempt, AttemptOutcome, DeliverTask, DeliveryStatus, LogEntry, Task};
+use hookline_domain::model::{Attempt, AttemptOutcome, LogEntry};
 use hookline_domain::query::{Filter, QuerySpec, cursor_link, parse_query};
 use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, WebhookId};
 use serde_json::json;
@@ -28,9 +29,6 @@ const ATTEMPTS: QuerySpec = QuerySpec {
     default_size: 50,
     max_size: 250,
 };
-
-/// The statuses a delivery may be retried from.
-const RETRYABLE: &[DeliveryStatus] = &[DeliveryStatus::Failed, DeliveryStatus::Refused, DeliveryStatus::Cancelled];
 
 fn outcome_filter(filters: &[(String, Filter)]) -> Result<Option<AttemptOutcome>, Error> {
     let Some((_, Filter::Equals(value))) = filters.iter().find(|(name, _)| name == "status") else { return Ok(None) };
@@ -76,7 +74,7 @@ fn attempts_document(
     )
 )]
 pub async fn webhook_attempts(
-    State(deliverer): State<Arc<Deliverer>>,
+    State(context): State<Context>,
     Authenticated(caller): Authenticated,
     WebhookId(id): WebhookId,
     RawQuery(raw): RawQuery,
@@ -84,9 +82,9 @@ pub async fn webhook_attempts(
     let raw = raw.as_deref();
     let list = parse_query(raw, &ATTEMPTS)?;
     let outcome = outcome_filter(&list.filters)?;
-    let store = &deliverer.context.store;
+    let store = &context.store;
     store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
-    let filter = within_retention(&deliverer.context, LogFilter { webhook_id: Some(id), ..LogFilter::default() });
+    let filter = within_retention(&context, LogFilter { webhook_id: Some(id), ..LogFilter::default() });
     let page = store.page_log(caller.account_id, &filter, list.page_size as usize, list.cursor.as_deref()).await?;
     let entries: Vec<LogEntry> = page.items.into_iter().flatten().collect();
     let path = format!("/api/v3/notification/webhooks/{id}/attempts");
@@ -107,7 +105,7 @@ pub async fn webhook_attempts(
     )
 )]
 pub async fn message_attempts(
-    State(deliverer): State<Arc<Deliverer>>,
+    State(context): State<Context>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
@@ -115,8 +113,7 @@ pub async fn message_attempts(
     let raw = raw.as_deref();
     let list = parse_query(raw, &ATTEMPTS)?;
     let outcome = outcome_filter(&list.filters)?;
-    let page = deliverer
-        .context
+    let page = context
         .store
         .page_message_entries(caller.account_id, &id, list.page_size as i32, list.cursor.as_deref())
         .await?;
@@ -125,27 +122,6 @@ pub async fn message_attempts(
     }
     let path = format!("/api/v3/notification/messages/{id}/attempts");
     Ok(reply::document(200, &attempts_document(&path, raw, &page.items, outcome, false, page.next_cursor.as_deref())))
-}
-
-/// Reopens the retryable deliveries among `entries` and enqueues one more attempt of each;
-/// returns how many.
-async fn reopen(deliverer: &Deliverer, entries: &[LogEntry]) -> Result<usize, Error> {
-    let store = &deliverer.context.store;
-    let mut tasks = Vec::new();
-    for delivery in entries.iter().filter_map(LogEntry::delivery) {
-        if RETRYABLE.contains(&delivery.status)
-            && store.reopen_delivery(delivery.account_id, &delivery.message_id, delivery.webhook_id, RETRYABLE).await?
-        {
-            tasks.push(Outgoing::now(Task::Deliver(DeliverTask::retry(
-                delivery.account_id,
-                &delivery.message_id,
-                delivery.webhook_id,
-                delivery.attempts + 1,
-            ))));
-        }
-    }
-    deliverer.context.queue.send(&tasks).await?;
-    Ok(tasks.len())
 }
 
 /// `POST /messages/{id}/retry`: one more try of one webhook's delivery (`{"webhook_id": n}`),
@@ -161,12 +137,12 @@ async fn reopen(deliverer: &Deliverer, entries: &[LogEntry]) -> Result<usize, Er
     )
 )]
 pub async fn retry(
-    State(deliverer): State<Arc<Deliverer>>,
+    State(context): State<Context>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
     Document(body): OptionalDocument,
 ) -> Answer {
-    let entries = entries_of(&deliverer.context, caller.account_id, &id).await?;
+    let entries = entries_of(&context, caller.account_id, &id).await?;
     let webhook = messages::parse_retry(&body)?;
     let targets: Vec<LogEntry> = match webhook {
         Some(webhook_id) => {
@@ -175,7 +151,7 @@ pub async fn retry(
         }
         None => entries,
     };
-    let enqueued = reopen(&deliverer, &targets).await?;
+    let enqueued = retry_deliveries(&context.store, &context.queue, &targets).await?;
     Ok(reply::document(202, &ActionResult::new("retries", id, enqueued)))
 }
 
@@ -191,22 +167,22 @@ pub async fn retry(
     )
 )]
 pub async fn recover(
-    State(deliverer): State<Arc<Deliverer>>,
+    State(context): State<Context>,
     Authenticated(caller): Authenticated,
     WebhookId(id): WebhookId,
     Document(body): Document,
 ) -> Answer {
     let since = messages::parse_recover(&body)?;
-    let store = &deliverer.context.store;
+    let store = &context.store;
     store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
     let mut filter = LogFilter { webhook_id: Some(id), after: Some(since), ..LogFilter::default() };
-    filter = within_retention(&deliverer.context, filter);
+    filter = within_retention(&context, filter);
     let mut enqueued = 0;
     let mut cursor: Option<String> = None;
     loop {
         let page = store.page_log(caller.account_id, &filter, 1000, cursor.as_deref()).await?;
         let entries: Vec<LogEntry> = page.items.into_iter().flatten().collect();
-        enqueued += reopen(&deliverer, &entries).await?;
+        enqueued += retry_deliveries(&context.store, &context.queue, &entries).await?;
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => break,
@@ -231,8 +207,8 @@ pub async fn test_send(
     WebhookId(id): WebhookId,
 ) -> Answer {
     let webhook =
-        deliverer.context.store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
-    let outcome = send_test(&deliverer, &webhook).await?;
+        deliverer.store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))?;
+    let outcome = deliverer.test_send(&webhook).await?;
     let result = TestResult { success: outcome.outcome == AttemptOutcome::Success, message: describe(&outcome) };
     Ok(reply::typed(200, "application/json", &result))
 }

@@ -10,18 +10,23 @@ mod webhooks;
 
 use axum::Router;
 use axum::extract::{FromRef, State};
-use hookline_aws::Context;
-use hookline_delivery::worker::Deliverer;
+use hookline_aws::{Context, Queue, Store};
 use hookline_domain::documents::Health;
+use hookline_outbound::Sender;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+/// The delivery flow on DynamoDB, SQS and the guarded HTTP client: the test send's.
+pub type Deliverer = hookline_core::Deliverer<Store, Queue, Sender>;
+
 /// What every handler of the API may use.
 #[derive(Clone)]
 pub struct ApiState {
-    /// The delivery engine (the test send, retries), with the context.
+    /// Settings, store and queue.
+    pub context: Context,
+    /// The delivery flow (the test send).
     pub deliverer: Arc<Deliverer>,
     /// The OpenAPI document as JSON text, made once.
     pub openapi: Arc<str>,
@@ -29,7 +34,7 @@ pub struct ApiState {
 
 impl FromRef<ApiState> for Context {
     fn from_ref(state: &ApiState) -> Self {
-        state.deliverer.context.clone()
+        state.context.clone()
     }
 }
 
@@ -61,12 +66,14 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
-/// The API as one router: what Lambda runs and what the local runner serves.
-pub fn router(deliverer: Arc<Deliverer>) -> Router {
+/// The API as one router: what Lambda runs and what the local runner serves. Fails if the
+/// settings' allowlist does not parse.
+pub fn router(context: Context) -> Result<Router, hookline_domain::Error> {
     let (routes, document) = routes();
-    let openapi = document.to_json().map_or_else(|error| format!(r#"{{"error":"{error}"}}"#), String::from);
-    let app = hookline_web::with_fallbacks(routes).with_state(ApiState { deliverer, openapi: openapi.into() });
-    hookline_web::trimming_trailing_slash(app)
+    let openapi = document.to_json().map_err(hookline_domain::Error::internal)?;
+    let deliverer = Arc::new(context.deliverer(Sender::for_deliveries(&context.settings.allowed_target_cidrs)?));
+    let state = ApiState { context, deliverer, openapi: openapi.into() };
+    Ok(hookline_web::trimming_trailing_slash(hookline_web::with_fallbacks(routes).with_state(state)))
 }
 
 /// `GET /health`.
@@ -104,7 +111,7 @@ mod tests {
             allowed_target_cidrs: String::new(),
             disable_after_days: 5,
         };
-        router(Arc::new(Deliverer::new(hookline_aws::Context::new(settings, &sdk)).expect("deliverer")))
+        router(hookline_aws::Context::new(settings, &sdk)).expect("router")
     }
 
     async fn status(router: &Router, method: &str, path: &str) -> u16 {

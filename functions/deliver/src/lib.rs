@@ -2,9 +2,19 @@
 //! reports the ones that failed so that only those come back.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use hookline_delivery::worker::{Deliverer, run_batch};
+use hookline_aws::{Context, Queue, Store};
 use hookline_domain::Error;
 use hookline_domain::model::Task;
+use hookline_outbound::Sender;
+
+/// The delivery flow on DynamoDB, SQS and the guarded HTTP client.
+pub type Deliverer = hookline_core::Deliverer<Store, Queue, Sender>;
+
+/// The delivery flow of this process: the sender's allowlist from the settings
+/// (`ALLOWED_TARGET_CIDRS`).
+pub fn deliverer(context: &Context) -> Result<Deliverer, Error> {
+    Ok(context.deliverer(Sender::for_deliveries(&context.settings.allowed_target_cidrs)?))
+}
 
 /// Handles one SQS batch: its tasks run concurrently, then their log entries and follow-up
 /// tasks are written together. A record that fails (undecodable, or its work or its writes
@@ -27,7 +37,7 @@ pub async fn handle(deliverer: &Deliverer, event: SqsEvent) -> SqsBatchResponse 
             }
         }
     }
-    for (id, outcome) in ids.into_iter().zip(run_batch(deliverer, &tasks).await) {
+    for (id, outcome) in ids.into_iter().zip(deliverer.run_batch(&tasks).await) {
         if let Err(error) = outcome {
             tracing::warn!(sqs_message_id = %id, error = %error, "task failed; left on the queue");
             response.add_failure(id);

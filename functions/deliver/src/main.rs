@@ -7,7 +7,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 async fn main() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let context = hookline_aws::Context::from_env().await?;
-    let deliverer = hookline_delivery::worker::Deliverer::new(context)?;
+    let deliverer = hookline_deliver::deliverer(&context)?;
     run(service_fn(|event: LambdaEvent<SqsEvent>| async {
         Ok::<_, Error>(hookline_deliver::handle(&deliverer, event.payload).await)
     }))

@@ -34,6 +34,15 @@ impl Context {
         hookline_core::Acceptor { store: &self.store, queue: &self.queue, retention_days: self.settings.retention_days }
     }
 
+    /// The delivery flow on this context's store and queue, sending through `transport`.
+    pub fn deliverer<T: hookline_core::Transport>(&self, transport: T) -> hookline_core::Deliverer<Store, Queue, T> {
+        let policy = hookline_core::DeliveryPolicy {
+            retention_days: self.settings.retention_days,
+            disable_after: chrono::Duration::days(i64::from(self.settings.disable_after_days)),
+        };
+        hookline_core::Deliverer::new(self.store.clone(), self.queue.clone(), transport, policy)
+    }
+
     /// When a record made at `from` expires (the retention setting).
     pub fn retention_end(&self, from: chrono::DateTime<chrono::Utc>) -> i64 {
         hookline_core::accept::retention_end(self.settings.retention_days, from)

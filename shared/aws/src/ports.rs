@@ -2,9 +2,10 @@
 
 use crate::queue::Queue;
 use crate::store::Store;
-use hookline_core::{Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, TaskQueue};
+use chrono::{DateTime, Utc};
+use hookline_core::{DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, TaskQueue, Webhooks};
 use hookline_domain::Result;
-use hookline_domain::model::{ApiKey, LogEntry};
+use hookline_domain::model::{AccountId, ApiKey, DeliveryStatus, LogEntry, Webhook, WebhookId};
 
 impl KeyLookup for Store {
     async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
@@ -15,6 +16,50 @@ impl KeyLookup for Store {
 impl LogWriter for Store {
     async fn put_log_entries(&self, entries: &[(LogEntry, i64)]) -> Result<()> {
         Store::put_log_entries(self, entries).await
+    }
+}
+
+impl DeliveryLog for Store {
+    async fn get_log_entry(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+    ) -> Result<Option<LogEntry>> {
+        Store::get_log_entry(self, account, message_id, webhook).await
+    }
+
+    async fn replace_log_entry(
+        &self,
+        entry: &LogEntry,
+        read_at: Option<DateTime<Utc>>,
+        expires_at: i64,
+    ) -> Result<bool> {
+        Store::replace_log_entry(self, entry, read_at, expires_at).await
+    }
+
+    async fn reopen_delivery(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+        from: &[DeliveryStatus],
+    ) -> Result<bool> {
+        Store::reopen_delivery(self, account, message_id, webhook, from).await
+    }
+}
+
+impl Webhooks for Store {
+    async fn get_webhook(&self, account: AccountId, id: WebhookId) -> Result<Option<Webhook>> {
+        Store::get_webhook(self, account, id).await
+    }
+
+    async fn list_webhooks(&self, account: AccountId) -> Result<Vec<Webhook>> {
+        Store::list_webhooks(self, account).await
+    }
+
+    async fn update_webhook(&self, webhook: &Webhook) -> Result<()> {
+        Store::update_webhook(self, webhook).await
     }
 }
 

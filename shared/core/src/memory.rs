@@ -2,19 +2,35 @@
 //! the ports' contracts (a claim is atomic, a take-over honours the lease), never the proof
 //! of an adapter: the emulator suites are.
 
-use crate::ports::{Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, TaskQueue};
-use hookline_domain::model::{ApiKey, LogEntry, hash_api_key};
+use crate::ports::{
+    DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, OutgoingRequest, SendOutcome,
+    TaskQueue, Transport, Webhooks,
+};
+use chrono::{DateTime, Utc};
+use hookline_domain::model::{
+    AccountId, ApiKey, AttemptOutcome, DeliveryStatus, LogEntry, Webhook, WebhookId, hash_api_key,
+};
 use hookline_domain::{Error, Result};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
-/// Keys, idempotency records and the log, in memory.
+/// A log entry's key: account, message id, webhook (none for an unmatched message).
+type EntryKey = (AccountId, String, Option<WebhookId>);
+
+/// Keys, idempotency records, webhooks and the log, in memory.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     keys: Mutex<HashMap<String, ApiKey>>,
     idempotency: Mutex<HashMap<(u64, String), IdempotencyRecord>>,
-    log: Mutex<Vec<(LogEntry, i64)>>,
+    webhooks: Mutex<HashMap<(AccountId, WebhookId), Webhook>>,
+    webhook_reads: AtomicUsize,
+    log: Mutex<BTreeMap<EntryKey, (LogEntry, i64)>>,
+    failing_log: AtomicBool,
+}
+
+fn entry_key(entry: &LogEntry) -> EntryKey {
+    (entry.message.account_id, entry.message.id.clone(), entry.webhook_id)
 }
 
 impl MemoryStore {
@@ -23,9 +39,36 @@ impl MemoryStore {
         lock(&self.keys).insert(key.key_hash.clone(), key);
     }
 
-    /// Every log entry written so far.
+    /// Stores a webhook as it is (no version check).
+    pub fn put_webhook(&self, webhook: Webhook) {
+        lock(&self.webhooks).insert((webhook.account_id, webhook.id), webhook);
+    }
+
+    /// A webhook as stored now, without counting a read.
+    pub fn webhook(&self, account: AccountId, id: WebhookId) -> Option<Webhook> {
+        lock(&self.webhooks).get(&(account, id)).cloned()
+    }
+
+    /// How many times a webhook was read through the port.
+    pub fn webhook_reads(&self) -> usize {
+        self.webhook_reads.load(Ordering::SeqCst)
+    }
+
+    /// Every log entry written so far, by account, message and webhook.
     pub fn log(&self) -> Vec<LogEntry> {
-        lock(&self.log).iter().map(|(entry, _)| entry.clone()).collect()
+        lock(&self.log).values().map(|(entry, _)| entry.clone()).collect()
+    }
+
+    /// Makes every log write fail (`true`) as an unreachable table does, or work again.
+    pub fn fail_log_writes(&self, failing: bool) {
+        self.failing_log.store(failing, Ordering::SeqCst);
+    }
+
+    fn log_writable(&self) -> Result<()> {
+        if self.failing_log.load(Ordering::SeqCst) {
+            return Err(Error::Unavailable("the table is unreachable".into()));
+        }
+        Ok(())
     }
 
     /// An idempotency record, if any.
@@ -54,8 +97,96 @@ impl KeyLookup for MemoryStore {
 impl LogWriter for MemoryStore {
     async fn put_log_entries(&self, entries: &[(LogEntry, i64)]) -> Result<()> {
         suspend().await;
-        lock(&self.log).extend(entries.iter().cloned());
+        self.log_writable()?;
+        let mut log = lock(&self.log);
+        for (entry, expires_at) in entries {
+            log.insert(entry_key(entry), (entry.clone(), *expires_at));
+        }
         Ok(())
+    }
+}
+
+impl DeliveryLog for MemoryStore {
+    async fn get_log_entry(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+    ) -> Result<Option<LogEntry>> {
+        suspend().await;
+        Ok(lock(&self.log).get(&(account, message_id.to_string(), Some(webhook))).map(|(entry, _)| entry.clone()))
+    }
+
+    async fn replace_log_entry(
+        &self,
+        entry: &LogEntry,
+        read_at: Option<DateTime<Utc>>,
+        expires_at: i64,
+    ) -> Result<bool> {
+        suspend().await;
+        self.log_writable()?;
+        let mut log = lock(&self.log);
+        let key = entry_key(entry);
+        let stored_at = log.get(&key).map(|(stored, _)| stored.updated_at);
+        let unchanged = match read_at {
+            Some(read_at) => stored_at == Some(read_at),
+            None => stored_at.is_none(),
+        };
+        if unchanged {
+            log.insert(key, (entry.clone(), expires_at));
+        }
+        Ok(unchanged)
+    }
+
+    async fn reopen_delivery(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+        from: &[DeliveryStatus],
+    ) -> Result<bool> {
+        suspend().await;
+        self.log_writable()?;
+        let mut log = lock(&self.log);
+        let Some((entry, _)) = log.get_mut(&(account, message_id.to_string(), Some(webhook))) else {
+            return Ok(false);
+        };
+        if !entry.status.is_some_and(|status| from.contains(&status)) {
+            return Ok(false);
+        }
+        let now = Utc::now();
+        entry.status = Some(DeliveryStatus::Pending);
+        entry.updated_at = now;
+        entry.next_attempt_at = Some(now);
+        Ok(true)
+    }
+}
+
+impl Webhooks for MemoryStore {
+    async fn get_webhook(&self, account: AccountId, id: WebhookId) -> Result<Option<Webhook>> {
+        suspend().await;
+        self.webhook_reads.fetch_add(1, Ordering::SeqCst);
+        Ok(self.webhook(account, id))
+    }
+
+    async fn list_webhooks(&self, account: AccountId) -> Result<Vec<Webhook>> {
+        suspend().await;
+        let mut webhooks: Vec<Webhook> =
+            lock(&self.webhooks).values().filter(|webhook| webhook.account_id == account).cloned().collect();
+        webhooks.sort_by_key(|webhook| webhook.id);
+        Ok(webhooks)
+    }
+
+    async fn update_webhook(&self, webhook: &Webhook) -> Result<()> {
+        suspend().await;
+        let mut webhooks = lock(&self.webhooks);
+        match webhooks.get(&(webhook.account_id, webhook.id)) {
+            Some(stored) if stored.version + 1 == webhook.version => {
+                webhooks.insert((webhook.account_id, webhook.id), webhook.clone());
+                Ok(())
+            }
+            _ => Err(Error::Conflict(format!("webhook {} changed or is gone", webhook.id))),
+        }
     }
 }
 
@@ -132,5 +263,46 @@ impl TaskQueue for MemoryQueue {
         }
         lock(&self.sent).extend(tasks.iter().cloned());
         Ok(())
+    }
+}
+
+/// An HTTP transport that answers from a script (then `200` for ever) and keeps every
+/// request; clones share both.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryTransport {
+    script: Arc<Mutex<VecDeque<SendOutcome>>>,
+    requests: Arc<Mutex<Vec<OutgoingRequest>>>,
+}
+
+impl MemoryTransport {
+    /// Queues the outcome of the next send.
+    pub fn then(&self, outcome: SendOutcome) -> &Self {
+        lock(&self.script).push_back(outcome);
+        self
+    }
+
+    /// Every request sent so far.
+    pub fn requests(&self) -> Vec<OutgoingRequest> {
+        lock(&self.requests).clone()
+    }
+}
+
+/// The outcome of an answer with `status` and `headers` (`2xx` succeeds).
+pub fn answered(status: u16, headers: &[(&str, &str)]) -> SendOutcome {
+    SendOutcome {
+        outcome: if (200..300).contains(&status) { AttemptOutcome::Success } else { AttemptOutcome::HttpError },
+        status_code: Some(status),
+        response_headers: headers.iter().map(|(name, value)| ((*name).to_string(), (*value).to_string())).collect(),
+        response_body: format!("answer {status}"),
+        latency_ms: 1,
+        error: None,
+    }
+}
+
+impl Transport for MemoryTransport {
+    async fn send(&self, request: &OutgoingRequest) -> SendOutcome {
+        suspend().await;
+        lock(&self.requests).push(request.clone());
+        lock(&self.script).pop_front().unwrap_or_else(|| answered(200, &[]))
     }
 }

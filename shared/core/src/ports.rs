@@ -1,8 +1,10 @@
 //! The ports the flows need: small traits over storage and the queue, implemented by
 //! `hookline-aws` (DynamoDB, SQS) and by [`crate::memory`].
 
+use chrono::{DateTime, Utc};
 use hookline_domain::Result;
-use hookline_domain::model::{ApiKey, LogEntry, Task};
+use hookline_domain::model::{AccountId, ApiKey, AttemptOutcome, DeliveryStatus, LogEntry, Task, Webhook, WebhookId};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -81,4 +83,99 @@ pub trait Idempotency: Send + Sync {
 pub trait KeyLookup: Send + Sync {
     /// The record of a bearer key, if it is one.
     fn find_api_key(&self, plaintext: &str) -> impl Future<Output = Result<Option<ApiKey>>> + Send;
+}
+
+/// An account's webhooks.
+pub trait Webhooks: Send + Sync {
+    /// Reads a webhook of an account.
+    fn get_webhook(&self, account: AccountId, id: WebhookId) -> impl Future<Output = Result<Option<Webhook>>> + Send;
+
+    /// Every webhook of an account.
+    fn list_webhooks(&self, account: AccountId) -> impl Future<Output = Result<Vec<Webhook>>> + Send;
+
+    /// Replaces a webhook if its stored version is still `webhook.version - 1`; a conflict
+    /// otherwise, so that of two concurrent updates one fails instead of being lost.
+    fn update_webhook(&self, webhook: &Webhook) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The delivery log: one entry per (message, webhook), rewritten after each attempt.
+pub trait DeliveryLog: LogWriter {
+    /// One delivery's entry.
+    fn get_log_entry(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+    ) -> impl Future<Output = Result<Option<LogEntry>>> + Send;
+
+    /// Rewrites a delivery's entry unless someone changed it since it was read with
+    /// `updated_at == read_at` (`None`: unless it exists); `false` if someone did.
+    fn replace_log_entry(
+        &self,
+        entry: &LogEntry,
+        read_at: Option<DateTime<Utc>>,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Puts a finished delivery back to pending for one more try; `false` if it is not in
+    /// one of `from`.
+    fn reopen_delivery(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+        from: &[DeliveryStatus],
+    ) -> impl Future<Output = Result<bool>> + Send;
+}
+
+/// One HTTP POST to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingRequest {
+    /// The target, `http` or `https`.
+    pub url: String,
+    /// The request headers (content-type, signature headers, …), sent as given.
+    pub headers: Vec<(String, String)>,
+    /// The request body.
+    pub body: Vec<u8>,
+    /// The total timeout: connecting, sending, and reading the response.
+    pub timeout: Duration,
+}
+
+/// How one send ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendOutcome {
+    /// Success (2xx only), HttpError (any other status, 3xx included: redirects are not followed), Timeout,
+    /// ConnectionError, or Refused (the SSRF guard, or a URL that is not http/https).
+    pub outcome: AttemptOutcome,
+    /// The response status, if one came.
+    pub status_code: Option<u16>,
+    /// A few response headers (the transport says which), lower-case names.
+    pub response_headers: BTreeMap<String, String>,
+    /// The first 4096 bytes of the response body, lossy UTF-8.
+    pub response_body: String,
+    /// From the start of the send to the end of the body read, in milliseconds.
+    pub latency_ms: u64,
+    /// A short description of what went wrong when there is no response (no full URL, no secrets).
+    pub error: Option<String>,
+}
+
+impl SendOutcome {
+    /// A send that got no response: refused, timed out, or failed to connect.
+    pub fn without_response(outcome: AttemptOutcome, error: String, latency_ms: u64) -> Self {
+        Self {
+            outcome,
+            status_code: None,
+            response_headers: BTreeMap::new(),
+            response_body: String::new(),
+            latency_ms,
+            error: Some(error),
+        }
+    }
+}
+
+/// Where a delivery's HTTP POST goes: in production the SSRF-guarded client of
+/// `hookline-outbound`. It never fails: every problem is an outcome.
+pub trait Transport: Send + Sync {
+    /// Sends the request and classifies what happened.
+    fn send(&self, request: &OutgoingRequest) -> impl Future<Output = SendOutcome> + Send;
 }

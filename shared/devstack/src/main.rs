@@ -1,7 +1,6 @@
 //! `hookline-local`: the local stack (`dev`) and the operator's account tool (`create-account`).
 
 use hookline_aws::Context;
-use hookline_delivery::worker::Deliverer;
 use hookline_devstack::emulator::{LocalAws, ensure_port_free};
 use hookline_devstack::sdk::Endpoints;
 use hookline_devstack::{Template, operator, provision, runner, sdk};
@@ -111,7 +110,8 @@ async fn dev() -> Result<(), String> {
         _ => return Err(format!("template.yaml has no queue {DELIVERY_QUEUE}")),
     };
     let context = Context::new(settings, &sdk);
-    let deliverer = Arc::new(Deliverer::new(context.clone()).map_err(|error| error.to_string())?);
+    let routes = runner::Routes::new(&context).map_err(|error| error.to_string())?;
+    let deliverer = Arc::new(hookline_deliver::deliverer(&context).map_err(|error| error.to_string())?);
     let defaults = runner::EventSource::default();
     let source = runner::EventSource {
         pollers: env_number("DELIVER_POLLERS")?.unwrap_or(defaults.pollers),
@@ -132,7 +132,7 @@ async fn dev() -> Result<(), String> {
     println!("Ctrl-C stops everything.");
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let http = tokio::spawn(runner::serve_http(listener, deliverer.clone(), stopped.clone()));
+    let http = tokio::spawn(runner::serve_http(listener, routes, stopped.clone()));
     let deliver = tokio::spawn(runner::drive_deliver(deliverer, queue_arn, source, stopped));
     wait_for_stop_signal().await;
     eprintln!("hookline-local: stopping");

@@ -3,8 +3,9 @@
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use axum::response::IntoResponse;
+use hookline_aws::Context;
 use hookline_aws::Received;
-use hookline_delivery::worker::Deliverer;
+use hookline_deliver::Deliverer;
 use hookline_domain::Error;
 use hookline_web::ApiError;
 use http_body_util::{BodyExt, Limited};
@@ -33,10 +34,9 @@ pub struct Routes {
 }
 
 impl Routes {
-    /// The routers of `api` and `ingest` over one engine and context.
-    pub fn new(deliverer: Arc<Deliverer>) -> Self {
-        let ingest = hookline_ingest::router(deliverer.context.clone());
-        Self { api: hookline_api::router(deliverer), ingest }
+    /// The routers of `api` and `ingest` over one context.
+    pub fn new(context: &Context) -> Result<Self, Error> {
+        Ok(Self { api: hookline_api::router(context.clone())?, ingest: hookline_ingest::router(context.clone()) })
     }
 
     /// The router of the function that serves `path`.
@@ -46,8 +46,7 @@ impl Routes {
 }
 
 /// Serves HTTP on `listener` until `shutdown` turns true.
-pub async fn serve_http(listener: TcpListener, context: Arc<Deliverer>, mut shutdown: watch::Receiver<bool>) {
-    let routes = Routes::new(context);
+pub async fn serve_http(listener: TcpListener, routes: Routes, mut shutdown: watch::Receiver<bool>) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -141,7 +140,7 @@ async fn poll(context: Arc<Deliverer>, queue_arn: String, slots: Arc<Semaphore>,
             _ = shutdown.changed() => return,
         };
         let received = tokio::select! {
-            received = context.context.queue.receive(BATCH_SIZE, Duration::from_secs(20)) => received,
+            received = context.queue.receive(BATCH_SIZE, Duration::from_secs(20)) => received,
             _ = shutdown.changed() => return,
         };
         match received {
@@ -180,7 +179,7 @@ pub async fn run_batch(context: &Deliverer, queue_arn: &str, messages: Vec<Recei
         .filter(|message| !failed.contains(message.message_id.as_str()))
         .map(|message| message.receipt_handle.clone())
         .collect();
-    if let Err(error) = context.context.queue.delete(&done).await {
+    if let Err(error) = context.queue.delete(&done).await {
         tracing::warn!(%error, "deleting delivered tasks failed; they will be received again");
     }
 }

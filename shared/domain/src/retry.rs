@@ -1,6 +1,7 @@
 //! The retry schedule: when the next try of a failed delivery is due, and how SQS waits for it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The default waits after each failed try (seconds): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
@@ -54,6 +55,33 @@ pub fn validate_schedule(steps: &[u32]) -> Result<(), String> {
     Ok(())
 }
 
+/// Parses Retry-After (delta-seconds, or an HTTP-date relative to `now`) into a duration; None if absent, invalid,
+/// or in the past. `0` (or a date equal to `now`) is a zero duration.
+pub fn retry_after(headers: &BTreeMap<String, String>, now: DateTime<Utc>) -> Option<Duration> {
+    let value = headers
+        .get("retry-after")
+        .or_else(|| headers.iter().find(|(name, _)| name.eq_ignore_ascii_case("retry-after")).map(|(_, value)| value))?
+        .trim();
+    if value.is_empty() {
+        return None;
+    }
+    if value.bytes().all(|byte| byte.is_ascii_digit()) {
+        return value.parse::<u64>().ok().map(Duration::from_secs);
+    }
+    (http_date(value)? - now).to_std().ok()
+}
+
+/// An HTTP-date: IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), or the obsolete RFC 850 and asctime forms.
+fn http_date(value: &str) -> Option<DateTime<Utc>> {
+    if let Ok(date) = DateTime::parse_from_rfc2822(value) {
+        return Some(date.with_timezone(&Utc));
+    }
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(value, format).ok())
+        .map(|date| date.and_utc())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +130,44 @@ mod tests {
         assert!(validate_schedule(&[0]).expect_err("zero").contains("1 to"));
         assert!(validate_schedule(&[86_401]).is_err());
         assert!(validate_schedule(&[1; 21]).expect_err("long").contains("20"));
+    }
+
+    fn retry_header(value: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([("retry-after".to_owned(), value.to_owned())])
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).expect("date").with_timezone(&Utc)
+    }
+
+    #[test]
+    fn when_retry_after_is_seconds_should_parse() {
+        let now = Utc::now();
+        assert_eq!(retry_after(&retry_header("120"), now), Some(Duration::from_secs(120)));
+        assert_eq!(retry_after(&retry_header(" 5 "), now), Some(Duration::from_secs(5)));
+        assert_eq!(retry_after(&retry_header("0"), now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn when_retry_after_is_an_http_date_should_be_relative_to_now() {
+        let now = at("2026-03-01T12:00:00Z");
+        let header = retry_header("Sun, 01 Mar 2026 12:01:30 GMT");
+        assert_eq!(retry_after(&header, now), Some(Duration::from_secs(90)));
+        let rfc850 = retry_header("Sunday, 01-Mar-26 12:00:10 GMT");
+        assert_eq!(retry_after(&rfc850, now), Some(Duration::from_secs(10)));
+        let asctime = retry_header("Sun Mar  1 12:00:20 2026");
+        assert_eq!(retry_after(&asctime, now), Some(Duration::from_secs(20)));
+    }
+
+    #[test]
+    fn when_retry_after_is_past_garbage_or_absent_should_be_none() {
+        let now = at("2026-03-01T12:00:00Z");
+        assert_eq!(retry_after(&retry_header("Sun, 01 Mar 2026 11:59:00 GMT"), now), None);
+        assert_eq!(retry_after(&retry_header("soon"), now), None);
+        assert_eq!(retry_after(&retry_header("-5"), now), None);
+        assert_eq!(retry_after(&retry_header("1.5"), now), None);
+        assert_eq!(retry_after(&retry_header(""), now), None);
+        assert_eq!(retry_after(&retry_header("99999999999999999999999"), now), None);
+        assert_eq!(retry_after(&BTreeMap::new(), now), None);
     }
 }

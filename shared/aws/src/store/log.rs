@@ -1,0 +1,316 @@
+//! The delivery log: its entries, their filters and pages, and reopening a delivery.
+
+use super::cursor::{decode_cursor, encode_log_cursor, invalid_cursor};
+use super::{Envelope, On, Page, Store, from_item, s, stored_string, to_item};
+use crate::error::classify;
+use crate::keys;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, NaiveDate, Utc};
+use hookline_domain::model::{AccountId, DeliveryStatus, Environment, LogEntry, WebhookId};
+use hookline_domain::{Error, Result};
+
+/// Queries one page of the log may make (its day partitions and their pages).
+const LOG_READS_PER_PAGE: usize = 40;
+/// Items one log query reads.
+const LOG_READ_SIZE: i32 = 200;
+
+/// What a log listing is narrowed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogFilter {
+    /// Only this event type.
+    pub event_type: Option<String>,
+    /// Only this environment.
+    pub environment: Option<Environment>,
+    /// Only messages accepted at or after this time (also where the walk back stops; the
+    /// caller sets it to the retention horizon when the user did not).
+    pub after: Option<DateTime<Utc>>,
+    /// Only messages accepted before this time.
+    pub before: Option<DateTime<Utc>>,
+    /// Only deliveries in this status.
+    pub status: Option<DeliveryStatus>,
+    /// Only deliveries to this webhook.
+    pub webhook_id: Option<WebhookId>,
+}
+
+impl LogFilter {
+    /// The smallest message id of the range: ids are `msg_` + a UUIDv7, whose first 12 hex
+    /// digits are the Unix milliseconds, so a time range is a key range.
+    fn low_id(&self) -> String {
+        let millis = self.after.map_or(0, |at| at.timestamp_millis().max(0));
+        format!("msg_{millis:012x}{}", "0".repeat(20))
+    }
+
+    fn high_id(&self) -> String {
+        match self.before {
+            Some(at) => format!("msg_{:012x}{}", (at.timestamp_millis() - 1).max(0), "f".repeat(20)),
+            None => format!("msg_{}", "f".repeat(32)),
+        }
+    }
+
+    /// The newest time the listing can reach.
+    fn newest(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.before.map_or(now, |before| (before - chrono::Duration::milliseconds(1)).min(now))
+    }
+
+    /// Adds the filter expression of the conditions that are not key ranges.
+    fn apply(
+        &self,
+        mut request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder> {
+        let mut conditions = Vec::new();
+        if let Some(event_type) = &self.event_type {
+            conditions.push("event_type = :event_type");
+            request = request.expression_attribute_values(":event_type", s(event_type.clone()));
+        }
+        if let Some(environment) = self.environment {
+            conditions.push("#environment = :environment");
+            request = request
+                .expression_attribute_names("#environment", "environment")
+                .expression_attribute_values(":environment", s(environment.as_str()));
+        }
+        if let Some(status) = self.status {
+            conditions.push("#status = :status");
+            request = request
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", stored_string(status)?);
+        }
+        if let Some(webhook) = self.webhook_id {
+            conditions.push("webhook_id = :webhook");
+            request = request.expression_attribute_values(":webhook", AttributeValue::N(webhook.to_string()));
+        }
+        Ok(if conditions.is_empty() { request } else { request.filter_expression(conditions.join(" AND ")) })
+    }
+}
+
+impl Store {
+    /// Writes log entries (each with its TTL) in batches of 25, unconditionally: first
+    /// attempts and unmatched messages, which no one else writes.
+    pub async fn put_log_entries(&self, entries: &[(LogEntry, i64)]) -> Result<()> {
+        let items = entries
+            .iter()
+            .map(|(entry, expires_at)| to_item(&log_envelope(entry, *expires_at)?))
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_put(items).await
+    }
+
+    /// Rewrites a delivery's entry after an attempt, unless someone changed it since it was
+    /// read with `updated_at == read_at` (`None`: unless it exists). `false` if someone did.
+    pub async fn replace_log_entry(
+        &self,
+        entry: &LogEntry,
+        read_at: Option<DateTime<Utc>>,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let mut request =
+            self.client.put_item().table_name(&self.table).set_item(Some(to_item(&log_envelope(entry, expires_at)?)?));
+        request = match read_at {
+            Some(at) => request
+                .condition_expression("updated_at = :read_at")
+                .expression_attribute_values(":read_at", stored_string(at)?),
+            None => request.condition_expression("attribute_not_exists(pk)"),
+        };
+        match request.send().await.map_err(|error| classify("replace_log_entry", error)) {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One delivery's entry (another account's reads as absent, as an expired one).
+    pub async fn get_log_entry(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+    ) -> Result<Option<LogEntry>> {
+        let Some(day) = keys::message_day(message_id) else { return Ok(None) };
+        self.get(keys::log_pk(account, day), &keys::log_sk(message_id, Some(webhook))).await
+    }
+
+    /// Every entry of a message, by webhook id; empty if there is no such message (yet).
+    pub async fn message_entries(&self, account: AccountId, message_id: &str) -> Result<Vec<LogEntry>> {
+        let mut entries = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.page_message_entries(account, message_id, 1000, cursor.as_deref()).await?;
+            entries.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(entries),
+            }
+        }
+    }
+
+    /// A page of a message's entries, by webhook id.
+    pub async fn page_message_entries(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Page<LogEntry>> {
+        let Some(day) = keys::message_day(message_id) else { return Ok(Page { items: Vec::new(), next_cursor: None }) };
+        self.query_page(On::Table, keys::log_pk(account, day), Some(message_id), limit, cursor, true).await
+    }
+
+    /// Puts a finished delivery back to pending for one more try (manual retry, recovery);
+    /// `false` if it is not in one of `from`.
+    pub async fn reopen_delivery(
+        &self,
+        account: AccountId,
+        message_id: &str,
+        webhook: WebhookId,
+        from: &[DeliveryStatus],
+    ) -> Result<bool> {
+        let Some(day) = keys::message_day(message_id) else { return Ok(false) };
+        let names: Vec<String> = (0..from.len()).map(|index| format!(":from{index}")).collect();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::log_pk(account, day)))
+            .key("sk", s(keys::log_sk(message_id, Some(webhook))))
+            .update_expression("SET #status = :pending, updated_at = :now, next_attempt_at = :now")
+            .condition_expression(format!("#status IN ({})", names.join(", ")))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pending", stored_string(DeliveryStatus::Pending)?)
+            .expression_attribute_values(":now", stored_string(Utc::now())?);
+        for (name, status) in names.iter().zip(from) {
+            request = request.expression_attribute_values(name, stored_string(*status)?);
+        }
+        match request.send().await.map_err(|error| classify("reopen_delivery", error)) {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict(_)) => Ok(false),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A page of an account's log, newest message first, each message with its entries
+    /// (only those that pass `filter`). Walks the day partitions from `before` (or now) back
+    /// to `after`; filters apply after each read, so a page may hold fewer than `limit`
+    /// messages (even none) and still have a next cursor. A message is never split between
+    /// pages unless it alone outgrows a page's reads.
+    pub async fn page_log(
+        &self,
+        account: AccountId,
+        filter: &LogFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Vec<LogEntry>>> {
+        let now = Utc::now();
+        let oldest = filter.after.unwrap_or(now).date_naive();
+        let (mut day, mut start) = match cursor {
+            Some(cursor) => {
+                let mut key = decode_cursor(cursor)?;
+                let day = key
+                    .get("pk")
+                    .and_then(|pk| pk.as_s().ok())
+                    .and_then(|pk| keys::log_pk_day(account, pk))
+                    .filter(|_| key.keys().all(|name| name == "pk" || name == "sk"))
+                    .ok_or_else(invalid_cursor)?;
+                (day, key.remove("sk").map(|sk| (keys::log_pk(account, day), sk)))
+            }
+            None => (filter.newest(now).date_naive(), None),
+        };
+        let mut groups: Vec<Vec<LogEntry>> = Vec::new();
+        let mut last_keys: Vec<(String, String)> = Vec::new();
+        for _ in 0..LOG_READS_PER_PAGE {
+            if day < oldest {
+                return Ok(Page { items: groups, next_cursor: None });
+            }
+            let pk = keys::log_pk(account, day);
+            let request = filter
+                .apply(
+                    self.client
+                        .query()
+                        .table_name(&self.table)
+                        .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                        .expression_attribute_values(":pk", s(pk.clone()))
+                        .expression_attribute_values(":low", s(filter.low_id()))
+                        .expression_attribute_values(":high", s(filter.high_id() + "~"))
+                        .scan_index_forward(false)
+                        .limit(LOG_READ_SIZE),
+                )?
+                .set_exclusive_start_key(
+                    start
+                        .take()
+                        .map(|(pk, sk)| [("pk".to_string(), s(pk)), ("sk".to_string(), sk)].into_iter().collect()),
+                );
+            let output = request.send().await.map_err(|error| classify("query", error))?;
+            for item in output.items.unwrap_or_default() {
+                let envelope: Envelope<LogEntry> = from_item(item)?;
+                if envelope.is_expired(now) {
+                    continue;
+                }
+                let same_message = groups.last().is_some_and(|group| group[0].message.id == envelope.record.message.id);
+                if same_message {
+                    if let (Some(group), Some(key)) = (groups.last_mut(), last_keys.last_mut()) {
+                        group.push(envelope.record);
+                        *key = (envelope.pk, envelope.sk);
+                    }
+                    continue;
+                }
+                if groups.len() == limit {
+                    // The last message is complete: the next page starts after it.
+                    let next = last_keys.pop().map(|(pk, sk)| encode_log_cursor(&pk, Some(&sk)));
+                    return Ok(Page { items: groups, next_cursor: next });
+                }
+                groups.push(vec![envelope.record]);
+                last_keys.push((envelope.pk, envelope.sk));
+            }
+            match output.last_evaluated_key.and_then(|mut key| key.remove("sk")) {
+                Some(sk) => start = Some((pk, sk)),
+                None => day = day.pred_opt().unwrap_or(NaiveDate::MIN),
+            }
+        }
+        // Out of reads for this page: stop after the last message known to be complete.
+        let next = if day < oldest {
+            None
+        } else if groups.len() > 1 {
+            groups.pop();
+            last_keys.pop();
+            last_keys.last().map(|(pk, sk)| encode_log_cursor(pk, Some(sk)))
+        } else {
+            Some(match &start {
+                Some((pk, sk)) => encode_log_cursor(pk, sk.as_s().ok().map(String::as_str)),
+                None => encode_log_cursor(&keys::log_pk(account, day), None),
+            })
+        };
+        Ok(Page { items: groups, next_cursor: next })
+    }
+}
+
+/// A log entry with its keys and TTL.
+fn log_envelope(entry: &LogEntry, expires_at: i64) -> Result<Envelope<&LogEntry>> {
+    let day = keys::message_day(&entry.message.id)
+        .ok_or_else(|| Error::internal(format!("{} is not a message id", entry.message.id)))?;
+    Ok(Envelope::new(
+        keys::log_pk(entry.message.account_id, day),
+        keys::log_sk(&entry.message.id, entry.webhook_id),
+        entry,
+    )
+    .expiring(Some(expires_at)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_time_range_given_should_bound_message_ids_by_their_uuid7_time() {
+        let at = DateTime::from_timestamp_millis(1_795_000_000_123).expect("time");
+        let id = format!(
+            "msg_{}",
+            uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, 1_795_000_000, 123_000_000)).simple()
+        );
+        let inside =
+            LogFilter { after: Some(at), before: Some(at + chrono::Duration::milliseconds(1)), ..Default::default() };
+        assert!(inside.low_id() <= id && id <= inside.high_id(), "{} <= {id} <= {}", inside.low_id(), inside.high_id());
+        let later = LogFilter { after: Some(at + chrono::Duration::milliseconds(1)), ..Default::default() };
+        assert!(id < later.low_id());
+        let earlier = LogFilter { before: Some(at), ..Default::default() };
+        assert!(id > earlier.high_id());
+        let all = LogFilter::default();
+        assert!(all.low_id() <= id && id <= all.high_id());
+    }
+}

@@ -1,0 +1,295 @@
+//! The delivery flow: a batch of `deliver.v2` tasks becomes signed HTTP POSTs, one log entry
+//! per delivery written after each attempt, and then success, a retry through the queue, or
+//! a final state. Delivery is at least once: a task the queue hands out twice may send twice.
+
+mod cache;
+mod settle;
+mod test_send;
+
+pub use cache::WebhookCache;
+pub use settle::{DEFAULT_TIMEOUT, USER_AGENT, build_request};
+pub use test_send::describe;
+
+use crate::accept::retention_end;
+use crate::ports::{DeliveryLog, Idempotency, Outgoing, SendOutcome, TaskQueue, Transport, Webhooks};
+use chrono::{DateTime, Duration as Span, Utc};
+use hookline_domain::model::{
+    AccountId, DeliverTask, DeliveryStatus, LogEntry, Message, Task, Webhook, WebhookId, WebhookStatus,
+};
+use hookline_domain::retry::sqs_wait;
+use hookline_domain::{Error, Result};
+
+/// What the delivery policy is set to.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryPolicy {
+    /// How long log entries are kept, in days.
+    pub retention_days: u32,
+    /// How long a webhook may fail every delivery before it is disabled.
+    pub disable_after: Span,
+}
+
+/// The delivery flow on its ports: the store (webhooks, log, idempotency for the operational
+/// events it emits), the task queue, the HTTP transport, and this process's webhook cache.
+#[derive(Debug, Clone)]
+pub struct Deliverer<S, Q, T> {
+    /// Webhooks, the log, idempotency records.
+    pub store: S,
+    /// Where retries and fan-out tasks go.
+    pub queue: Q,
+    /// Where the POSTs go.
+    pub transport: T,
+    /// Retention and disabling.
+    pub policy: DeliveryPolicy,
+    webhooks: WebhookCache,
+}
+
+/// What became of a task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    /// An HTTP attempt was made.
+    Attempted(SendOutcome),
+    /// Nothing to send: a duplicate, a gone webhook or delivery, or a wait re-enqueued.
+    Skipped(Skip),
+}
+
+/// Why a task sent nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// A fan-out task: its first-attempt tasks were enqueued instead.
+    FannedOut,
+    /// The webhook is disabled: the delivery is cancelled.
+    WebhookDisabled,
+    /// The webhook is deleted: the delivery is cancelled.
+    WebhookDeleted,
+    /// Its due time is beyond SQS's 15-minute delay: re-enqueued to wait again.
+    NotDueYet,
+    /// The delivery's log entry is gone (expired).
+    NoSuchDelivery,
+    /// The delivery is no longer pending.
+    AlreadySettled,
+    /// This task recorded its attempt before but its follow-up was not sent: sent now.
+    FollowupSentAgain,
+    /// Another task made this attempt already.
+    AttemptMadeAlready,
+    /// The task is for an attempt after the delivery's next one (dropped).
+    AheadOfDelivery,
+    /// Another worker rewrote the entry since it was read: its record stands.
+    RecordedByAnotherWorker,
+}
+
+/// What a task leaves for its batch to do once every task of the batch ran: log entries to
+/// write (first attempts, batched) and tasks to enqueue (retries, fan-out).
+#[derive(Debug, Default)]
+pub struct Followups {
+    /// Entries to write, with their TTL.
+    pub entries: Vec<(LogEntry, i64)>,
+    /// Tasks to send.
+    pub tasks: Vec<Outgoing>,
+}
+
+type Ran = Result<(Handled, Followups)>;
+
+impl<S, Q, T> Deliverer<S, Q, T>
+where
+    S: Webhooks + DeliveryLog + Idempotency,
+    Q: TaskQueue,
+    T: Transport,
+{
+    /// The flow on these ports, with an empty cache.
+    pub fn new(store: S, queue: Q, transport: T, policy: DeliveryPolicy) -> Self {
+        Self { store, queue, transport, policy, webhooks: WebhookCache::default() }
+    }
+
+    /// When a record made at `from` expires.
+    pub fn retention_end(&self, from: DateTime<Utc>) -> i64 {
+        retention_end(self.policy.retention_days, from)
+    }
+
+    /// A webhook at least at `version` (`None`: any cached copy is too old), from the cache
+    /// when it has one, else read (and cached).
+    pub async fn webhook(&self, account: AccountId, id: WebhookId, version: Option<u64>) -> Result<Option<Webhook>> {
+        if let Some(cached) = version.and_then(|version| self.webhooks.at_least(account, id, version)) {
+            return Ok(Some(cached));
+        }
+        self.fresh_webhook(account, id).await
+    }
+
+    /// A webhook as stored now (and cached).
+    pub async fn fresh_webhook(&self, account: AccountId, id: WebhookId) -> Result<Option<Webhook>> {
+        let webhook = self.store.get_webhook(account, id).await?;
+        self.webhooks.remember(account, id, webhook.as_ref());
+        Ok(webhook)
+    }
+
+    /// Reads, once each, the webhooks the first attempts of `tasks` need and the cache lacks,
+    /// so that a batch's tasks (which run concurrently) do not all miss the cache together.
+    /// A failed read is left to the task, which reads again and reports it.
+    async fn warm(&self, tasks: &[(Task, u32)]) {
+        let wanted = tasks.iter().filter_map(|(task, _)| match task {
+            Task::Deliver(DeliverTask { account_id, webhook_id, webhook_version: Some(version), .. }) => {
+                Some((*account_id, *webhook_id, *version))
+            }
+            _ => None,
+        });
+        let missing = self.webhooks.missing(wanted);
+        futures::future::join_all(missing.into_iter().map(|(account, id)| self.fresh_webhook(account, id))).await;
+    }
+
+    /// Runs a batch of tasks (each with the queue's count of its receipts) concurrently, then
+    /// writes their log entries together and sends their follow-up tasks together. One result
+    /// per task: a task whose writes failed is an error, so the queue hands it out again.
+    pub async fn run_batch(&self, tasks: &[(Task, u32)]) -> Vec<Result<Handled>> {
+        self.warm(tasks).await;
+        let ran = futures::future::join_all(tasks.iter().map(|(task, count)| self.run_task(task, *count))).await;
+        let mut results = Vec::with_capacity(ran.len());
+        let mut pending: Vec<(usize, Followups)> = Vec::new();
+        for (index, outcome) in ran.into_iter().enumerate() {
+            match outcome {
+                Ok((handled, followups)) => {
+                    pending.push((index, followups));
+                    results.push(Ok(handled));
+                }
+                Err(error) => results.push(Err(error)),
+            }
+        }
+        let mut entries = Vec::new();
+        let mut writers = Vec::new();
+        for (index, followups) in &mut pending {
+            if !followups.entries.is_empty() {
+                writers.push(*index);
+                entries.append(&mut followups.entries);
+            }
+        }
+        if let Err(error) = self.store.put_log_entries(&entries).await {
+            // Nothing of theirs is recorded: those tasks run again, with their follow-ups.
+            tracing::warn!(%error, "recording a batch's attempts failed");
+            for (index, followups) in &mut pending {
+                if writers.contains(index) {
+                    results[*index] = Err(Error::Unavailable(format!("recording the attempt failed: {error}")));
+                    followups.tasks.clear();
+                }
+            }
+        }
+        let outgoing: Vec<Outgoing> =
+            pending.iter().flat_map(|(_, followups)| followups.tasks.iter().cloned()).collect();
+        if let Err(error) = self.queue.send(&outgoing).await {
+            tracing::warn!(%error, "enqueueing a batch's follow-ups failed");
+            for (index, followups) in &pending {
+                if !followups.tasks.is_empty() {
+                    results[*index] = Err(Error::Unavailable(format!("enqueueing the follow-up failed: {error}")));
+                }
+            }
+        }
+        results
+    }
+
+    /// Runs one task; `receive_count` is the queue's count of its receipts.
+    pub async fn run_task(&self, task: &Task, receive_count: u32) -> Ran {
+        match task {
+            Task::Fanout(task) => Ok((
+                Handled::Skipped(Skip::FannedOut),
+                Followups { entries: Vec::new(), tasks: crate::accept::expand(task) },
+            )),
+            Task::Deliver(task) => match &task.message {
+                Some(message) => self.deliver_first(task, message).await,
+                None => self.deliver_retry(task, receive_count).await,
+            },
+        }
+    }
+
+    /// The first attempt of a delivery: the message comes with the task and the webhook from
+    /// the cache, so nothing is read; the log entry is written with the batch's.
+    async fn deliver_first(&self, task: &DeliverTask, message: &Message) -> Ran {
+        let now = Utc::now();
+        let mut entry = LogEntry::delivery_of(message.clone(), task.webhook_id, now);
+        let expires = self.retention_end(message.created_at);
+        let webhook = match deliverable(self.webhook(task.account_id, task.webhook_id, task.webhook_version).await?) {
+            Ok(webhook) => webhook,
+            Err(reason) => {
+                entry.settle(DeliveryStatus::Cancelled, None, now);
+                return Ok((
+                    Handled::Skipped(reason),
+                    Followups { entries: vec![(entry, expires)], tasks: Vec::new() },
+                ));
+            }
+        };
+        let (outcome, attempt) = self.attempt(&webhook, message, 1).await?;
+        let next = self.settle(&webhook, &mut entry, attempt, &outcome).await?;
+        Ok((
+            Handled::Attempted(outcome),
+            Followups { entries: vec![(entry, expires)], tasks: next.into_iter().collect() },
+        ))
+    }
+
+    /// A later attempt (a retry, or a manual retry): reads the delivery's entry and the
+    /// webhook, sends, and rewrites the entry if no one else did since it was read.
+    async fn deliver_retry(&self, task: &DeliverTask, receive_count: u32) -> Ran {
+        let now = Utc::now();
+        let nothing = |reason| Ok((Handled::Skipped(reason), Followups::default()));
+        if let Some(due) = task.not_before.and_then(|at| DateTime::from_timestamp(at, 0))
+            && due > now
+        {
+            // A wait longer than SQS's 15-minute delay: wait again.
+            return Ok((
+                Handled::Skipped(Skip::NotDueYet),
+                Followups { entries: Vec::new(), tasks: vec![retry_task(task, task.attempt, due)] },
+            ));
+        }
+        let Some(mut entry) = self.store.get_log_entry(task.account_id, &task.message_id, task.webhook_id).await?
+        else {
+            return nothing(Skip::NoSuchDelivery);
+        };
+        if entry.status != Some(DeliveryStatus::Pending) {
+            return nothing(Skip::AlreadySettled);
+        }
+        let made = entry.attempts.len() as u32;
+        if made == task.attempt && receive_count > 1 {
+            // This very task ran before and recorded its attempt, but its follow-up was not
+            // sent (else the queue would not hand it out again): send the follow-up now.
+            let tasks = entry.next_attempt_at.map(|due| retry_task(task, made + 1, due)).into_iter().collect();
+            return Ok((Handled::Skipped(Skip::FollowupSentAgain), Followups { entries: Vec::new(), tasks }));
+        }
+        if made >= task.attempt {
+            return nothing(Skip::AttemptMadeAlready);
+        }
+        if made + 1 != task.attempt {
+            tracing::warn!(message_id = %task.message_id, webhook_id = task.webhook_id, attempt = task.attempt, made, "a task ahead of its delivery; dropped");
+            return nothing(Skip::AheadOfDelivery);
+        }
+        let read_at = entry.updated_at;
+        let expires = self.retention_end(entry.message.created_at);
+        let webhook = match deliverable(self.fresh_webhook(task.account_id, task.webhook_id).await?) {
+            Ok(webhook) => webhook,
+            Err(reason) => {
+                entry.settle(DeliveryStatus::Cancelled, None, now);
+                self.store.replace_log_entry(&entry, Some(read_at), expires).await?;
+                return nothing(reason);
+            }
+        };
+        let message = entry.message.clone();
+        let (outcome, attempt) = self.attempt(&webhook, &message, task.attempt).await?;
+        let next = self.settle(&webhook, &mut entry, attempt, &outcome).await?;
+        if !self.store.replace_log_entry(&entry, Some(read_at), expires).await? {
+            return nothing(Skip::RecordedByAnotherWorker);
+        }
+        Ok((Handled::Attempted(outcome), Followups { entries: Vec::new(), tasks: next.into_iter().collect() }))
+    }
+}
+
+/// The webhook if deliveries may go to it, else why not (its deliveries end cancelled).
+fn deliverable(webhook: Option<Webhook>) -> std::result::Result<Webhook, Skip> {
+    match webhook {
+        Some(webhook) if webhook.status == WebhookStatus::Enabled => Ok(webhook),
+        Some(_) => Err(Skip::WebhookDisabled),
+        None => Err(Skip::WebhookDeleted),
+    }
+}
+
+/// The task of attempt `number` of `task`'s delivery, due at `due` (through the queue's
+/// delay, and the task's due time beyond 15 minutes).
+fn retry_task(task: &DeliverTask, number: u32, due: DateTime<Utc>) -> Outgoing {
+    let (delay, not_before) = sqs_wait(due, Utc::now());
+    let next =
+        DeliverTask { not_before, ..DeliverTask::retry(task.account_id, &task.message_id, task.webhook_id, number) };
+    Outgoing { task: Task::Deliver(next), delay }
+}

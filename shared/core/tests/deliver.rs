@@ -1,0 +1,396 @@
+//! The delivery flow's policies on the in-memory ports: what follows each kind of answer
+//! (success, retry on the schedule, Retry-After, final failure, refusal), when a webhook is
+//! disabled and its account told, duplicate and stale tasks, the webhook cache's versions,
+//! and a batch whose writes fail.
+
+use chrono::{Duration, Utc};
+use hookline_core::deliver::{Deliverer, DeliveryPolicy, Handled, Skip};
+use hookline_core::memory::{MemoryQueue, MemoryStore, MemoryTransport, answered};
+use hookline_core::{DeliveryLog, SendOutcome, Webhooks};
+use hookline_domain::model::{
+    AttemptOutcome, Audit, DeliverTask, DeliveryStatus, DisabledReason, Environment, EventSubscription, LogEntry,
+    Message, Task, Webhook, WebhookRef, WebhookStatus,
+};
+use hookline_domain::webhooks::{WebhookChanges, new_webhook};
+use serde_json::json;
+use std::collections::BTreeMap;
+
+const ACCOUNT: u64 = 7;
+
+type World = Deliverer<MemoryStore, MemoryQueue, MemoryTransport>;
+
+fn world() -> World {
+    let policy = DeliveryPolicy { retention_days: 30, disable_after: Duration::days(5) };
+    Deliverer::new(MemoryStore::default(), MemoryQueue::default(), MemoryTransport::default(), policy)
+}
+
+fn webhook(id: u64) -> Webhook {
+    let events = vec![EventSubscription { event_type: "loan.created".into(), filters: Default::default() }];
+    let changes =
+        WebhookChanges { url: Some(format!("https://e.com/{id}")), events: Some(events), ..Default::default() };
+    new_webhook(id, ACCOUNT, changes, Environment::Production, Audit::default(), Utc::now())
+}
+
+fn message() -> Message {
+    let now = Utc::now();
+    Message {
+        id: Message::new_id(),
+        account_id: ACCOUNT,
+        event_type: "loan.created".into(),
+        environment: Environment::Production,
+        payload: json!({ "loan": 1 }),
+        scopes: BTreeMap::new(),
+        occurred_at: now,
+        created_at: now,
+        idempotency_key: None,
+        matched: 1,
+    }
+}
+
+/// The first-attempt task of `message` to `webhook`, as ingest makes it.
+fn first(message: &Message, webhook: &Webhook) -> (Task, u32) {
+    let reference = WebhookRef { id: webhook.id, version: webhook.version };
+    (Task::Deliver(DeliverTask::first(message, reference)), 1)
+}
+
+fn unreachable() -> SendOutcome {
+    SendOutcome::without_response(AttemptOutcome::ConnectionError, "connection refused".into(), 1)
+}
+
+async fn entry(world: &World, message: &Message, webhook: &Webhook) -> LogEntry {
+    world.store.get_log_entry(ACCOUNT, &message.id, webhook.id).await.expect("read").expect("an entry")
+}
+
+/// The one retry task sent so far.
+fn retry_of(world: &World) -> (DeliverTask, std::time::Duration) {
+    let sent = world.queue.sent();
+    let [outgoing] = sent.as_slice() else { panic!("one follow-up: {sent:?}") };
+    let Task::Deliver(task) = &outgoing.task else { panic!("a delivery: {outgoing:?}") };
+    (task.clone(), outgoing.delay)
+}
+
+#[tokio::test]
+async fn when_endpoint_answers_2xx_should_record_success_and_send_nothing_more() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    let message = message();
+
+    let results = world.run_batch(&[first(&message, &hook)]).await;
+
+    assert!(matches!(results.as_slice(), [Ok(Handled::Attempted(outcome))] if outcome.status_code == Some(200)));
+    let entry = entry(&world, &message, &hook).await;
+    assert_eq!((entry.status, entry.attempts.len()), (Some(DeliveryStatus::Succeeded), 1));
+    assert!(world.queue.sent().is_empty());
+    let request = &world.transport.requests()[0];
+    assert_eq!(request.url, hook.url);
+    assert!(request.headers.iter().any(|(name, _)| name == "webhook-signature"), "{:?}", request.headers);
+}
+
+#[tokio::test]
+async fn when_endpoint_fails_should_keep_pending_enqueue_the_next_try_and_mark_the_webhook_failing() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(500, &[]));
+    let message = message();
+
+    world.run_batch(&[first(&message, &hook)]).await;
+
+    let entry = entry(&world, &message, &hook).await;
+    assert_eq!(entry.status, Some(DeliveryStatus::Pending));
+    assert!(entry.next_attempt_at.is_some());
+    let (task, delay) = retry_of(&world);
+    assert_eq!((task.attempt, task.message.is_none()), (2, true));
+    // The first step of the default schedule is 5 s, moved by at most 10 %.
+    assert!((4..=6).contains(&delay.as_secs()), "{delay:?}");
+    let stored = world.store.webhook(ACCOUNT, hook.id).expect("webhook");
+    assert!(stored.failing_since.is_some());
+    assert_eq!(stored.version, hook.version + 1);
+}
+
+#[tokio::test]
+async fn when_retry_succeeds_should_settle_and_clear_the_failure_record() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(500, &[]));
+    let message = message();
+    world.run_batch(&[first(&message, &hook)]).await;
+    let (retry, _) = retry_of(&world);
+
+    let results = world.run_batch(&[(Task::Deliver(retry), 1)]).await;
+
+    assert!(matches!(results.as_slice(), [Ok(Handled::Attempted(_))]), "{results:?}");
+    let entry = entry(&world, &message, &hook).await;
+    assert_eq!((entry.status, entry.attempts.len()), (Some(DeliveryStatus::Succeeded), 2));
+    assert_eq!(world.store.webhook(ACCOUNT, hook.id).expect("webhook").failing_since, None);
+}
+
+#[tokio::test]
+async fn when_endpoint_asks_to_retry_later_should_wait_at_least_that_long() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(429, &[("retry-after", "120")]));
+    let message = message();
+
+    world.run_batch(&[first(&message, &hook)]).await;
+
+    let (_, delay) = retry_of(&world);
+    assert!(delay.as_secs() >= 119, "{delay:?}");
+}
+
+#[tokio::test]
+async fn when_schedule_is_spent_should_fail_the_delivery_without_a_retry() {
+    let world = world();
+    let mut hook = webhook(1);
+    hook.retry_schedule = Some(vec![1]);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(unreachable()).then(unreachable());
+    let message = message();
+    world.run_batch(&[first(&message, &hook)]).await;
+    let (retry, _) = retry_of(&world);
+
+    world.run_batch(&[(Task::Deliver(retry), 1)]).await;
+
+    let entry = entry(&world, &message, &hook).await;
+    assert_eq!((entry.status, entry.attempts.len()), (Some(DeliveryStatus::Failed), 2));
+    assert_eq!(world.queue.sent().len(), 1, "no third try");
+}
+
+#[tokio::test]
+async fn when_the_guard_refuses_the_target_should_end_refused_without_a_retry() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(SendOutcome::without_response(AttemptOutcome::Refused, "forbidden address".into(), 0));
+    let message = message();
+
+    world.run_batch(&[first(&message, &hook)]).await;
+
+    assert_eq!(entry(&world, &message, &hook).await.status, Some(DeliveryStatus::Refused));
+    assert!(world.queue.sent().is_empty());
+}
+
+#[tokio::test]
+async fn when_endpoint_answers_410_should_disable_the_webhook_and_tell_its_account() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(410, &[]));
+    let message = message();
+
+    world.run_batch(&[first(&message, &hook)]).await;
+
+    assert_eq!(entry(&world, &message, &hook).await.status, Some(DeliveryStatus::Failed));
+    let stored = world.store.webhook(ACCOUNT, hook.id).expect("webhook");
+    assert_eq!((stored.status, stored.disabled_reason), (WebhookStatus::Disabled, Some(DisabledReason::EndpointGone)));
+    let told: Vec<LogEntry> =
+        world.store.log().into_iter().filter(|entry| entry.message.event_type == "webhook.disabled").collect();
+    assert_eq!(told.len(), 1, "one webhook.disabled message");
+    assert_eq!(told[0].message.payload["reason"], "endpoint_gone");
+}
+
+#[tokio::test]
+async fn when_webhook_fails_longer_than_the_policy_allows_should_disable_it() {
+    let world = world();
+    let mut hook = webhook(1);
+    hook.failing_since = Some(Utc::now() - Duration::days(6));
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(503, &[]));
+    let message = message();
+
+    world.run_batch(&[first(&message, &hook)]).await;
+
+    let stored = world.store.webhook(ACCOUNT, hook.id).expect("webhook");
+    assert_eq!(stored.disabled_reason, Some(DisabledReason::FailingTooLong));
+    // The delivery itself still follows its schedule; the next task finds the webhook disabled.
+    let (retry, _) = retry_of(&world);
+    let results = world.run_batch(&[(Task::Deliver(retry), 1)]).await;
+    assert!(matches!(results.as_slice(), [Ok(Handled::Skipped(Skip::WebhookDisabled))]), "{results:?}");
+    assert_eq!(entry(&world, &message, &hook).await.status, Some(DeliveryStatus::Cancelled));
+}
+
+#[tokio::test]
+async fn when_webhook_failing_for_less_than_the_policy_should_stay_enabled() {
+    let world = world();
+    let mut hook = webhook(1);
+    hook.failing_since = Some(Utc::now() - Duration::days(4));
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(500, &[]));
+
+    world.run_batch(&[first(&message(), &hook)]).await;
+
+    assert_eq!(world.store.webhook(ACCOUNT, hook.id).expect("webhook").status, WebhookStatus::Enabled);
+}
+
+#[tokio::test]
+async fn when_webhook_is_deleted_should_cancel_the_delivery_without_sending() {
+    let world = world();
+    let hook = webhook(1);
+    let message = message();
+
+    let results = world.run_batch(&[first(&message, &hook)]).await;
+
+    assert!(matches!(results.as_slice(), [Ok(Handled::Skipped(Skip::WebhookDeleted))]), "{results:?}");
+    assert_eq!(entry(&world, &message, &hook).await.status, Some(DeliveryStatus::Cancelled));
+    assert!(world.transport.requests().is_empty());
+}
+
+#[tokio::test]
+async fn when_cached_copy_is_as_recent_as_the_task_should_not_read_the_webhook_again() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.run_batch(&[first(&message(), &hook), first(&message(), &hook)]).await;
+    assert_eq!(world.store.webhook_reads(), 1, "one read for the batch's two tasks");
+
+    world.run_batch(&[first(&message(), &hook)]).await;
+
+    assert_eq!(world.store.webhook_reads(), 1, "the cached copy served");
+}
+
+#[tokio::test]
+async fn when_task_was_matched_against_a_newer_version_should_read_the_webhook_and_use_it() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.run_batch(&[first(&message(), &hook)]).await;
+    let mut moved = hook.clone();
+    moved.url = "https://moved.example/hook".into();
+    moved.version += 1;
+    world.store.update_webhook(&moved).await.expect("update");
+
+    world.run_batch(&[first(&message(), &moved)]).await;
+
+    assert_eq!(world.store.webhook_reads(), 2);
+    let requests = world.transport.requests();
+    assert_eq!(requests.last().expect("a request").url, "https://moved.example/hook");
+}
+
+#[tokio::test]
+async fn when_a_retry_task_runs_twice_at_once_should_record_one_attempt() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(500, &[])).then(answered(500, &[]));
+    let message = message();
+    world.run_batch(&[first(&message, &hook)]).await;
+    let (retry, _) = retry_of(&world);
+
+    let results = world.run_batch(&[(Task::Deliver(retry.clone()), 1), (Task::Deliver(retry), 1)]).await;
+
+    let recorded = results.iter().filter(|result| matches!(result, Ok(Handled::Attempted(_)))).count();
+    let lost = results.iter().filter(|result| matches!(result, Ok(Handled::Skipped(Skip::RecordedByAnotherWorker))));
+    assert_eq!((recorded, lost.count()), (1, 1), "{results:?}");
+    assert_eq!(world.transport.requests().len(), 3, "both sent: delivery is at least once");
+    let entry = entry(&world, &message, &hook).await;
+    assert_eq!(entry.attempts.len(), 2, "one record of attempt 2 stands");
+}
+
+#[tokio::test]
+async fn when_a_task_recorded_its_attempt_but_not_its_followup_should_send_the_followup_again() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(500, &[])).then(answered(500, &[]));
+    let message = message();
+    world.run_batch(&[first(&message, &hook)]).await;
+    let (retry, _) = retry_of(&world);
+    world.run_batch(&[(Task::Deliver(retry.clone()), 1)]).await;
+    let sent_before = world.queue.sent().len();
+
+    let again = world.run_batch(&[(Task::Deliver(retry.clone()), 2)]).await;
+    let stale = world.run_batch(&[(Task::Deliver(retry), 1)]).await;
+
+    assert!(matches!(again.as_slice(), [Ok(Handled::Skipped(Skip::FollowupSentAgain))]), "{again:?}");
+    assert!(matches!(stale.as_slice(), [Ok(Handled::Skipped(Skip::AttemptMadeAlready))]), "{stale:?}");
+    let sent = world.queue.sent();
+    assert_eq!(sent.len(), sent_before + 1);
+    let Task::Deliver(followup) = &sent[sent.len() - 1].task else { panic!("a delivery") };
+    assert_eq!(followup.attempt, 3);
+    assert_eq!(world.transport.requests().len(), 2, "no third send");
+}
+
+#[tokio::test]
+async fn when_a_task_is_ahead_of_its_delivery_should_drop_it() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(500, &[]));
+    let message = message();
+    world.run_batch(&[first(&message, &hook)]).await;
+
+    let ahead = DeliverTask::retry(ACCOUNT, &message.id, hook.id, 5);
+    let results = world.run_batch(&[(Task::Deliver(ahead), 1)]).await;
+
+    assert!(matches!(results.as_slice(), [Ok(Handled::Skipped(Skip::AheadOfDelivery))]), "{results:?}");
+    assert_eq!(world.transport.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn when_log_writes_fail_should_fail_the_tasks_and_send_none_of_their_followups() {
+    let world = world();
+    let hook = webhook(1);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(500, &[]));
+    world.store.fail_log_writes(true);
+
+    let results = world.run_batch(&[first(&message(), &hook)]).await;
+
+    assert!(matches!(results.as_slice(), [Err(_)]), "{results:?}");
+    assert!(world.queue.sent().is_empty(), "the retry would outlive its unrecorded attempt");
+}
+
+#[tokio::test]
+async fn when_the_queue_fails_should_fail_the_tasks_with_followups_only() {
+    let world = world();
+    let failing = webhook(1);
+    let fine = webhook(2);
+    world.store.put_webhook(failing.clone());
+    world.store.put_webhook(fine.clone());
+    world.transport.then(answered(500, &[]));
+    world.queue.fail(true);
+
+    let results = world.run_batch(&[first(&message(), &failing), first(&message(), &fine)]).await;
+
+    assert!(matches!(results.as_slice(), [Err(_), Ok(Handled::Attempted(_))]), "{results:?}");
+}
+
+#[tokio::test]
+async fn when_failed_deliveries_are_retried_should_reopen_each_once_and_enqueue_the_next_attempt() {
+    let world = world();
+    let mut hook = webhook(1);
+    hook.retry_schedule = Some(vec![]);
+    world.store.put_webhook(hook.clone());
+    world.transport.then(answered(500, &[]));
+    let message = message();
+    world.run_batch(&[first(&message, &hook)]).await;
+    let entries = vec![entry(&world, &message, &hook).await];
+    assert_eq!(entries[0].status, Some(DeliveryStatus::Failed));
+
+    let first_retry = hookline_core::log::retry_deliveries(&world.store, &world.queue, &entries).await.expect("retry");
+    let second_retry = hookline_core::log::retry_deliveries(&world.store, &world.queue, &entries).await.expect("retry");
+
+    assert_eq!((first_retry, second_retry), (1, 0), "the second finds it pending");
+    let (task, delay) = retry_of(&world);
+    assert_eq!((task.attempt, delay.as_secs()), (2, 0));
+    assert_eq!(entry(&world, &message, &hook).await.status, Some(DeliveryStatus::Pending));
+}
+
+#[tokio::test]
+async fn when_test_send_runs_should_record_one_attempt_and_never_retry() {
+    let world = world();
+    let hook = webhook(1);
+    world.transport.then(answered(500, &[]));
+
+    let outcome = world.test_send(&hook).await.expect("test send");
+
+    assert_eq!(outcome.status_code, Some(500));
+    let log = world.store.log();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].message.event_type.as_str(), log[0].status), ("webhook.test", Some(DeliveryStatus::Failed)));
+    assert!(world.queue.sent().is_empty());
+    assert!(hookline_core::deliver::describe(&outcome).contains("500"));
+}
