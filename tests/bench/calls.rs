@@ -165,7 +165,7 @@ async fn measure(scenario: &Scenario) -> Measured {
             continue;
         }
         deliver_invocations += 1;
-        hookline_devstack::runner::run_batch(&deliverer, arn, received).await;
+        hookline_local_runner::runner::run_batch(&deliverer, arn, received).await;
     }
     let cpu_seconds = cpu_seconds() - cpu_before;
     let mut tallies = meter.snapshot();

@@ -232,7 +232,7 @@ async fn when_endpoint_redirects_should_not_follow_and_count_a_failure() {
 #[tokio::test]
 async fn when_connection_is_refused_should_record_it_and_retry() {
     let world = world().await;
-    let port = hookline_devstack::emulator::free_port();
+    let port = hookline_local_runner::emulator::free_port();
     let (hook, _) = world.webhook(&format!("http://127.0.0.1:{port}/"), json!({"retry_schedule": [1]})).await;
     let message = world.publish(json!({})).await;
     assert_eq!(world.settle(&message, hook, Duration::from_secs(20)).await, Some(DeliveryStatus::Failed));
@@ -367,7 +367,7 @@ async fn when_handler_crashes_mid_batch_should_lose_nothing() {
     let handles: Vec<String> = batch.iter().map(|m| m.receipt_handle.clone()).collect();
     let crashed = tokio::time::timeout(
         Duration::from_millis(200),
-        hookline_devstack::runner::run_batch(&deliverer, "arn:aws:sqs:us-east-1:123456789012:q", batch),
+        hookline_local_runner::runner::run_batch(&deliverer, "arn:aws:sqs:us-east-1:123456789012:q", batch),
     )
     .await;
     assert!(crashed.is_err(), "the handler was stopped mid-batch");

@@ -134,11 +134,11 @@ async fn when_queue_unreachable_should_answer_503_and_the_retry_should_finish_th
     for n in 0..2 {
         client.create_webhook(json!({"url": format!("https://e.com/{n}"), "events": ["loan.created"]})).await;
     }
-    let nothing_listens = hookline_devstack::sdk::Endpoints {
+    let nothing_listens = hookline_local_runner::sdk::Endpoints {
         dynamodb: hookline_tests::local_aws().dynamodb.clone(),
-        sqs: format!("http://127.0.0.1:{}", hookline_devstack::emulator::free_port()),
+        sqs: format!("http://127.0.0.1:{}", hookline_local_runner::emulator::free_port()),
     };
-    let sdk = hookline_devstack::sdk::emulator_config(&nothing_listens).await;
+    let sdk = hookline_local_runner::sdk::emulator_config(&nothing_listens).await;
     let broken = client.at(&serve_context(Context::new(stack.context.settings.clone(), &sdk)).await);
     let event = json!({"event_type": "loan.created", "payload": {"n": 1}});
 
@@ -294,7 +294,7 @@ async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_ea
     assert_eq!(chunked.len(), 2000);
     assert_eq!(chunked.iter().copied().collect::<BTreeSet<u64>>(), (1..=2000).collect(), "each webhook in one chunk");
     let stage = Instant::now();
-    hookline_devstack::runner::run_batch(&stack.deliverer(), "arn:aws:sqs:us-east-1:123456789012:q", fanouts).await;
+    hookline_local_runner::runner::run_batch(&stack.deliverer(), "arn:aws:sqs:us-east-1:123456789012:q", fanouts).await;
     eprintln!(
         "2,000-webhook fan-out: ingest answered in {ingest_time:?}; the 10 fan-out tasks expanded in {:?}",
         stage.elapsed()

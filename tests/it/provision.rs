@@ -36,7 +36,7 @@ async fn when_provisioned_should_redrive_the_delivery_queue_to_its_dlq() {
     let policy: serde_json::Value =
         serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).expect("policy json");
     let dlq_arn = match stack.provisioned.resources.get("DeliveryDeadLetterQueue") {
-        Some(hookline_devstack::provision::Physical::Queue { arn, .. }) => arn.clone(),
+        Some(hookline_local_runner::provision::Physical::Queue { arn, .. }) => arn.clone(),
         other => panic!("no dlq: {other:?}"),
     };
     assert_eq!(policy["deadLetterTargetArn"], dlq_arn);
@@ -58,11 +58,11 @@ async fn when_environment_resolved_should_point_every_function_at_the_stack() {
 
 #[tokio::test]
 async fn when_provisioned_twice_on_one_endpoint_should_keep_what_exists() {
-    let sdk = hookline_devstack::sdk::emulator_config(hookline_tests::local_aws()).await;
+    let sdk = hookline_local_runner::sdk::emulator_config(hookline_tests::local_aws()).await;
     let template = hookline_tests::template();
     let prefix = hookline_tests::unique_prefix();
-    let first = hookline_devstack::provision(&template, &sdk, &prefix).await.expect("first");
-    let second = hookline_devstack::provision(&template, &sdk, &prefix).await.expect("second");
+    let first = hookline_local_runner::provision(&template, &sdk, &prefix).await.expect("first");
+    let second = hookline_local_runner::provision(&template, &sdk, &prefix).await.expect("second");
     assert_eq!(first.resources, second.resources);
 }
 
@@ -70,7 +70,7 @@ async fn when_provisioned_twice_on_one_endpoint_should_keep_what_exists() {
 async fn when_operator_creates_an_account_should_get_a_working_key_of_its_environment() {
     let stack = Stack::new().await;
     let store = &stack.context.store;
-    let (account, key) = hookline_devstack::operator::create_account(
+    let (account, key) = hookline_local_runner::operator::create_account(
         store,
         "acme",
         hookline_domain::model::Environment::Sandbox,
@@ -84,7 +84,7 @@ async fn when_operator_creates_an_account_should_get_a_working_key_of_its_enviro
     assert_eq!(caller.account_id, account.id);
     assert_eq!(caller.environment, hookline_domain::model::Environment::Sandbox);
     assert_eq!(caller.audit.app.as_deref(), Some("backoffice"));
-    let (other, _) = hookline_devstack::operator::create_account(
+    let (other, _) = hookline_local_runner::operator::create_account(
         store,
         "globex",
         hookline_domain::model::Environment::Production,
@@ -100,11 +100,11 @@ async fn when_dev_key_is_chosen_should_be_created_once_and_reused() {
     let stack = Stack::new().await;
     let store = &stack.context.store;
     let chosen = "hl_prod_chosen_by_the_developer".to_string();
-    let first = hookline_devstack::operator::dev_api_key(store, Some(chosen.clone())).await.expect("created");
-    let second = hookline_devstack::operator::dev_api_key(store, Some(chosen.clone())).await.expect("reused");
+    let first = hookline_local_runner::operator::dev_api_key(store, Some(chosen.clone())).await.expect("created");
+    let second = hookline_local_runner::operator::dev_api_key(store, Some(chosen.clone())).await.expect("reused");
     assert_eq!((first.as_str(), second.as_str()), (chosen.as_str(), chosen.as_str()));
     assert_eq!(store.next_account_id().await.expect("id"), 2, "only one account was made");
-    let sandbox = hookline_devstack::operator::add_sandbox_key(store, &chosen).await.expect("sandbox key");
+    let sandbox = hookline_local_runner::operator::add_sandbox_key(store, &chosen).await.expect("sandbox key");
     let caller =
         hookline_core::authenticate(store, Some(&format!("Bearer {sandbox}")), None, None).await.expect("works");
     assert_eq!(caller.account_id, 1);

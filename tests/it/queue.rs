@@ -77,8 +77,8 @@ async fn when_received_tasks_deleted_should_leave_the_queue_empty() {
 
 #[tokio::test]
 async fn when_queue_unreachable_should_be_retryable() {
-    let port = hookline_devstack::emulator::free_port();
-    let sdk = hookline_devstack::sdk::emulator_config(&hookline_devstack::sdk::Endpoints::one(&format!(
+    let port = hookline_local_runner::emulator::free_port();
+    let sdk = hookline_local_runner::sdk::emulator_config(&hookline_local_runner::sdk::Endpoints::one(&format!(
         "http://127.0.0.1:{port}"
     )))
     .await;

@@ -2,7 +2,7 @@
 //! behaviour (failures left on the queue, redriven to the DLQ after maxReceiveCount).
 
 use hookline_aws::{Depth, Outgoing, Queue};
-use hookline_devstack::runner;
+use hookline_local_runner::runner;
 use hookline_domain::model::{DeliverTask, Task};
 use hookline_tests::Stack;
 use std::sync::Arc;
@@ -108,31 +108,31 @@ async fn when_deliver_reports_a_failure_should_delete_the_others_and_leave_that_
 async fn when_port_taken_should_say_which() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("address").port();
-    let error = hookline_devstack::emulator::ensure_port_free(port).expect_err("taken");
+    let error = hookline_local_runner::emulator::ensure_port_free(port).expect_err("taken");
     assert!(error.to_string().contains(&port.to_string()));
     let tools = hookline_tests::root().join("tools");
-    let error = hookline_devstack::Emulator::fauxqs(&tools.join("fauxqs"), port).expect_err("taken");
+    let error = hookline_local_runner::Emulator::fauxqs(&tools.join("fauxqs"), port).expect_err("taken");
     assert!(error.to_string().contains(&format!("port {port}")) && error.to_string().contains("taken"), "{error}");
-    let error = hookline_devstack::Emulator::ministack(&tools.join("ministack/.venv"), port).expect_err("taken");
+    let error = hookline_local_runner::Emulator::ministack(&tools.join("ministack/.venv"), port).expect_err("taken");
     assert!(error.to_string().contains(&format!("port {port}")), "{error}");
 }
 
 #[tokio::test]
 async fn when_an_emulator_is_not_installed_should_say_which_and_how_to_install_it() {
     let nowhere = std::path::Path::new("/nonexistent");
-    let port = hookline_devstack::emulator::free_port();
-    let error = hookline_devstack::Emulator::fauxqs(nowhere, port).expect_err("missing");
+    let port = hookline_local_runner::emulator::free_port();
+    let error = hookline_local_runner::Emulator::fauxqs(nowhere, port).expect_err("missing");
     assert!(error.to_string().contains("Node.js 22") && error.to_string().contains("scripts/fauxqs.sh"), "{error}");
-    let error = hookline_devstack::Emulator::ministack(nowhere, port).expect_err("missing");
+    let error = hookline_local_runner::Emulator::ministack(nowhere, port).expect_err("missing");
     assert!(error.to_string().contains("ministack") && error.to_string().contains("scripts/ministack.sh"), "{error}");
-    let error = hookline_devstack::Emulator::dynamodb_local(nowhere, port).expect_err("missing");
+    let error = hookline_local_runner::Emulator::dynamodb_local(nowhere, port).expect_err("missing");
     assert!(error.to_string().contains("scripts/dynamodb-local.sh"), "{error}");
 }
 
 #[tokio::test]
 async fn when_emulators_start_should_listen_on_loopback_only() {
     let started = std::time::Instant::now();
-    let local = hookline_devstack::emulator::LocalAws::start(&hookline_tests::root().join("tools"), None, None)
+    let local = hookline_local_runner::emulator::LocalAws::start(&hookline_tests::root().join("tools"), None, None)
         .expect("emulators start");
     let elapsed = started.elapsed();
     eprintln!("fauxqs and ministack listening after {elapsed:?}");
@@ -183,8 +183,8 @@ async fn deliver_through(
     assert_eq!(reply.status, 202, "{:?}", reply.body);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let arn = stack.provisioned.resources.get("DeliveryQueue").map(|queue| match queue {
-        hookline_devstack::provision::Physical::Queue { arn, .. } => arn.clone(),
-        hookline_devstack::provision::Physical::Table { .. } => unreachable!("DeliveryQueue is a queue"),
+        hookline_local_runner::provision::Physical::Queue { arn, .. } => arn.clone(),
+        hookline_local_runner::provision::Physical::Table { .. } => unreachable!("DeliveryQueue is a queue"),
     });
     let driving =
         tokio::spawn(runner::drive_deliver(Arc::new(stack.deliverer()), arn.expect("queue"), source, stopped));

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 use hookline_aws::{LogFilter, Store};
-use hookline_devstack::sdk::Endpoints;
+use hookline_local_runner::sdk::Endpoints;
 use hookline_domain::Error;
 use hookline_domain::model::{
     Account, Attempt, AttemptOutcome, Audit, DeliveryStatus, Environment, EventSubscription, EventType, LogEntry,
@@ -386,7 +386,7 @@ async fn when_cursor_is_forged_should_be_a_bad_request(store: Store) {
 
 #[tokio::test]
 async fn when_table_does_not_exist_should_be_an_internal_error() {
-    let sdk = hookline_devstack::sdk::emulator_config(hookline_tests::local_aws()).await;
+    let sdk = hookline_local_runner::sdk::emulator_config(hookline_tests::local_aws()).await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), "no-such-table");
     let error = store.get_webhook(1, 1).await.expect_err("missing table");
     assert!(matches!(error, Error::Internal(_)), "{error:?}");
@@ -394,8 +394,8 @@ async fn when_table_does_not_exist_should_be_an_internal_error() {
 
 #[tokio::test]
 async fn when_endpoint_refuses_connections_should_be_retryable() {
-    let port = hookline_devstack::emulator::free_port();
-    let sdk = hookline_devstack::sdk::emulator_config(&Endpoints::one(&format!("http://127.0.0.1:{port}"))).await;
+    let port = hookline_local_runner::emulator::free_port();
+    let sdk = hookline_local_runner::sdk::emulator_config(&Endpoints::one(&format!("http://127.0.0.1:{port}"))).await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), "t");
     let error = store.get_webhook(1, 1).await.expect_err("nothing listens");
     assert!(error.is_retryable(), "{error:?}");

@@ -8,9 +8,9 @@ use hookline_deliver::Deliverer;
 
 /// The allowlist of the tests: loopback, where their receivers listen.
 pub const LOOPBACK: &str = "127.0.0.0/8,::1/128";
-use hookline_devstack::emulator::{Emulator, EmulatorError, LocalAws, free_port, java_available};
-use hookline_devstack::sdk::Endpoints;
-use hookline_devstack::{Provisioned, Template, provision, provision_tables, sdk};
+use hookline_local_runner::emulator::{Emulator, EmulatorError, LocalAws, free_port, java_available};
+use hookline_local_runner::sdk::Endpoints;
+use hookline_local_runner::{Provisioned, Template, provision, provision_tables, sdk};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::mpsc;
@@ -172,8 +172,8 @@ pub async fn serve_context(context: Context) -> String {
     let address = listener.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::watch::channel(false);
     std::mem::forget(stop);
-    let routes = hookline_devstack::runner::Routes::new(&context).expect("routers");
-    tokio::spawn(hookline_devstack::runner::serve_http(listener, routes, stopped));
+    let routes = hookline_local_runner::runner::Routes::new(&context).expect("routers");
+    tokio::spawn(hookline_local_runner::runner::serve_http(listener, routes, stopped));
     format!("http://{address}")
 }
 
@@ -273,7 +273,7 @@ impl Stack {
             }
             let received = self.context.queue.receive(10, std::time::Duration::from_secs(1)).await.expect("receive");
             if !received.is_empty() {
-                hookline_devstack::runner::run_batch(deliverer, arn, received).await;
+                hookline_local_runner::runner::run_batch(deliverer, arn, received).await;
             }
         }
         done().await

@@ -1,9 +1,9 @@
 //! `hookline-local`: the local stack (`dev`) and the operator's account tool (`create-account`).
 
 use hookline_aws::Context;
-use hookline_devstack::emulator::{LocalAws, ensure_port_free};
-use hookline_devstack::sdk::Endpoints;
-use hookline_devstack::{Template, operator, provision, runner, sdk};
+use hookline_local_runner::emulator::{LocalAws, ensure_port_free};
+use hookline_local_runner::sdk::Endpoints;
+use hookline_local_runner::{Template, operator, provision, runner, sdk};
 use hookline_domain::model::Environment;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -106,7 +106,7 @@ async fn dev() -> Result<(), String> {
     settings.allowed_target_cidrs = env_or("ALLOWED_TARGET_CIDRS", "127.0.0.0/8,::1/128");
     settings.allow_http_webhooks = env_or("ALLOW_HTTP_WEBHOOKS", "true") == "true";
     let queue_arn = match provisioned.resources.get(DELIVERY_QUEUE) {
-        Some(hookline_devstack::provision::Physical::Queue { arn, .. }) => arn.clone(),
+        Some(hookline_local_runner::provision::Physical::Queue { arn, .. }) => arn.clone(),
         _ => return Err(format!("template.yaml has no queue {DELIVERY_QUEUE}")),
     };
     let context = Context::new(settings, &sdk);
