@@ -201,14 +201,14 @@ impl Meter {
             stack.context = self.context(settings, &stack.sdk);
             return false;
         };
-        let endpoints = hookline_devstack::sdk::Endpoints {
+        let endpoints = hookline_local_runner::sdk::Endpoints {
             dynamodb: local.to_string(),
             sqs: hookline_tests::local_aws().sqs.clone(),
         };
-        let sdk = hookline_devstack::sdk::emulator_config(&endpoints).await;
+        let sdk = hookline_local_runner::sdk::emulator_config(&endpoints).await;
         let client = aws_sdk_dynamodb::Client::new(&sdk);
         let tables =
-            hookline_devstack::provision_tables(&hookline_tests::template(), &client, &hookline_tests::unique_prefix())
+            hookline_local_runner::provision_tables(&hookline_tests::template(), &client, &hookline_tests::unique_prefix())
                 .await
                 .expect("tables on DynamoDB Local");
         settings.table_name = tables.table_name("HooklineTable").expect("table").to_string();
