@@ -181,3 +181,28 @@ async fn when_name_resolves_to_allowlisted_loopback_should_deliver() {
 
     assert_eq!(outcome.outcome, AttemptOutcome::Success, "{outcome:?}");
 }
+
+#[tokio::test]
+async fn when_target_is_a_forbidden_literal_should_refuse() {
+    let sender = sender("");
+    for url in [
+        "http://[::1]:9/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "https://192.168.1.1/",
+        "http://0x7f.1/",
+    ] {
+        let outcome = sender.send(&post(url)).await;
+        assert_eq!(outcome.outcome, AttemptOutcome::Refused, "{url}: {outcome:?}");
+    }
+}
+
+#[tokio::test]
+async fn when_scheme_is_not_http_or_url_invalid_should_refuse() {
+    let sender = sender("127.0.0.0/8");
+    for url in ["ftp://x", "file:///etc/passwd", "not a url", "http://"] {
+        let outcome = sender.send(&post(url)).await;
+        assert_eq!(outcome.outcome, AttemptOutcome::Refused, "{url}: {outcome:?}");
+    }
+}
