@@ -24,6 +24,13 @@ fn world() -> World {
     Deliverer::new(MemoryStore::default(), MemoryQueue::default(), MemoryTransport::default(), policy)
 }
 
+/// A world whose store holds `hook`.
+fn world_with(hook: Webhook) -> (World, Webhook) {
+    let world = world();
+    world.store.put_webhook(hook.clone());
+    (world, hook)
+}
+
 fn webhook(id: u64) -> Webhook {
     let events = vec![EventSubscription { event_type: "loan.created".into(), filters: Default::default() }];
     let changes =
@@ -71,9 +78,7 @@ fn retry_of(world: &World) -> (DeliverTask, std::time::Duration) {
 
 #[tokio::test]
 async fn when_endpoint_answers_2xx_should_record_success_and_send_nothing_more() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     let message = message();
 
     let results = world.run_batch(&[first(&message, &hook)]).await;
@@ -89,9 +94,7 @@ async fn when_endpoint_answers_2xx_should_record_success_and_send_nothing_more()
 
 #[tokio::test]
 async fn when_endpoint_fails_should_keep_pending_enqueue_the_next_try_and_mark_the_webhook_failing() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(answered(500, &[]));
     let message = message();
 
@@ -111,9 +114,7 @@ async fn when_endpoint_fails_should_keep_pending_enqueue_the_next_try_and_mark_t
 
 #[tokio::test]
 async fn when_retry_succeeds_should_settle_and_clear_the_failure_record() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(answered(500, &[]));
     let message = message();
     world.run_batch(&[first(&message, &hook)]).await;
@@ -129,9 +130,7 @@ async fn when_retry_succeeds_should_settle_and_clear_the_failure_record() {
 
 #[tokio::test]
 async fn when_endpoint_asks_to_retry_later_should_wait_at_least_that_long() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(answered(429, &[("retry-after", "120")]));
     let message = message();
 
@@ -143,10 +142,9 @@ async fn when_endpoint_asks_to_retry_later_should_wait_at_least_that_long() {
 
 #[tokio::test]
 async fn when_schedule_is_spent_should_fail_the_delivery_without_a_retry() {
-    let world = world();
     let mut hook = webhook(1);
     hook.retry_schedule = Some(vec![1]);
-    world.store.put_webhook(hook.clone());
+    let world = world_with(hook.clone()).0;
     world.transport.then(unreachable()).then(unreachable());
     let message = message();
     world.run_batch(&[first(&message, &hook)]).await;
@@ -161,9 +159,7 @@ async fn when_schedule_is_spent_should_fail_the_delivery_without_a_retry() {
 
 #[tokio::test]
 async fn when_the_guard_refuses_the_target_should_end_refused_without_a_retry() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(SendOutcome::without_response(AttemptOutcome::Refused, "forbidden address".into(), 0));
     let message = message();
 
@@ -175,9 +171,7 @@ async fn when_the_guard_refuses_the_target_should_end_refused_without_a_retry() 
 
 #[tokio::test]
 async fn when_endpoint_answers_410_should_disable_the_webhook_and_tell_its_account() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(answered(410, &[]));
     let message = message();
 
@@ -194,10 +188,9 @@ async fn when_endpoint_answers_410_should_disable_the_webhook_and_tell_its_accou
 
 #[tokio::test]
 async fn when_webhook_fails_longer_than_the_policy_allows_should_disable_it() {
-    let world = world();
     let mut hook = webhook(1);
     hook.failing_since = Some(Utc::now() - Duration::days(6));
-    world.store.put_webhook(hook.clone());
+    let world = world_with(hook.clone()).0;
     world.transport.then(answered(503, &[]));
     let message = message();
 
@@ -214,10 +207,9 @@ async fn when_webhook_fails_longer_than_the_policy_allows_should_disable_it() {
 
 #[tokio::test]
 async fn when_webhook_failing_for_less_than_the_policy_should_stay_enabled() {
-    let world = world();
     let mut hook = webhook(1);
     hook.failing_since = Some(Utc::now() - Duration::days(4));
-    world.store.put_webhook(hook.clone());
+    let world = world_with(hook.clone()).0;
     world.transport.then(answered(500, &[]));
 
     world.run_batch(&[first(&message(), &hook)]).await;
@@ -240,9 +232,7 @@ async fn when_webhook_is_deleted_should_cancel_the_delivery_without_sending() {
 
 #[tokio::test]
 async fn when_cached_copy_is_as_recent_as_the_task_should_not_read_the_webhook_again() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.run_batch(&[first(&message(), &hook), first(&message(), &hook)]).await;
     assert_eq!(world.store.webhook_reads(), 1, "one read for the batch's two tasks");
 
@@ -253,9 +243,7 @@ async fn when_cached_copy_is_as_recent_as_the_task_should_not_read_the_webhook_a
 
 #[tokio::test]
 async fn when_task_was_matched_against_a_newer_version_should_read_the_webhook_and_use_it() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.run_batch(&[first(&message(), &hook)]).await;
     let mut moved = hook.clone();
     moved.url = "https://moved.example/hook".into();
@@ -271,9 +259,7 @@ async fn when_task_was_matched_against_a_newer_version_should_read_the_webhook_a
 
 #[tokio::test]
 async fn when_a_retry_task_runs_twice_at_once_should_record_one_attempt() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(answered(500, &[])).then(answered(500, &[]));
     let message = message();
     world.run_batch(&[first(&message, &hook)]).await;
@@ -291,9 +277,7 @@ async fn when_a_retry_task_runs_twice_at_once_should_record_one_attempt() {
 
 #[tokio::test]
 async fn when_a_task_recorded_its_attempt_but_not_its_followup_should_send_the_followup_again() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(answered(500, &[])).then(answered(500, &[]));
     let message = message();
     world.run_batch(&[first(&message, &hook)]).await;
@@ -315,9 +299,7 @@ async fn when_a_task_recorded_its_attempt_but_not_its_followup_should_send_the_f
 
 #[tokio::test]
 async fn when_a_task_is_ahead_of_its_delivery_should_drop_it() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(answered(500, &[]));
     let message = message();
     world.run_batch(&[first(&message, &hook)]).await;
@@ -331,9 +313,7 @@ async fn when_a_task_is_ahead_of_its_delivery_should_drop_it() {
 
 #[tokio::test]
 async fn when_log_writes_fail_should_fail_the_tasks_and_send_none_of_their_followups() {
-    let world = world();
-    let hook = webhook(1);
-    world.store.put_webhook(hook.clone());
+    let (world, hook) = world_with(webhook(1));
     world.transport.then(answered(500, &[]));
     world.store.fail_log_writes(true);
 
@@ -360,10 +340,9 @@ async fn when_the_queue_fails_should_fail_the_tasks_with_followups_only() {
 
 #[tokio::test]
 async fn when_failed_deliveries_are_retried_should_reopen_each_once_and_enqueue_the_next_attempt() {
-    let world = world();
     let mut hook = webhook(1);
     hook.retry_schedule = Some(vec![]);
-    world.store.put_webhook(hook.clone());
+    let world = world_with(hook.clone()).0;
     world.transport.then(answered(500, &[]));
     let message = message();
     world.run_batch(&[first(&message, &hook)]).await;
