@@ -66,11 +66,20 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .split_for_parts()
 }
 
+/// The document served at `/api/v3/openapi.json`: the API's routes and ingestion's
+/// (`hookline_ingest::routes`, served by the `ingest` function), so that a platform reads
+/// in one document how to manage webhooks and how to publish.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut document = routes().1;
+    document.merge(hookline_ingest::routes().1);
+    document
+}
+
 /// The API as one router: what Lambda runs and what the local runner serves. Fails if the
 /// settings' allowlist does not parse.
 pub fn router(context: Context) -> Result<Router, hookline_domain::Error> {
-    let (routes, document) = routes();
-    let openapi = document.to_json().map_err(hookline_domain::Error::internal)?;
+    let (routes, _) = routes();
+    let openapi = document().to_json().map_err(hookline_domain::Error::internal)?;
     let deliverer = Arc::new(context.deliverer(Sender::for_deliveries(&context.settings.allowed_target_cidrs)?));
     let state = ApiState { context, deliverer, openapi: openapi.into() };
     Ok(hookline_web::trimming_trailing_slash(hookline_web::with_fallbacks(routes).with_state(state)))
@@ -148,6 +157,41 @@ mod tests {
                 "{method} {path}: served (401: it asked for a key)"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn when_openapi_document_served_should_describe_the_api_and_ingestion() {
+        let router = offline_router();
+        let request =
+            http::Request::builder().uri("/api/v3/openapi.json").body(axum::body::Body::empty()).expect("request");
+        let response = router.oneshot(request).await.expect("infallible");
+        assert_eq!(response.status(), 200);
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
+        let served: serde_json::Value = serde_json::from_slice(&bytes).expect("JSON");
+        let paths = served["paths"].as_object().expect("paths");
+        let api = documented_routes();
+        let ingest = serde_json::to_value(hookline_ingest::routes().1).expect("JSON");
+        let ingest = ingest["paths"].as_object().expect("paths");
+        assert_eq!(paths.len(), api.iter().map(|(_, path)| path).collect::<std::collections::BTreeSet<_>>().len() + 2);
+        for (path, operations) in ingest {
+            assert_eq!(&paths[path], operations, "{path} as ingestion documents it");
+        }
+        assert!(paths.contains_key("/api/v3/notification/events/batch"));
+        assert_eq!(served["info"]["title"], "Hookline", "the API's info");
+        let tags: Vec<&str> =
+            served["tags"].as_array().expect("tags").iter().filter_map(|tag| tag["name"].as_str()).collect();
+        assert_eq!(tags, ["webhooks", "event_types", "messages", "events"]);
+        assert_eq!(served["components"]["securitySchemes"].as_object().expect("schemes").len(), 1);
+        assert_eq!(served["security"].as_array().expect("security").len(), 1);
+        for schema in ["EventDocument", "AcceptedDocument", "BatchResultDocument", "WebhookDocument", "ErrorDocument"] {
+            assert!(served["components"]["schemas"][schema].is_object(), "{schema}");
+        }
+    }
+
+    #[tokio::test]
+    async fn when_ingestion_path_requested_from_the_api_should_answer_404() {
+        let router = offline_router();
+        assert_eq!(status(&router, "POST", "/api/v3/notification/events").await, 404, "API Gateway sends it to ingest");
     }
 
     #[tokio::test]

@@ -1,11 +1,16 @@
 //! Published events: reading and validating an event document, and the message it becomes.
 
-use crate::error::Problem;
+use crate::documents::{
+    self, AcceptedAttributes, AcceptedDocument, AcceptedMessage, EVENT_ATTRIBUTES, EventAttributes, EventBatchDocument,
+    EventDocument, Member, SelfLink, escape,
+};
+use crate::error::{Error, Problem};
 use crate::event_types::is_built_in;
 use crate::model::{AccountId, Environment, Message, MessageId};
 use crate::webhooks::{is_event_type_name, timestamp};
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +18,11 @@ use std::collections::{BTreeMap, BTreeSet};
 /// it with the message's other fields and the attempts, and a task (an SQS message, at most
 /// 1 MiB) with the task's fields (a fan-out task, with its chunk of webhooks).
 pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+/// The deepest nesting of a payload, the payload object being level 1: a log entry keeps
+/// the payload as one of its attributes, and DynamoDB nests attributes 32 levels deep at most.
+pub const MAX_PAYLOAD_DEPTH: usize = 32;
+/// Payload numbers are 0 or of a magnitude strictly between these (DynamoDB's range).
+pub const PAYLOAD_NUMBER_RANGE: (f64, f64) = (1e-130, 1e126);
 /// The most events in one batch request.
 pub const MAX_BATCH: usize = 100;
 /// The longest idempotency key.
@@ -66,10 +76,9 @@ pub struct EventRules<'a> {
     pub catalog: &'a BTreeSet<String>,
 }
 
-const ATTRIBUTES: &[&str] = &["event_type", "payload", "environment", "scopes", "occurred_at", "idempotency_key"];
-
-/// Reads one event at JSON pointer `at` (`""` for a single event, `/events/3` in a batch).
-/// `header_key` is the `Idempotency-Key` header (single events only); the attribute wins.
+/// Reads one event at JSON pointer `at` (`""` for a single event, `/events/3` in a batch):
+/// an [`EventDocument`], then every rule, each problem at its pointer. `header_key` is the
+/// `Idempotency-Key` header (single events only); the attribute wins.
 pub fn parse_event(
     value: &Value,
     at: &str,
@@ -77,37 +86,44 @@ pub fn parse_event(
     header_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<NewEvent, Vec<Problem>> {
-    let attributes = match value {
-        Value::Object(object) => match object.get("data") {
-            Some(Value::Object(data)) if data.get("type").and_then(Value::as_str) == Some("events") => {
-                match data.get("attributes") {
-                    Some(Value::Object(attributes)) => attributes.clone(),
-                    _ => {
-                        return Err(vec![Problem::at(
-                            format!("{at}/data/attributes"),
-                            "missing_attributes",
-                            "`data.attributes` must be an object",
-                        )]);
-                    }
-                }
+    let attributes = match EventDocument::deserialize(value) {
+        Ok(EventDocument::Attributes(attributes)) => attributes,
+        Ok(EventDocument::Resource(document)) => match document.data.attributes {
+            Member::Given(attributes) => attributes,
+            Member::Absent | Member::Null | Member::Mistyped(_) => {
+                return Err(vec![Problem::at(
+                    format!("{at}/data/attributes"),
+                    "missing_attributes",
+                    "`data.attributes` must be an object",
+                )]);
             }
-            _ => object.clone(),
         },
-        _ => return Err(vec![Problem::at(at, "not_an_object", "an event is a JSON object")]),
+        Err(_) => return Err(vec![Problem::at(at, "not_an_object", "an event is a JSON object")]),
     };
+    validate(attributes, at, rules, header_key, now)
+}
+
+/// Checks every rule of an event's attributes read at `at`.
+fn validate(
+    attributes: EventAttributes,
+    at: &str,
+    rules: EventRules<'_>,
+    header_key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<NewEvent, Vec<Problem>> {
     let mut problems = Vec::new();
     let field = |name: &str| format!("{at}/{name}");
 
-    for unknown in attributes.keys().filter(|key| !ATTRIBUTES.contains(&key.as_str())) {
+    for unknown in attributes.other.keys() {
         problems.push(Problem::at(
             field(unknown),
             "unknown_attribute",
-            format!("events have {}", ATTRIBUTES.join(", ")),
+            format!("events have {}", EVENT_ATTRIBUTES.join(", ")),
         ));
     }
 
-    let event_type = match attributes.get("event_type") {
-        Some(Value::String(name)) if !is_event_type_name(name) => {
+    let event_type = match attributes.event_type {
+        Member::Given(name) if !is_event_type_name(&name) => {
             problems.push(Problem::at(
                 field("event_type"),
                 "invalid_event_type",
@@ -115,7 +131,7 @@ pub fn parse_event(
             ));
             None
         }
-        Some(Value::String(name)) if is_built_in(name) => {
+        Member::Given(name) if is_built_in(&name) => {
             problems.push(Problem::at(
                 field("event_type"),
                 "reserved_event_type",
@@ -123,7 +139,7 @@ pub fn parse_event(
             ));
             None
         }
-        Some(Value::String(name)) if !rules.catalog.contains(name) => {
+        Member::Given(name) if !rules.catalog.contains(&name) => {
             problems.push(Problem::at(
                 field("event_type"),
                 "unknown_event_type",
@@ -131,19 +147,20 @@ pub fn parse_event(
             ));
             None
         }
-        Some(Value::String(name)) => Some(name.clone()),
-        Some(_) => {
+        Member::Given(name) => Some(name),
+        Member::Null | Member::Mistyped(_) => {
             problems.push(Problem::at(field("event_type"), "not_a_string", "`event_type` is a string"));
             None
         }
-        None => {
+        Member::Absent => {
             problems.push(Problem::at(field("event_type"), "required", "`event_type` is required"));
             None
         }
     };
 
-    let payload = match attributes.get("payload") {
-        Some(payload @ Value::Object(_)) => {
+    let payload = match attributes.payload {
+        Member::Given(payload) => {
+            let payload = Value::Object(payload);
             let size = payload.to_string().len();
             if size > MAX_PAYLOAD_BYTES {
                 problems.push(Problem::at(
@@ -152,21 +169,22 @@ pub fn parse_event(
                     format!("the payload has {size} bytes of JSON; at most {MAX_PAYLOAD_BYTES}"),
                 ));
             }
-            payload.clone()
+            problems.extend(unstorable(&payload, &field("payload")));
+            payload
         }
-        Some(_) => {
+        Member::Null | Member::Mistyped(_) => {
             problems.push(Problem::at(field("payload"), "not_an_object", "`payload` is a JSON object"));
             Value::Null
         }
-        None => {
+        Member::Absent => {
             problems.push(Problem::at(field("payload"), "required", "`payload` is required"));
             Value::Null
         }
     };
 
-    let environment = match attributes.get("environment") {
-        None | Some(Value::Null) => rules.environment,
-        Some(Value::String(name)) => match Environment::parse(name) {
+    let environment = match attributes.environment {
+        Member::Absent | Member::Null => rules.environment,
+        Member::Given(name) => match Environment::parse(&name) {
             Some(environment) if environment == rules.environment => environment,
             Some(environment) => {
                 problems.push(Problem::at(
@@ -185,23 +203,23 @@ pub fn parse_event(
                 rules.environment
             }
         },
-        Some(_) => {
+        Member::Mistyped(_) => {
             problems.push(Problem::at(field("environment"), "invalid_value", "`environment` is production or sandbox"));
             rules.environment
         }
     };
 
-    let scopes = match attributes.get("scopes") {
-        None | Some(Value::Null) => BTreeMap::new(),
-        Some(Value::Object(object)) => {
+    let scopes = match attributes.scopes {
+        Member::Absent | Member::Null => BTreeMap::new(),
+        Member::Given(object) => {
             let mut scopes = BTreeMap::new();
             for (key, value) in object {
                 match value {
                     Value::String(text) if !key.is_empty() && key.len() <= 64 && text.len() <= 1024 => {
-                        scopes.insert(key.clone(), text.clone());
+                        scopes.insert(key, text);
                     }
                     _ => problems.push(Problem::at(
-                        format!("{}/{}", field("scopes"), key.replace('~', "~0").replace('/', "~1")),
+                        format!("{}/{}", field("scopes"), escape(&key)),
                         "invalid_scope",
                         "a scope maps a key of 1-64 characters to a string of at most 1024",
                     )),
@@ -209,15 +227,15 @@ pub fn parse_event(
             }
             scopes
         }
-        Some(_) => {
+        Member::Mistyped(_) => {
             problems.push(Problem::at(field("scopes"), "not_an_object", "`scopes` maps keys to strings"));
             BTreeMap::new()
         }
     };
 
-    let occurred_at = match attributes.get("occurred_at") {
-        None | Some(Value::Null) => now,
-        Some(Value::String(text)) => match DateTime::parse_from_rfc3339(text) {
+    let occurred_at = match attributes.occurred_at {
+        Member::Absent | Member::Null => now,
+        Member::Given(text) => match DateTime::parse_from_rfc3339(&text) {
             Ok(at) => at.with_timezone(&Utc),
             Err(_) => {
                 problems.push(Problem::at(
@@ -228,16 +246,16 @@ pub fn parse_event(
                 now
             }
         },
-        Some(_) => {
+        Member::Mistyped(_) => {
             problems.push(Problem::at(field("occurred_at"), "invalid_timestamp", "an RFC 3339 timestamp string"));
             now
         }
     };
 
-    let idempotency_key = match attributes.get("idempotency_key") {
-        None | Some(Value::Null) => header_key.map(str::to_string),
-        Some(Value::String(key)) => Some(key.clone()),
-        Some(_) => {
+    let idempotency_key = match attributes.idempotency_key {
+        Member::Absent | Member::Null => header_key.map(str::to_string),
+        Member::Given(key) => Some(key),
+        Member::Mistyped(_) => {
             problems.push(Problem::at(field("idempotency_key"), "not_a_string", "`idempotency_key` is a string"));
             None
         }
@@ -254,37 +272,144 @@ pub fn parse_event(
 
     match event_type {
         Some(event_type) if problems.is_empty() => {
-            let mut what: Map<String, Value> = attributes;
-            what.remove("idempotency_key");
-            let fingerprint = hex::encode(Sha256::digest(Value::Object(what).to_string().as_bytes()));
+            let fingerprint = fingerprint(attributes.members);
             Ok(NewEvent { event_type, payload, environment, scopes, occurred_at, idempotency_key, fingerprint })
         }
         _ => Err(problems),
     }
 }
 
-/// The 202 document of an accepted message.
-pub fn accepted_document(message: &Message) -> Value {
-    json!({
-        "data": {
-            "type": "messages",
-            "id": message.id,
-            "attributes": {
-                "event_type": message.event_type,
-                "environment": message.environment,
-                "matched": message.matched,
-                "idempotency_key": message.idempotency_key,
-                "occurred_at": timestamp(message.occurred_at),
-                "created_at": timestamp(message.created_at),
-            },
-            "links": { "self": format!("/api/v3/notification/messages/{}", message.id) }
+/// What the log could not store of `payload` (at pointer `at`): its first number out of
+/// DynamoDB's range ([`PAYLOAD_NUMBER_RANGE`]), and its first value nested deeper than
+/// [`MAX_PAYLOAD_DEPTH`].
+fn unstorable(payload: &Value, at: &str) -> Vec<Problem> {
+    let mut walk = Walk { path: Vec::new(), number: None, deep: None };
+    walk.visit(payload, at);
+    let (smallest, largest) = PAYLOAD_NUMBER_RANGE;
+    let number = walk.number.map(|at| {
+        Problem::at(
+            at,
+            "unsupported_number",
+            format!("a payload number is 0 or of a magnitude between {smallest:e} and {largest:e}"),
+        )
+    });
+    let deep = walk.deep.map(|at| {
+        Problem::at(
+            at,
+            "payload_too_deep",
+            format!("a payload nests {MAX_PAYLOAD_DEPTH} levels deep at most, the payload being the first"),
+        )
+    });
+    number.into_iter().chain(deep).collect()
+}
+
+/// A walk through a payload, which keeps the path to where it is (the payload at depth 1)
+/// and the pointers of the first problems found.
+struct Walk<'a> {
+    path: Vec<Segment<'a>>,
+    number: Option<String>,
+    deep: Option<String>,
+}
+
+/// A step into a payload: a member, or an item.
+enum Segment<'a> {
+    Member(&'a str),
+    Item(usize),
+}
+
+impl<'a> Walk<'a> {
+    fn visit(&mut self, value: &'a Value, at: &str) {
+        if self.number.is_some() && self.deep.is_some() {
+            return;
         }
-    })
+        let nested = matches!(value, Value::Object(_) | Value::Array(_));
+        match value {
+            Value::Number(number) if self.number.is_none() => {
+                let magnitude = number.as_f64().unwrap_or_default().abs();
+                let (smallest, largest) = PAYLOAD_NUMBER_RANGE;
+                if magnitude != 0.0 && !(magnitude > smallest && magnitude < largest) {
+                    self.number = Some(self.pointer(at));
+                }
+            }
+            _ if nested && self.path.len() >= MAX_PAYLOAD_DEPTH => {
+                self.deep = self.deep.take().or_else(|| Some(self.pointer(at)));
+            }
+            Value::Object(members) => {
+                for (key, member) in members {
+                    self.path.push(Segment::Member(key));
+                    self.visit(member, at);
+                    self.path.pop();
+                }
+            }
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    self.path.push(Segment::Item(index));
+                    self.visit(item, at);
+                    self.path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The JSON pointer of where the walk is, under `at`.
+    fn pointer(&self, at: &str) -> String {
+        self.path.iter().fold(at.to_string(), |pointer, segment| match segment {
+            Segment::Member(key) => format!("{pointer}/{}", escape(key)),
+            Segment::Item(index) => format!("{pointer}/{index}"),
+        })
+    }
+}
+
+/// SHA-256 of what an event says: its members as sent, but its idempotency key.
+fn fingerprint(mut members: Map<String, Value>) -> String {
+    members.remove("idempotency_key");
+    hex::encode(Sha256::digest(Value::Object(members).to_string().as_bytes()))
+}
+
+/// Reads a batch document: its events, 1 to [`MAX_BATCH`], each to be read on its own with
+/// [`parse_event`] at `/events/{index}`.
+pub fn read_batch(document: &Value) -> Result<Vec<Value>, Error> {
+    let required = |_: &str| Problem::at("/events", "required", r#"the body is {"events": [...]}"#);
+    let batch: EventBatchDocument = documents::read(document, required)?;
+    match batch.events {
+        None => Err(Error::Invalid(vec![required("")])),
+        Some(events) if events.is_empty() => Err(Error::invalid("/events", "empty", "send at least one event")),
+        Some(events) if events.len() > MAX_BATCH => {
+            Err(Error::invalid("/events", "too_many", format!("at most {MAX_BATCH} events per batch")))
+        }
+        Some(events) => Ok(events),
+    }
+}
+
+/// The 202 document of an accepted message.
+pub fn accepted(message: &Message) -> AcceptedDocument {
+    AcceptedDocument {
+        data: AcceptedMessage {
+            kind: "messages".into(),
+            id: message.id.clone(),
+            attributes: AcceptedAttributes {
+                event_type: message.event_type.clone(),
+                environment: message.environment,
+                matched: message.matched,
+                idempotency_key: message.idempotency_key.clone(),
+                occurred_at: timestamp(message.occurred_at),
+                created_at: timestamp(message.created_at),
+            },
+            links: SelfLink::to(format!("/api/v3/notification/messages/{}", message.id)),
+        },
+    }
+}
+
+/// [`accepted`] as JSON: what an idempotency record keeps, to answer a repeat.
+pub fn accepted_document(message: &Message) -> Value {
+    serde_json::to_value(accepted(message)).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn catalog() -> BTreeSet<String> {
         ["invoice.created".to_string()].into_iter().collect()
@@ -428,5 +553,120 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(event.payload, json!({"a": 1}));
+    }
+
+    #[test]
+    fn when_event_has_an_idempotency_key_should_fingerprint_the_members_as_sent_without_it() {
+        let catalog = catalog();
+        let text = r#"{"event_type":"invoice.created","idempotency_key":"k1","payload":{"id":"inv_1","n":1.5,"big":18446744073709551615,"neg":-3},"scopes":{"offering_id":"o1"},"occurred_at":"2026-11-22T10:00:00Z"}"#;
+        let value: Value = serde_json::from_str(text).expect("JSON");
+        let event = parse_event(&value, "", rules(&catalog), None, Utc::now()).expect("valid");
+        // Pinned: idempotency records compare fingerprints across releases.
+        assert_eq!(event.fingerprint, "5e29c619dd79748f06123cd572ee35a6dc9e586b414083344c4b4af2fc094d35");
+        let resource = json!({"data": {"type": "events", "attributes": value}});
+        let same = parse_event(&resource, "", rules(&catalog), None, Utc::now()).expect("valid");
+        assert_eq!(same.fingerprint, event.fingerprint);
+    }
+
+    #[test]
+    fn when_event_is_not_an_object_or_its_resource_has_no_attributes_should_point_at_it() {
+        let catalog = catalog();
+        for (value, expected) in [
+            (json!([1]), ("not_an_object", "/events/4")),
+            (json!("x"), ("not_an_object", "/events/4")),
+            (json!({"data": {"type": "events"}}), ("missing_attributes", "/events/4/data/attributes")),
+            (
+                json!({"data": {"type": "events", "attributes": [1]}}),
+                ("missing_attributes", "/events/4/data/attributes"),
+            ),
+        ] {
+            let problems = parse_event(&value, "/events/4", rules(&catalog), None, Utc::now()).expect_err("refused");
+            assert_eq!(codes(&problems), vec![(expected.0, expected.1.to_string())], "{value}");
+        }
+        let problems = parse_event(
+            &json!({"data": {"type": "other"}, "event_type": null, "payload": null}),
+            "",
+            rules(&catalog),
+            None,
+            Utc::now(),
+        )
+        .expect_err("refused");
+        assert_eq!(
+            codes(&problems),
+            vec![
+                ("unknown_attribute", "/data".to_string()),
+                ("not_a_string", "/event_type".to_string()),
+                ("not_an_object", "/payload".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn when_batch_is_read_should_refuse_a_missing_empty_or_oversized_list() {
+        let one = json!({"event_type": "invoice.created", "payload": {}});
+        assert_eq!(read_batch(&json!({"events": [one.clone(), 1]})).expect("read").len(), 2);
+        let refusal = |document: Value| match read_batch(&document) {
+            Err(Error::Invalid(problems)) => codes(&problems),
+            other => panic!("{document}: {other:?}"),
+        };
+        for missing in [json!({}), json!({"events": null}), json!({"events": {}}), json!([[one.clone()]]), json!(3)] {
+            assert_eq!(refusal(missing), vec![("required", "/events".to_string())]);
+        }
+        assert_eq!(refusal(json!({"events": []})), vec![("empty", "/events".to_string())]);
+        let too_many = json!({"events": vec![one; MAX_BATCH + 1]});
+        assert_eq!(refusal(too_many), vec![("too_many", "/events".to_string())]);
+    }
+
+    #[test]
+    fn when_message_is_accepted_should_document_it_as_before() {
+        let event = parse_event(
+            &json!({"event_type": "invoice.created", "payload": {}, "idempotency_key": "k"}),
+            "",
+            rules(&catalog()),
+            None,
+            Utc::now(),
+        )
+        .expect("valid");
+        let at = DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z").expect("time").with_timezone(&Utc);
+        let message = event.into_message("msg_1".into(), 7, 3, at);
+        assert_eq!(
+            accepted_document(&message).to_string(),
+            json!({"data": {
+                "type": "messages",
+                "id": "msg_1",
+                "attributes": {
+                    "event_type": "invoice.created",
+                    "environment": "production",
+                    "matched": 3,
+                    "idempotency_key": "k",
+                    "occurred_at": timestamp(message.occurred_at),
+                    "created_at": "2026-11-22T10:00:00.000Z",
+                },
+                "links": {"self": "/api/v3/notification/messages/msg_1"}
+            }})
+            .to_string()
+        );
+    }
+
+    #[test]
+    fn when_payload_has_what_the_log_cannot_store_should_point_at_the_first_of_each() {
+        let catalog = catalog();
+        // `n` objects, the payload being the first; `n` arrays under `l`.
+        let objects = |n: usize| (0..n).fold(json!(1), |inner, _| json!({"a": inner}));
+        let arrays = |n: usize| json!({"l": (0..n).fold(json!(1), |inner, _| json!([inner]))});
+        let numbers = json!({"ok": [0, -0.0, 1.5e-130, -9.9e125, 18446744073709551615u64], "x/y": [1, 1e-131, 2e126]});
+        let cases = [
+            (numbers, vec![("unsupported_number", "/payload/x~1y/1".to_string())]),
+            (json!({"l": [[1e300]], "m": 1e-300}), vec![("unsupported_number", "/payload/l/0/0".to_string())]),
+            (objects(MAX_PAYLOAD_DEPTH), vec![]),
+            (objects(MAX_PAYLOAD_DEPTH + 1), vec![("payload_too_deep", format!("/payload{}", "/a".repeat(32)))]),
+            (arrays(MAX_PAYLOAD_DEPTH - 1), vec![]),
+            (arrays(MAX_PAYLOAD_DEPTH), vec![("payload_too_deep", format!("/payload/l{}", "/0".repeat(31)))]),
+        ];
+        for (payload, expected) in cases {
+            let event = json!({"event_type": "invoice.created", "payload": payload});
+            let found = parse_event(&event, "", rules(&catalog), None, Utc::now()).err().unwrap_or_default();
+            assert_eq!(codes(&found), expected, "{payload}");
+        }
     }
 }

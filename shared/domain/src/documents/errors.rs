@@ -26,7 +26,7 @@ pub struct ErrorObject {
     pub source: Option<ErrorSource>,
 }
 
-/// `pointer` into the body, or `parameter` of the query.
+/// `pointer` into the body, `parameter` of the query, or `header` of the request.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ErrorSource {
@@ -34,4 +34,6 @@ pub enum ErrorSource {
     Pointer(String),
     /// A query parameter.
     Parameter(String),
+    /// A request header.
+    Header(String),
 }

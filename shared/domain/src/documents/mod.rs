@@ -4,6 +4,7 @@
 
 pub mod errors;
 pub mod event_types;
+pub mod events;
 pub mod messages;
 pub mod webhooks;
 
@@ -16,6 +17,7 @@ use utoipa::ToSchema;
 
 pub use errors::{ErrorDocument, ErrorObject, ErrorSource};
 pub use event_types::*;
+pub use events::*;
 pub use messages::*;
 pub use webhooks::*;
 
