@@ -9,6 +9,8 @@ pub enum Source {
     Pointer(String),
     /// A query-string parameter, e.g. `page[size]`.
     Parameter(String),
+    /// A request header, e.g. `hookline-account`.
+    Header(String),
 }
 
 /// One problem with a request, as JSON:API reports it.
@@ -26,6 +28,11 @@ impl Problem {
     /// A problem at a JSON pointer of the body.
     pub fn at(pointer: impl Into<String>, code: &'static str, detail: impl Into<String>) -> Self {
         Self { code, detail: detail.into(), source: Some(Source::Pointer(pointer.into())) }
+    }
+
+    /// A problem with a request header.
+    pub fn header(name: impl Into<String>, code: &'static str, detail: impl Into<String>) -> Self {
+        Self { code, detail: detail.into(), source: Some(Source::Header(name.into())) }
     }
 
     /// A problem with a query parameter.
@@ -47,6 +54,9 @@ pub enum Error {
     /// No valid credentials: 401.
     #[error("unauthorized: {0}")]
     Unauthorized(String),
+    /// The caller is known but may not do this (a read-only session writing): 403.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The resource does not exist, or belongs to another account: 404.
     #[error("{0} not found")]
     NotFound(String),
@@ -106,6 +116,7 @@ impl Error {
         match self {
             Self::BadRequest(_) => 400,
             Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed => 405,
             Self::Conflict(_) | Self::DocumentConflict(_) => 409,

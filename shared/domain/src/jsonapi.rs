@@ -25,6 +25,7 @@ pub fn typed_error_document(error: &Error) -> (u16, ErrorDocument) {
             problems.iter().map(|problem| problem_object(status, "Invalid attribute", problem)).collect()
         }
         Error::Unauthorized(detail) => vec![simple(status, "unauthorized", "Unauthorized", detail)],
+        Error::Forbidden(detail) => vec![simple(status, "forbidden", "Forbidden", detail)],
         Error::NotFound(kind) => {
             vec![simple(status, "not_found", "Not found", &format!("{kind} not found"))]
         }
@@ -66,6 +67,7 @@ fn problem_object(status: u16, title: &str, problem: &Problem) -> ErrorObject {
     let source = problem.source.as_ref().map(|source| match source {
         Source::Pointer(pointer) => ErrorSource::Pointer(pointer.clone()),
         Source::Parameter(name) => ErrorSource::Parameter(name.clone()),
+        Source::Header(name) => ErrorSource::Header(name.clone()),
     });
     ErrorObject { source, ..simple(status, problem.code, title, &problem.detail) }
 }
