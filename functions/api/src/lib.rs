@@ -13,6 +13,7 @@ use axum::extract::{FromRef, State};
 use hookline_aws::{Context, Queue, Store};
 use hookline_domain::documents::Health;
 use hookline_outbound::Sender;
+use hookline_web::Answer;
 use std::sync::Arc;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,8 +29,9 @@ pub struct ApiState {
     pub context: Context,
     /// The delivery flow (the test send).
     pub deliverer: Arc<Deliverer>,
-    /// The OpenAPI document as JSON text, made once.
-    pub openapi: Arc<str>,
+    /// The OpenAPI document as JSON text, made at its first request rather than at init:
+    /// a cold start that never serves it does not pay for it.
+    pub openapi: Arc<std::sync::OnceLock<String>>,
 }
 
 impl FromRef<ApiState> for Context {
@@ -79,9 +81,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// settings' allowlist does not parse.
 pub fn router(context: Context) -> Result<Router, hookline_domain::Error> {
     let (routes, _) = routes();
-    let openapi = document().to_json().map_err(hookline_domain::Error::internal)?;
     let deliverer = Arc::new(context.deliverer(Sender::for_deliveries(&context.settings.allowed_target_cidrs)?));
-    let state = ApiState { context, deliverer, openapi: openapi.into() };
+    let state = ApiState { context, deliverer, openapi: Arc::default() };
     Ok(hookline_web::trimming_trailing_slash(hookline_web::with_fallbacks(routes).with_state(state)))
 }
 
@@ -97,8 +98,15 @@ pub async fn health() -> http::Response<String> {
 #[utoipa::path(get, path = "/api/v3/openapi.json", tag = "webhooks", security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
 )]
-pub async fn openapi_document(State(state): State<ApiState>) -> ([(http::HeaderName, &'static str); 1], String) {
-    ([(http::header::CONTENT_TYPE, "application/json")], state.openapi.to_string())
+pub async fn openapi_document(State(state): State<ApiState>) -> Answer {
+    let json = match state.openapi.get() {
+        Some(json) => json,
+        None => {
+            let made = document().to_json().map_err(hookline_domain::Error::internal)?;
+            state.openapi.get_or_init(|| made)
+        }
+    };
+    Ok(reply::raw(200, "application/json", json.clone()))
 }
 
 #[cfg(test)]
