@@ -1,10 +1,11 @@
-//! `hookline-local`: the local stack (`dev`) and the operator's account tool (`create-account`).
+//! `hookline-local`: the local stack (`dev`) and the operator's tools (`create-operator-key`,
+//! `create-account`, `migrate`).
 
 use hookline_aws::Context;
+use hookline_domain::model::Environment;
 use hookline_local_runner::emulator::{LocalAws, ensure_port_free};
 use hookline_local_runner::sdk::Endpoints;
 use hookline_local_runner::{Template, operator, provision, runner, sdk};
-use hookline_domain::model::Environment;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,7 +18,13 @@ const USAGE: &str = "usage:
       Environment: PORT, DEV_API_KEY, TEMPLATE (default template.yaml), HOOKLINE_TOOLS (default
       tools), SQS_PORT and DYNAMODB_PORT (default: free ports), DELIVER_POLLERS (default 5),
       DELIVER_MAX_CONCURRENCY (default 50); AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB or
-      AWS_ENDPOINT_URL: use that endpoint instead of starting an emulator.
+      AWS_ENDPOINT_URL: use that endpoint instead of starting an emulator; DEV_OPERATOR_KEY.
+  hookline-local create-operator-key [--environment production|sandbox] [--label LABEL]
+      Makes the platform's own account (uid `platform`) if missing and an operator key, in the
+      table TABLE_NAME at AWS_ENDPOINT_URL (or real AWS when it is unset); prints the key once.
+  hookline-local migrate
+      Gives accounts made before uids their uid (their id) and their place in the account
+      list, in the same table. Idempotent.
   hookline-local create-account NAME [--environment production|sandbox] [--label LABEL]
       Creates an account and its first API key in the table TABLE_NAME at AWS_ENDPOINT_URL
       (or real AWS when it is unset) and prints the key once.";
@@ -39,6 +46,8 @@ async fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("dev") | None => dev().await,
         Some("create-account") => create_account(&args[1..]).await,
+        Some("create-operator-key") => create_operator_key(&args[1..]).await,
+        Some("migrate") => migrate().await,
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -120,11 +129,19 @@ async fn dev() -> Result<(), String> {
     let chosen = std::env::var("DEV_API_KEY").ok().filter(|key| !key.is_empty());
     let api_key = operator::dev_api_key(&context.store, chosen).await.map_err(|error| error.to_string())?;
     let sandbox_key = operator::add_sandbox_key(&context.store, &api_key).await.map_err(|error| error.to_string())?;
+    operator::migrate_accounts(&context.store).await.map_err(|error| error.to_string())?;
+    let chosen = std::env::var("DEV_OPERATOR_KEY").ok().filter(|key| !key.is_empty());
+    let operator_key = operator::create_operator_key(&context.store, Environment::Production, "dev", chosen)
+        .await
+        .map_err(|error| error.to_string())?;
 
     println!("Hookline is ready.");
     println!("  API:       http://127.0.0.1:{port}");
     println!("  API key:   {api_key}");
     println!("  sandbox:   {sandbox_key}  (same account, sandbox environment)");
+    println!(
+        "  operator:  {operator_key}  (the platform's key: /api/v3/accounts, and any account with hookline-account)"
+    );
     println!("  DynamoDB:  {} (table {})", endpoints.dynamodb, context.settings.table_name);
     println!("  SQS:       {} (queue {})", endpoints.sqs, context.queue.url());
     println!("  deliver:   {} pollers, at most {} batches at once", source.pollers, source.max_concurrency);
@@ -149,27 +166,62 @@ async fn wait_for_stop_signal() {
     }
 }
 
-async fn create_account(args: &[String]) -> Result<(), String> {
-    let mut name = None;
-    let mut environment = Environment::Production;
-    let mut label = "operator".to_string();
+/// The options of a key-making command: `--environment`, `--label`, and one free argument.
+struct KeyOptions {
+    argument: Option<String>,
+    environment: Environment,
+    label: String,
+}
+
+fn key_options(args: &[String], label: &str) -> Result<KeyOptions, String> {
+    let mut options = KeyOptions { argument: None, environment: Environment::Production, label: label.to_string() };
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
             "--environment" => {
                 let value = rest.next().ok_or("--environment needs a value")?;
-                environment = Environment::parse(value)
+                options.environment = Environment::parse(value)
                     .ok_or_else(|| format!("unknown environment {value:?}: production or sandbox"))?;
             }
-            "--label" => label = rest.next().ok_or("--label needs a value")?.clone(),
+            "--label" => options.label = rest.next().ok_or("--label needs a value")?.clone(),
             other if other.starts_with("--") => return Err(format!("unknown option {other}\n{USAGE}")),
-            other => name = Some(other.to_string()),
+            other => options.argument = Some(other.to_string()),
         }
     }
-    let name = name.ok_or_else(|| format!("create-account needs a NAME\n{USAGE}"))?;
+    Ok(options)
+}
+
+/// The store of the table TABLE_NAME, through the SDK's own settings.
+async fn operator_store() -> Result<hookline_aws::Store, String> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the table".to_string())?;
     let sdk = hookline_aws::sdk_config().await;
-    let store = hookline_aws::Store::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    Ok(hookline_aws::Store::new(aws_sdk_dynamodb::Client::new(&sdk), table))
+}
+
+async fn create_operator_key(args: &[String]) -> Result<(), String> {
+    let options = key_options(args, "operator")?;
+    if let Some(extra) = options.argument {
+        return Err(format!("unexpected argument {extra:?}\n{USAGE}"));
+    }
+    let store = operator_store().await?;
+    let key = operator::create_operator_key(&store, options.environment, &options.label, None)
+        .await
+        .map_err(|error| error.to_string())?;
+    println!("operator key ({}, shown once): {key}", options.environment.as_str());
+    Ok(())
+}
+
+async fn migrate() -> Result<(), String> {
+    let store = operator_store().await?;
+    let migrated = operator::migrate_accounts(&store).await.map_err(|error| error.to_string())?;
+    println!("{migrated} account(s) migrated");
+    Ok(())
+}
+
+async fn create_account(args: &[String]) -> Result<(), String> {
+    let KeyOptions { argument: name, environment, label } = key_options(args, "operator")?;
+    let name = name.ok_or_else(|| format!("create-account needs a NAME\n{USAGE}"))?;
+    let store = operator_store().await?;
     let (account, key) =
         operator::create_account(&store, &name, environment, &label).await.map_err(|error| error.to_string())?;
     println!("account {} ({}) created", account.id, account.name);

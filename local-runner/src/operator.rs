@@ -1,8 +1,9 @@
-//! The operator's tools: accounts and their API keys (the path `hookline-local create-account` takes).
+//! The operator's tools: the platform's bootstrap (its own account and a first operator
+//! key), accounts and their API keys, and the migration of accounts made before uids.
 
 use hookline_aws::Store;
-use hookline_domain::Result;
-use hookline_domain::model::{Account, Environment, NewApiKey};
+use hookline_domain::model::{Account, Environment, KeyKind, KeySpec, NewApiKey, PLATFORM_UID};
+use hookline_domain::{Error, Result};
 
 /// Creates an account with its first key of `environment`; returns both (the key in clear,
 /// to show once).
@@ -43,4 +44,68 @@ pub async fn add_sandbox_key(store: &Store, production_key: &str) -> Result<Stri
     let key = NewApiKey::generate(owner.account_id, Environment::Sandbox, "dev", chrono::Utc::now());
     store.put_api_key(&key.record).await?;
     Ok(key.plaintext)
+}
+
+/// The platform's own account (uid `platform`), made if missing.
+pub async fn platform_account(store: &Store) -> Result<Account> {
+    if let Some(account) = store.find_account_by_uid(PLATFORM_UID).await? {
+        return Ok(account);
+    }
+    let id = store.next_account_id().await?;
+    let account = Account {
+        id,
+        uid: PLATFORM_UID.into(),
+        name: "The platform".into(),
+        metadata: Default::default(),
+        created_at: chrono::Utc::now(),
+        updated_at: None,
+    };
+    match store.insert_account(&account).await {
+        Ok(()) => Ok(account),
+        // Another bootstrap made it first: use theirs.
+        Err(Error::Conflict(_)) => store
+            .find_account_by_uid(PLATFORM_UID)
+            .await?
+            .ok_or_else(|| Error::internal("the platform account vanished")),
+        Err(error) => Err(error),
+    }
+}
+
+/// A new operator key of `environment` (the platform's account made first if missing);
+/// `chosen` is its plaintext if given (e.g. `DEV_OPERATOR_KEY`) and new.
+pub async fn create_operator_key(
+    store: &Store,
+    environment: Environment,
+    label: &str,
+    chosen: Option<String>,
+) -> Result<String> {
+    if let Some(key) = &chosen
+        && store.find_api_key(key).await?.is_some_and(|found| found.kind == KeyKind::Operator)
+    {
+        return Ok(key.clone());
+    }
+    let platform = platform_account(store).await?;
+    let spec = KeySpec { kind: KeyKind::Operator, ..KeySpec::account(platform.id, environment, label) };
+    let now = chrono::Utc::now();
+    let key = match chosen {
+        Some(plaintext) => NewApiKey::with_plaintext(plaintext, spec, now),
+        None => NewApiKey::of(spec, now),
+    };
+    store.put_api_key(&key.record).await?;
+    Ok(key.plaintext)
+}
+
+/// Gives every account made before uids its uid (its id) and its place in the account list;
+/// returns how many were migrated. Idempotent: run it as often as you like.
+pub async fn migrate_accounts(store: &Store) -> Result<usize> {
+    let mut migrated = 0;
+    // Ids come from one counter: every account has an id up to its value.
+    for id in 1..=store.last_account_id().await? {
+        if let Some(account) = store.get_account(id).await?
+            && store.migrate_account(&account).await?
+        {
+            migrated += 1;
+        }
+    }
+    Ok(migrated)
 }

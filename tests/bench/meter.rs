@@ -207,10 +207,13 @@ impl Meter {
         };
         let sdk = hookline_local_runner::sdk::emulator_config(&endpoints).await;
         let client = aws_sdk_dynamodb::Client::new(&sdk);
-        let tables =
-            hookline_local_runner::provision_tables(&hookline_tests::template(), &client, &hookline_tests::unique_prefix())
-                .await
-                .expect("tables on DynamoDB Local");
+        let tables = hookline_local_runner::provision_tables(
+            &hookline_tests::template(),
+            &client,
+            &hookline_tests::unique_prefix(),
+        )
+        .await
+        .expect("tables on DynamoDB Local");
         settings.table_name = tables.table_name("HooklineTable").expect("table").to_string();
         stack.context = self.context(settings, &sdk);
         true

@@ -244,9 +244,13 @@ async fn when_event_is_invalid_should_answer_4xx_with_pointers() {
 #[tokio::test]
 async fn when_event_matches_2000_webhooks_should_fan_out_through_the_queue_to_each_once() {
     let (stack, client) = setup_on(Stack::new().await).await;
-    let caller = hookline_core::authenticate(&stack.context.store, Some(&format!("Bearer {}", client.key)), None, None)
-        .await
-        .expect("caller");
+    let caller = hookline_core::authenticate(
+        &stack.context.store,
+        &hookline_core::Credentials { authorization: Some(&format!("Bearer {}", client.key)), ..Default::default() },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("caller");
     let subscription =
         hookline_domain::model::EventSubscription { event_type: "loan.created".into(), filters: Default::default() };
     let template = hookline_domain::model::Webhook {

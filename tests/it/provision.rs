@@ -78,9 +78,13 @@ async fn when_operator_creates_an_account_should_get_a_working_key_of_its_enviro
     )
     .await
     .expect("created");
-    let caller = hookline_core::authenticate(store, Some(&format!("Bearer {}", key.plaintext)), None, None)
-        .await
-        .expect("the key works");
+    let caller = hookline_core::authenticate(
+        store,
+        &hookline_core::Credentials { authorization: Some(&format!("Bearer {}", key.plaintext)), ..Default::default() },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("the key works");
     assert_eq!(caller.account_id, account.id);
     assert_eq!(caller.environment, hookline_domain::model::Environment::Sandbox);
     assert_eq!(caller.audit.app.as_deref(), Some("backoffice"));
@@ -105,8 +109,13 @@ async fn when_dev_key_is_chosen_should_be_created_once_and_reused() {
     assert_eq!((first.as_str(), second.as_str()), (chosen.as_str(), chosen.as_str()));
     assert_eq!(store.next_account_id().await.expect("id"), 2, "only one account was made");
     let sandbox = hookline_local_runner::operator::add_sandbox_key(store, &chosen).await.expect("sandbox key");
-    let caller =
-        hookline_core::authenticate(store, Some(&format!("Bearer {sandbox}")), None, None).await.expect("works");
+    let caller = hookline_core::authenticate(
+        store,
+        &hookline_core::Credentials { authorization: Some(&format!("Bearer {sandbox}")), ..Default::default() },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("works");
     assert_eq!(caller.account_id, 1);
     assert_eq!(caller.environment, hookline_domain::model::Environment::Sandbox);
 }

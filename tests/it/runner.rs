@@ -2,8 +2,8 @@
 //! behaviour (failures left on the queue, redriven to the DLQ after maxReceiveCount).
 
 use hookline_aws::{Depth, Outgoing, Queue};
-use hookline_local_runner::runner;
 use hookline_domain::model::{DeliverTask, Task};
+use hookline_local_runner::runner;
 use hookline_tests::Stack;
 use std::sync::Arc;
 use std::time::Duration;

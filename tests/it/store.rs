@@ -3,12 +3,12 @@
 
 use chrono::{Duration, Utc};
 use hookline_aws::{LogFilter, Store};
-use hookline_local_runner::sdk::Endpoints;
 use hookline_domain::Error;
 use hookline_domain::model::{
     Account, Attempt, AttemptOutcome, Audit, DeliveryStatus, Environment, EventSubscription, EventType, LogEntry,
     Message, NewApiKey, SignatureAlgo, Webhook,
 };
+use hookline_local_runner::sdk::Endpoints;
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -216,7 +216,14 @@ async fn when_account_created_twice_should_conflict_and_keep_the_first(store: St
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
     assert_eq!(store.get_account(42).await.expect("read").expect("exists").name, "first");
     assert_eq!(store.find_api_key(&second.plaintext).await.expect("find"), None, "the transaction wrote nothing");
-    let account = Account { id: 43, name: "x".into(), created_at: Utc::now() };
+    let account = Account {
+        id: 43,
+        uid: "43".into(),
+        name: "x".into(),
+        metadata: Default::default(),
+        created_at: Utc::now(),
+        updated_at: None,
+    };
     let error = store.create_account_with_key(&account, &first.record).await.expect_err("key exists");
     assert!(matches!(error, Error::Conflict(_)), "{error:?}");
     assert_eq!(store.get_account(43).await.expect("read"), None, "no account without its key");

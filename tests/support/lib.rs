@@ -222,6 +222,8 @@ pub struct Client {
     pub base: String,
     /// The bearer key.
     pub key: String,
+    /// The account an operator key acts for (`hookline-account`), if any.
+    pub account: Option<String>,
     http: reqwest::Client,
 }
 
@@ -237,15 +239,18 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The `code` and `source.pointer` (or `source.parameter`) of each error.
+    /// The `code` and `source.pointer` (or `source.parameter`, or `source.header`) of each error.
     pub fn errors(&self) -> Vec<(String, String)> {
         self.body["errors"]
             .as_array()
             .into_iter()
             .flatten()
             .map(|error| {
-                let source =
-                    error["source"]["pointer"].as_str().or(error["source"]["parameter"].as_str()).unwrap_or("");
+                let source = error["source"]["pointer"]
+                    .as_str()
+                    .or(error["source"]["parameter"].as_str())
+                    .or(error["source"]["header"].as_str())
+                    .unwrap_or("");
                 (error["code"].as_str().unwrap_or("").to_string(), source.to_string())
             })
             .collect()
@@ -317,14 +322,42 @@ impl Stack {
         let id = store.next_account_id().await.expect("account id");
         let key = hookline_domain::model::NewApiKey::generate(id, environment, "tests", chrono::Utc::now());
         store.create_account("tests", &key).await.expect("account");
-        Client { base: base.to_string(), key: key.plaintext, http: reqwest::Client::new() }
+        Client::new(base, key.plaintext)
+    }
+
+    /// A client with a new operator key of this stack's platform (made if missing).
+    pub async fn operator(&self, base: &str) -> Client {
+        let key = hookline_local_runner::operator::create_operator_key(
+            &self.context.store,
+            hookline_domain::model::Environment::Production,
+            "tests",
+            None,
+        )
+        .await
+        .expect("operator key");
+        Client::new(base, key)
     }
 }
 
 impl Client {
+    /// A client of `base` with `key`.
+    pub fn new(base: &str, key: String) -> Client {
+        Client { base: base.to_string(), key, account: None, http: reqwest::Client::new() }
+    }
+
     /// The same account's key on another server (e.g. a stack with a broken queue).
     pub fn at(&self, base: &str) -> Client {
-        Client { base: base.to_string(), key: self.key.clone(), http: self.http.clone() }
+        Client { base: base.to_string(), key: self.key.clone(), account: self.account.clone(), http: self.http.clone() }
+    }
+
+    /// The same key naming `uid` in `hookline-account` (an operator acting for it).
+    pub fn acting_for(&self, uid: &str) -> Client {
+        Client { account: Some(uid.to_string()), ..self.at(&self.base) }
+    }
+
+    /// The same server with another key.
+    pub fn with_key(&self, key: &str) -> Client {
+        Client { key: key.to_string(), account: None, ..self.at(&self.base) }
     }
 
     /// Publishes an event (plain JSON) with an optional idempotency key.
@@ -342,16 +375,20 @@ impl Client {
     /// Sends a request with this client's key; `body` as JSON:API when given.
     pub async fn send(&self, method: &str, path: &str, body: Option<serde_json::Value>) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key);
+        let mut request = self.raw(method, path);
         if let Some(body) = body {
             request = request.header("content-type", "application/vnd.api+json").body(body.to_string());
         }
         Self::reply(request.send().await.expect("request")).await
     }
 
-    /// A raw request builder with this client's key.
+    /// A raw request builder with this client's key (and `hookline-account`, if set).
     pub fn raw(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key)
+        let request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.key);
+        match &self.account {
+            Some(uid) => request.header("hookline-account", uid),
+            None => request,
+        }
     }
 
     /// Reads a response.

@@ -1,6 +1,7 @@
 //! The management API's Lambda: an axum router over the handlers of its modules. The same
 //! list of routes builds the router and the OpenAPI document, so they cannot disagree.
 
+mod accounts;
 mod deliveries;
 mod event_types;
 mod messages;
@@ -65,6 +66,14 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(messages::show))
         .routes(routes!(deliveries::message_attempts))
         .routes(routes!(deliveries::retry))
+        .routes(routes!(accounts::list, accounts::create))
+        .routes(routes!(accounts::show, accounts::patch, accounts::delete))
+        .routes(routes!(accounts::list_keys, accounts::create_key))
+        .routes(routes!(accounts::revoke_key))
+        .routes(routes!(accounts::create_session))
+        .routes(routes!(accounts::revoke_session))
+        .routes(routes!(accounts::list_operator_keys, accounts::create_operator_key))
+        .routes(routes!(accounts::revoke_operator_key))
         .split_for_parts()
 }
 
@@ -154,10 +163,14 @@ mod tests {
     async fn when_each_documented_route_requested_should_reach_its_handler() {
         let router = offline_router();
         let documented = documented_routes();
-        assert_eq!(documented.len(), 20, "{documented:?}");
+        assert_eq!(documented.len(), 33, "{documented:?}");
         for (method, template) in documented {
-            let path =
-                template.replace("messages/{id}", "messages/msg_1").replace("{id}", "1").replace("{name}", "some.type");
+            let path = template
+                .replace("messages/{id}", "messages/msg_1")
+                .replace("{id}", "1")
+                .replace("{name}", "some.type")
+                .replace("{uid}", "cus_1")
+                .replace("{key_id}", "key_1");
             let expected = if path == "/health" || path.ends_with("openapi.json") { 200 } else { 401 };
             assert_eq!(
                 status(&router, &method, &path).await,
@@ -188,7 +201,7 @@ mod tests {
         assert_eq!(served["info"]["title"], "Hookline", "the API's info");
         let tags: Vec<&str> =
             served["tags"].as_array().expect("tags").iter().filter_map(|tag| tag["name"].as_str()).collect();
-        assert_eq!(tags, ["webhooks", "event_types", "messages", "events"]);
+        assert_eq!(tags, ["webhooks", "event_types", "messages", "platform", "events"]);
         assert_eq!(served["components"]["securitySchemes"].as_object().expect("schemes").len(), 1);
         assert_eq!(served["security"].as_array().expect("security").len(), 1);
         for schema in ["EventDocument", "AcceptedDocument", "BatchResultDocument", "WebhookDocument", "ErrorDocument"] {

@@ -16,7 +16,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
     modifiers(&BearerKey),
     security(("api_key" = [])),
     components(schemas(ErrorDocument)),
-    tags((name = "webhooks", description = "Seed 003's /api/v3/notification/webhooks"), (name = "event_types", description = "The event catalog"), (name = "messages", description = "The message log"))
+    tags((name = "webhooks", description = "Seed 003's /api/v3/notification/webhooks"), (name = "event_types", description = "The event catalog"), (name = "messages", description = "The message log"), (name = "platform", description = "The platform's own routes: accounts, keys, portal sessions (operator keys only)"))
 )]
 pub struct ApiDoc;
 
@@ -32,12 +32,50 @@ impl Modify for BearerKey {
     }
 }
 
-/// What every route behind an API key may answer: 401 and 503.
+/// What every account route may answer: 401, 403 and 503, and 400 for an operator key
+/// that names no account in `hookline-account`.
 #[derive(IntoResponses)]
 pub enum Guarded {
-    /// The key is missing, malformed or unknown.
+    /// An operator key without `hookline-account`, or an account key with it.
+    #[response(
+        status = 400,
+        description = "An operator key must name the account in `hookline-account`",
+        content_type = "application/vnd.api+json"
+    )]
+    AccountHeader(ErrorDocument),
+    /// The key is missing, malformed, unknown, revoked or expired.
     #[response(status = 401, description = "Missing or unknown API key", content_type = "application/vnd.api+json")]
     Unauthorized(ErrorDocument),
+    /// A read-only portal session writing.
+    #[response(
+        status = 403,
+        description = "A read-only session may not write",
+        content_type = "application/vnd.api+json"
+    )]
+    Forbidden(ErrorDocument),
+    /// A dependency is throttling or unreachable.
+    #[response(status = 503, description = "A dependency is busy; retry", content_type = "application/vnd.api+json")]
+    Unavailable(ErrorDocument),
+}
+
+/// What every platform route may answer: 401, 404 (any key but an operator key, or no such
+/// account) and 503.
+#[derive(IntoResponses)]
+pub enum PlatformGuarded {
+    /// The key is missing, malformed, unknown, revoked or expired.
+    #[response(
+        status = 401,
+        description = "Missing or unknown operator key",
+        content_type = "application/vnd.api+json"
+    )]
+    Unauthorized(ErrorDocument),
+    /// Not an operator key, or no such account or key.
+    #[response(
+        status = 404,
+        description = "No such account or key (every key but an operator key gets 404 here)",
+        content_type = "application/vnd.api+json"
+    )]
+    NotFound(ErrorDocument),
     /// A dependency is throttling or unreachable.
     #[response(status = 503, description = "A dependency is busy; retry", content_type = "application/vnd.api+json")]
     Unavailable(ErrorDocument),

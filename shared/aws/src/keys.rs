@@ -2,7 +2,7 @@
 //! `docs/data-model.md` lists the access pattern each one serves.
 
 use chrono::{DateTime, NaiveDate};
-use hookline_domain::model::{AccountId, WebhookId};
+use hookline_domain::model::{AccountId, KeyKind, WebhookId};
 
 /// The partition of everything an account owns directly.
 pub fn account_pk(account: AccountId) -> String {
@@ -17,15 +17,36 @@ pub const ACCOUNT_COUNTER_PK: &str = "COUNTER";
 /// The global account-id counter's sort key.
 pub const ACCOUNT_COUNTER_SK: &str = "ACCOUNT";
 
+/// The index partition listing every account, by id.
+pub const ACCOUNTS_GSI1PK: &str = "ACCOUNTS";
+
+/// An account's index sort key: its id, zero-padded so that they sort by id.
+pub fn account_gsi1sk(account: AccountId) -> String {
+    format!("{account:020}")
+}
+
+/// The item that reserves an account uid and names its account.
+pub fn account_uid_pk(uid: &str) -> String {
+    format!("ACCOUNTUID#{uid}")
+}
+
+/// The sort key of an account uid.
+pub const ACCOUNT_UID_SK: &str = "ACCOUNTUID";
+
 /// An API key, found by its hash.
 pub fn api_key_pk(key_hash: &str) -> String {
     format!("APIKEY#{key_hash}")
 }
 /// The sort key of an API key.
 pub const API_KEY_SK: &str = "APIKEY";
-/// The index partition listing an account's keys.
-pub fn api_keys_gsi1pk(account: AccountId) -> String {
-    format!("ACCOUNT#{account}#APIKEYS")
+/// The index partition listing keys of one kind: an account's keys, its portal sessions,
+/// or the platform's operator keys.
+pub fn api_keys_gsi1pk(kind: KeyKind, account: AccountId) -> String {
+    match kind {
+        KeyKind::Account => format!("ACCOUNT#{account}#APIKEYS"),
+        KeyKind::PortalSession => format!("ACCOUNT#{account}#SESSIONS"),
+        KeyKind::Operator => "OPERATOR#APIKEYS".to_string(),
+    }
 }
 
 /// The per-account webhook-id counter's sort key.

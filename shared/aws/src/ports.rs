@@ -3,13 +3,21 @@
 use crate::queue::Queue;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
-use hookline_core::{DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, TaskQueue, Webhooks};
+use hookline_core::{
+    Accounts, DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, TaskQueue, Webhooks,
+};
 use hookline_domain::Result;
-use hookline_domain::model::{AccountId, ApiKey, DeliveryStatus, LogEntry, Webhook, WebhookId};
+use hookline_domain::model::{Account, AccountId, ApiKey, DeliveryStatus, LogEntry, Webhook, WebhookId};
 
 impl KeyLookup for Store {
     async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
         Store::find_api_key(self, plaintext).await
+    }
+}
+
+impl Accounts for Store {
+    async fn find_account_by_uid(&self, uid: &str) -> Result<Option<Account>> {
+        Store::find_account_by_uid(self, uid).await
     }
 }
 

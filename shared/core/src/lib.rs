@@ -12,9 +12,9 @@ pub mod memory;
 pub mod ports;
 
 pub use accept::{Accepted, Acceptor};
-pub use auth::authenticate;
+pub use auth::{Credentials, authenticate, authenticate_operator};
 pub use deliver::{Deliverer, DeliveryPolicy, Handled, Skip};
 pub use ports::{
-    DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, OutgoingRequest, SendOutcome,
-    TaskQueue, Transport, Webhooks,
+    Accounts, DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, OutgoingRequest,
+    SendOutcome, TaskQueue, Transport, Webhooks,
 };

@@ -3,12 +3,12 @@
 //! of an adapter: the emulator suites are.
 
 use crate::ports::{
-    DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, OutgoingRequest, SendOutcome,
-    TaskQueue, Transport, Webhooks,
+    Accounts, DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, OutgoingRequest,
+    SendOutcome, TaskQueue, Transport, Webhooks,
 };
 use chrono::{DateTime, Utc};
 use hookline_domain::model::{
-    AccountId, ApiKey, AttemptOutcome, DeliveryStatus, LogEntry, Webhook, WebhookId, hash_api_key,
+    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, LogEntry, Webhook, WebhookId, hash_api_key,
 };
 use hookline_domain::{Error, Result};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -21,6 +21,7 @@ type EntryKey = (AccountId, String, Option<WebhookId>);
 /// Keys, idempotency records, webhooks and the log, in memory.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
+    accounts: Mutex<HashMap<String, Account>>,
     keys: Mutex<HashMap<String, ApiKey>>,
     idempotency: Mutex<HashMap<(u64, String), IdempotencyRecord>>,
     webhooks: Mutex<HashMap<(AccountId, WebhookId), Webhook>>,
@@ -34,6 +35,16 @@ fn entry_key(entry: &LogEntry) -> EntryKey {
 }
 
 impl MemoryStore {
+    /// Stores an account (found by its uid).
+    pub fn add_account(&self, account: Account) {
+        lock(&self.accounts).insert(account.uid(), account);
+    }
+
+    /// Removes a key's record, as revoking does.
+    pub fn revoke_key(&self, key_hash: &str) {
+        lock(&self.keys).remove(key_hash);
+    }
+
     /// Stores a key's record (found by the hash of its plaintext).
     pub fn add_key(&self, key: ApiKey) {
         lock(&self.keys).insert(key.key_hash.clone(), key);
@@ -91,6 +102,13 @@ impl KeyLookup for MemoryStore {
     async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
         suspend().await;
         Ok(lock(&self.keys).get(&hash_api_key(plaintext)).cloned())
+    }
+}
+
+impl Accounts for MemoryStore {
+    async fn find_account_by_uid(&self, uid: &str) -> Result<Option<Account>> {
+        suspend().await;
+        Ok(lock(&self.accounts).get(uid).cloned())
     }
 }
 

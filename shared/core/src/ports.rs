@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use hookline_domain::Result;
-use hookline_domain::model::{AccountId, ApiKey, AttemptOutcome, DeliveryStatus, LogEntry, Task, Webhook, WebhookId};
+use hookline_domain::model::{
+    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, LogEntry, Task, Webhook, WebhookId,
+};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
@@ -83,6 +85,12 @@ pub trait Idempotency: Send + Sync {
 pub trait KeyLookup: Send + Sync {
     /// The record of a bearer key, if it is one.
     fn find_api_key(&self, plaintext: &str) -> impl Future<Output = Result<Option<ApiKey>>> + Send;
+}
+
+/// The platform's accounts.
+pub trait Accounts: Send + Sync {
+    /// The account of a uid, if there is one.
+    fn find_account_by_uid(&self, uid: &str) -> impl Future<Output = Result<Option<Account>>> + Send;
 }
 
 /// An account's webhooks.

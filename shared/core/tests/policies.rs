@@ -1,10 +1,10 @@
 //! The flows' policies on the in-memory ports: idempotency (replay, reuse, races, a failed
-//! enqueue), matching and fan-out, unmatched messages, authentication.
+//! enqueue), matching and fan-out, unmatched messages.
 
 use chrono::Utc;
+use hookline_core::Acceptor;
 use hookline_core::accept::{FANOUT_CHUNK, INLINE_FANOUT_MAX};
 use hookline_core::memory::{MemoryQueue, MemoryStore};
-use hookline_core::{Acceptor, authenticate};
 use hookline_domain::Error;
 use hookline_domain::auth::Caller;
 use hookline_domain::events::NewEvent;
@@ -196,19 +196,4 @@ async fn when_batch_mixes_keyed_and_plain_events_should_answer_each_in_order() {
     assert_eq!(results.len(), 3);
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(world.queue.sent().len(), 3);
-}
-
-#[tokio::test]
-async fn when_key_is_known_should_authenticate_its_account_else_refuse_401() {
-    let store = MemoryStore::default();
-    let key = NewApiKey::generate(ACCOUNT, Environment::Sandbox, "portal", Utc::now());
-    store.add_key(key.record.clone());
-    let caller = authenticate(&store, Some(&format!("Bearer {}", key.plaintext)), Some("ext-1"), None)
-        .await
-        .expect("a known key");
-    assert_eq!((caller.account_id, caller.environment), (ACCOUNT, Environment::Sandbox));
-    for header in [None, Some("Bearer hl_sbx_unknown"), Some("Basic abc")] {
-        let error = authenticate(&store, header, None, None).await.expect_err("refused");
-        assert_eq!(error.status(), 401, "{header:?}");
-    }
 }

@@ -7,6 +7,10 @@ use crate::model::{AccountId, ApiKey, Audit, Environment};
 pub const EXTERNAL_CLIENT_ID_HEADER: &str = "hookline-external-client-id";
 /// The request header naming the calling application (seed 002's `app`).
 pub const APP_HEADER: &str = "hookline-app";
+/// The request header naming, by uid, the account an operator key acts for.
+pub const ACCOUNT_HEADER: &str = "hookline-account";
+/// The audit's `app` of what the platform does for an account without naming an app.
+pub const PLATFORM_APP: &str = "platform";
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,14 +24,8 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The caller of a key, with the audit headers of the request.
+    /// The caller of an account's key, with the audit headers of the request.
     pub fn new(key: &ApiKey, external_client_id: Option<&str>, app: Option<&str>) -> Self {
-        let clean = |value: Option<&str>| {
-            value
-                .map(str::trim)
-                .filter(|value| !value.is_empty())
-                .map(|value| value.chars().take(255).collect::<String>())
-        };
         Self {
             account_id: key.account_id,
             environment: key.environment,
@@ -38,6 +36,25 @@ impl Caller {
             },
         }
     }
+
+    /// The platform acting for `account` with its operator `key`: the key's environment, and
+    /// an audit stamp saying the platform did it (`app` from the request, else `platform`).
+    pub fn acting_for(account: AccountId, key: &ApiKey, external_client_id: Option<&str>, app: Option<&str>) -> Self {
+        Self {
+            account_id: account,
+            environment: key.environment,
+            audit: Audit {
+                client_id: key.id.clone(),
+                external_client_id: clean(external_client_id),
+                app: clean(app).or_else(|| Some(PLATFORM_APP.to_string())),
+            },
+        }
+    }
+}
+
+/// An audit header's value: trimmed, at most 255 characters, absent if empty.
+fn clean(value: Option<&str>) -> Option<String> {
+    value.map(str::trim).filter(|value| !value.is_empty()).map(|value| value.chars().take(255).collect::<String>())
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -63,6 +80,10 @@ mod tests {
             label: "backoffice".into(),
             key_hash: "h".into(),
             created_at: Utc::now(),
+            kind: crate::model::KeyKind::Account,
+            prefix: String::new(),
+            expires_at: None,
+            read_only: false,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod matching;
 pub mod messages;
 pub mod model;
 pub mod patch;
+pub mod platform;
 pub mod query;
 pub mod retry;
 pub mod signing;

@@ -9,7 +9,8 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::response::{IntoResponse, Response};
 use hookline_aws::Context;
 use hookline_domain::Error;
-use hookline_domain::auth::{APP_HEADER, Caller, EXTERNAL_CLIENT_ID_HEADER};
+use hookline_domain::auth::{ACCOUNT_HEADER, APP_HEADER, Caller, EXTERNAL_CLIENT_ID_HEADER};
+use hookline_domain::model::ApiKey;
 use http::request::Parts;
 use serde_json::Value;
 
@@ -39,7 +40,8 @@ pub fn header<'r>(headers: &'r http::HeaderMap, name: &str) -> Option<&'r str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-/// The caller, authenticated by its bearer key (401 without a valid one).
+/// The caller of an account's route: an account key, a portal session, or an operator key
+/// acting for the account `hookline-account` names (see `hookline_core::authenticate`).
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Caller);
 
@@ -53,14 +55,33 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let context = Context::from_ref(state);
         let headers = &parts.headers;
-        let caller = hookline_core::authenticate(
-            &context.store,
-            header(headers, "authorization"),
-            header(headers, EXTERNAL_CLIENT_ID_HEADER),
-            header(headers, APP_HEADER),
-        )
-        .await?;
-        Ok(Self(caller))
+        let credentials = hookline_core::Credentials {
+            authorization: header(headers, "authorization"),
+            external_client_id: header(headers, EXTERNAL_CLIENT_ID_HEADER),
+            app: header(headers, APP_HEADER),
+            account: header(headers, ACCOUNT_HEADER),
+            writes: !matches!(parts.method, http::Method::GET | http::Method::HEAD),
+        };
+        Ok(Self(hookline_core::authenticate(&context.store, &credentials, chrono::Utc::now()).await?))
+    }
+}
+
+/// The operator key of a platform route; any other key gets 404 (see
+/// `hookline_core::authenticate_operator`).
+#[derive(Debug, Clone)]
+pub struct Operator(pub ApiKey);
+
+impl<S> FromRequestParts<S> for Operator
+where
+    Context: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let context = Context::from_ref(state);
+        let authorization = header(&parts.headers, "authorization");
+        Ok(Self(hookline_core::authenticate_operator(&context.store, authorization, chrono::Utc::now()).await?))
     }
 }
 

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
 
-type Item = HashMap<String, AttributeValue>;
+pub(super) type Item = HashMap<String, AttributeValue>;
 
 /// DynamoDB allows at most 25 writes in one `BatchWriteItem`.
 const BATCH_WRITE_MAX: usize = 25;
@@ -176,6 +176,42 @@ impl Store {
             .await
             .map_err(|error| classify(operation, error))?;
         Ok(())
+    }
+
+    /// Replaces an item that exists; a not-found error if it does not.
+    async fn replace_existing<T: Serialize>(&self, operation: &'static str, envelope: &Envelope<T>) -> Result<()> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(envelope)?))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result.map_err(|error| classify(operation, error)) {
+            Ok(_) => Ok(()),
+            Err(Error::Conflict(_)) => Err(Error::not_found("record")),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A counter's value; 0 if it was never incremented.
+    async fn counter(&self, pk: String, sk: &str) -> Result<u64> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| classify("get_item", error))?;
+        match output.item.as_ref().and_then(|item| item.get("value")) {
+            Some(AttributeValue::N(value)) => value.parse().map_err(Error::internal),
+            Some(_) => Err(Error::internal("a counter that is not a number")),
+            None => Ok(0),
+        }
     }
 
     async fn increment(&self, pk: String, sk: &str) -> Result<u64> {

@@ -6,6 +6,7 @@ pub mod errors;
 pub mod event_types;
 pub mod events;
 pub mod messages;
+pub mod platform;
 pub mod webhooks;
 
 use crate::error::{Error, Problem};
@@ -19,6 +20,7 @@ pub use errors::{ErrorDocument, ErrorObject, ErrorSource};
 pub use event_types::*;
 pub use events::*;
 pub use messages::*;
+pub use platform::*;
 pub use webhooks::*;
 
 /// Reads `document` as a `T`. A value of the wrong JSON type is refused with the problem

@@ -1,4 +1,5 @@
-//! Accounts (tenants) and their API keys; a key is stored only as its SHA-256 hash.
+//! Accounts (the platform's customers) and the keys of the platform, of its accounts and of
+//! their portal sessions; a key is stored only as its SHA-256 hash.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -6,19 +7,76 @@ use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 
 /// An account's id: an integer, as seed 003's `account_id`.
 pub type AccountId = u64;
 
-/// A tenant of Hookline.
+/// The uid of the platform's own account, where operational events are published.
+pub const PLATFORM_UID: &str = "platform";
+/// The longest account uid.
+pub const MAX_UID: usize = 128;
+
+/// One customer of the platform.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
-    /// The account's id.
+    /// The account's id (seed 003's `account_id`).
     pub id: AccountId,
+    /// The platform's own id for this customer, unique; empty in records made before uids
+    /// existed, which read as their id ([`Account::uid`]).
+    #[serde(default)]
+    pub uid: String,
     /// A display name.
     pub name: String,
+    /// The platform's notes on the account, string values only.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Account {
+    /// The account's uid: the one it was given, else its id.
+    pub fn uid(&self) -> String {
+        if self.uid.is_empty() { self.id.to_string() } else { self.uid.clone() }
+    }
+}
+
+/// Whether `uid` may name an account: 1 to 128 characters of `[A-Za-z0-9._:-]`.
+pub fn valid_uid(uid: &str) -> bool {
+    !uid.is_empty()
+        && uid.len() <= MAX_UID
+        && uid.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b':' | b'-'))
+}
+
+/// What a key is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyKind {
+    /// An account's key: its webhooks, its log, its events.
+    #[default]
+    Account,
+    /// The platform's key: accounts, keys, the catalog, and any account's routes when it
+    /// names one in `hookline-account`.
+    Operator,
+    /// A portal session: an account's key that expires, and may be read-only.
+    PortalSession,
+}
+
+impl KeyKind {
+    /// The start of every key of this kind in `environment`.
+    pub fn prefix(self, environment: Environment) -> &'static str {
+        match (self, environment) {
+            (Self::Account, Environment::Production) => "hl_prod_",
+            (Self::Account, Environment::Sandbox) => "hl_sbx_",
+            (Self::Operator, Environment::Production) => "hlop_prod_",
+            (Self::Operator, Environment::Sandbox) => "hlop_sbx_",
+            (Self::PortalSession, _) => "hlps_",
+        }
+    }
 }
 
 /// Where a webhook or an event lives (seed 000): production, or a sandbox for tests.
@@ -65,6 +123,57 @@ pub struct ApiKey {
     pub key_hash: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// What the key is for.
+    #[serde(default)]
+    pub kind: KeyKind,
+    /// The key's first characters, to tell keys apart in a list.
+    #[serde(default)]
+    pub prefix: String,
+    /// When it stops working, if ever. Stored as `valid_until`: the item's `expires_at` is
+    /// its TTL, in Unix seconds.
+    #[serde(default, rename = "valid_until", skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// A read-only key may not write (portal sessions).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+impl ApiKey {
+    /// Whether the key has stopped working at `now`.
+    pub fn is_expired(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// What a new key is: its kind, owner, environment, label, end and rights.
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    /// What it is for.
+    pub kind: KeyKind,
+    /// The account it belongs to (the platform's own for operator keys).
+    pub account_id: AccountId,
+    /// Its environment.
+    pub environment: Environment,
+    /// A label, the audit's `app` when a request names none.
+    pub label: String,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whether it may only read.
+    pub read_only: bool,
+}
+
+impl KeySpec {
+    /// An account key that never expires and may write.
+    pub fn account(account_id: AccountId, environment: Environment, label: impl Into<String>) -> Self {
+        Self {
+            kind: KeyKind::Account,
+            account_id,
+            environment,
+            label: label.into(),
+            expires_at: None,
+            read_only: false,
+        }
+    }
 }
 
 /// A freshly generated key: the secret shown once, and the record to store.
@@ -77,24 +186,25 @@ pub struct NewApiKey {
 }
 
 impl NewApiKey {
-    /// Generates a key for an account: `hl_<env>_` + 32 random bytes, base64url.
+    /// Generates an account key: `hl_<env>_` + 32 random bytes, base64url.
     pub fn generate(
         account_id: AccountId,
         environment: Environment,
         label: impl Into<String>,
         now: DateTime<Utc>,
     ) -> Self {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let prefix = match environment {
-            Environment::Production => "hl_prod_",
-            Environment::Sandbox => "hl_sbx_",
-        };
-        let plaintext = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
-        Self::from_plaintext(plaintext, account_id, environment, label, now)
+        Self::of(KeySpec::account(account_id, environment, label), now)
     }
 
-    /// Builds the record of a key chosen by the operator (e.g. `DEV_API_KEY`).
+    /// Generates a key of any kind: its kind's prefix + 32 random bytes, base64url.
+    pub fn of(spec: KeySpec, now: DateTime<Utc>) -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill_bytes(&mut bytes);
+        let plaintext = format!("{}{}", spec.kind.prefix(spec.environment), URL_SAFE_NO_PAD.encode(bytes));
+        Self::with_plaintext(plaintext, spec, now)
+    }
+
+    /// Builds the record of an account key chosen by the operator (e.g. `DEV_API_KEY`).
     pub fn from_plaintext(
         plaintext: String,
         account_id: AccountId,
@@ -102,14 +212,24 @@ impl NewApiKey {
         label: impl Into<String>,
         now: DateTime<Utc>,
     ) -> Self {
+        Self::with_plaintext(plaintext, KeySpec::account(account_id, environment, label), now)
+    }
+
+    /// Builds the record of a key of `spec` whose plaintext is chosen.
+    pub fn with_plaintext(plaintext: String, spec: KeySpec, now: DateTime<Utc>) -> Self {
         let key_hash = hash_api_key(&plaintext);
+        let shown = spec.kind.prefix(spec.environment).len() + 4;
         let record = ApiKey {
             id: format!("key_{}", &key_hash[..16]),
-            account_id,
-            environment,
-            label: label.into(),
+            account_id: spec.account_id,
+            environment: spec.environment,
+            label: spec.label,
             key_hash,
             created_at: now,
+            kind: spec.kind,
+            prefix: plaintext.chars().take(shown).collect(),
+            expires_at: spec.expires_at,
+            read_only: spec.read_only,
         };
         Self { plaintext, record }
     }
@@ -140,6 +260,40 @@ mod tests {
         let b = NewApiKey::generate(1, Environment::Production, "a", Utc::now());
         assert_ne!(a.plaintext, b.plaintext);
         assert_ne!(a.record.id, b.record.id);
+    }
+
+    #[test]
+    fn when_kinds_generated_should_each_have_their_own_prefix() {
+        let spec = |kind| KeySpec { kind, ..KeySpec::account(1, Environment::Production, "x") };
+        let operator = NewApiKey::of(spec(KeyKind::Operator), Utc::now());
+        let session = NewApiKey::of(spec(KeyKind::PortalSession), Utc::now());
+        assert!(operator.plaintext.starts_with("hlop_prod_"), "{}", operator.plaintext);
+        assert!(session.plaintext.starts_with("hlps_"));
+        assert_eq!(operator.record.prefix, &operator.plaintext[..14]);
+        assert_eq!(operator.record.kind, KeyKind::Operator);
+    }
+
+    #[test]
+    fn when_uid_checked_should_take_only_the_allowed_characters_and_length() {
+        for uid in ["platform", "cus_42", "a.b:c-d", &"x".repeat(128)] {
+            assert!(valid_uid(uid), "{uid}");
+        }
+        for uid in ["", "with space", "slash/", "ümlaut", &"x".repeat(129)] {
+            assert!(!valid_uid(uid), "{uid}");
+        }
+    }
+
+    #[test]
+    fn when_account_has_no_uid_should_read_as_its_id() {
+        let account = Account {
+            id: 9,
+            uid: String::new(),
+            name: "old".into(),
+            metadata: BTreeMap::new(),
+            created_at: Utc::now(),
+            updated_at: None,
+        };
+        assert_eq!(account.uid(), "9");
     }
 
     #[test]

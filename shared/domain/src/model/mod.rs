@@ -5,7 +5,10 @@ mod message;
 mod task;
 mod webhook;
 
-pub use account::{Account, AccountId, ApiKey, Environment, NewApiKey, hash_api_key};
+pub use account::{
+    Account, AccountId, ApiKey, Environment, KeyKind, KeySpec, MAX_UID, NewApiKey, PLATFORM_UID, hash_api_key,
+    valid_uid,
+};
 pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, LogEntry, Message, MessageId};
 pub use task::{DeliverTask, FanoutTask, Task, WebhookRef};
 pub use webhook::{

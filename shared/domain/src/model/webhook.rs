@@ -56,6 +56,8 @@ pub enum DisabledReason {
     EndpointGone,
     /// Every delivery failed for longer than the configured window.
     FailingTooLong,
+    /// Its account was deleted.
+    AccountDeleted,
 }
 
 /// A secret rotated out, still used to sign until `until`.
