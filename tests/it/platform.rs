@@ -232,7 +232,8 @@ async fn when_accounts_predate_uids_should_migrate_to_their_id_and_keep_their_ke
     assert_eq!((account.uid.as_str(), account.name.as_str()), (id.to_string().as_str(), "old"));
     let base = stack.serve().await;
     let listed = stack.operator(&base).await.send("GET", ACCOUNTS, None).await;
-    assert!(listed.body["data"].as_array().expect("list").iter().any(|account| account["id"] == id.to_string()));
+    let uid = id.to_string();
+    assert!(listed.body["data"].as_array().expect("list").iter().any(|account| account["id"].as_str() == Some(&uid)));
     let old = Client::new(&base, key.plaintext);
     assert_eq!(old.send("GET", "/api/v3/notification/webhooks", None).await.status, 200);
 }
