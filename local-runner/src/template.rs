@@ -239,7 +239,7 @@ mod tests {
     use super::*;
 
     fn project_template() -> Template {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../template.yaml");
         Template::load(&path).expect("template.yaml loads")
     }
 
