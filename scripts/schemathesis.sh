@@ -31,6 +31,7 @@ for name in invoice.created loan.created; do
     -d "{\"data\":{\"type\":\"event_types\",\"attributes\":{\"name\":\"$name\"}}}"
 done
 
+SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/scripts${PYTHONPATH:+:$PYTHONPATH}" \
 schemathesis run "$base/api/v3/openapi.json" \
   --header "Authorization: Bearer $key" \
   --checks not_a_server_error,response_schema_conformance,content_type_conformance \
