@@ -47,10 +47,9 @@ impl FromRef<ApiState> for Arc<Deliverer> {
     }
 }
 
-/// The routes (method, path, handler) with the OpenAPI document they describe.
-pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
-        .routes(routes!(health))
+/// The routes (method, path, handler), added to `base`.
+fn with_routes(base: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
+    base.routes(routes!(health))
         .routes(routes!(openapi_document))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(event_types::catalog))
@@ -74,7 +73,11 @@ pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
         .routes(routes!(accounts::revoke_session))
         .routes(routes!(accounts::list_operator_keys, accounts::create_operator_key))
         .routes(routes!(accounts::revoke_operator_key))
-        .split_for_parts()
+}
+
+/// The routes with the OpenAPI document they describe.
+pub fn routes() -> (Router<ApiState>, utoipa::openapi::OpenApi) {
+    with_routes(OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())).split_for_parts()
 }
 
 /// The document served at `/api/v3/openapi.json`: the API's routes and ingestion's
@@ -89,7 +92,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// The API as one router: what Lambda runs and what the local runner serves. Fails if the
 /// settings' allowlist does not parse.
 pub fn router(context: Context) -> Result<Router, hookline_domain::Error> {
-    let (routes, _) = routes();
+    // The same routes without the document's info and shared schemas: the document is made
+    // at its first request.
+    let (routes, _) = with_routes(OpenApiRouter::new()).split_for_parts();
     let deliverer = Arc::new(context.deliverer(Sender::for_deliveries(&context.settings.allowed_target_cidrs)?));
     let state = ApiState { context, deliverer, openapi: Arc::default() };
     Ok(hookline_web::trimming_trailing_slash(hookline_web::with_fallbacks(routes).with_state(state)))

@@ -33,12 +33,14 @@ const MAX_EVENT_BYTES: usize = MAX_PAYLOAD_BYTES + 16 * 1024;
 /// The largest batch body (Lambda takes 6 MB).
 const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
 
-/// The routes (method, path, handler) with the OpenAPI document they describe.
+/// The routes (method, path, handler), added to `base`.
+fn with_routes(base: OpenApiRouter<Context>) -> OpenApiRouter<Context> {
+    base.routes(routes!(publish)).routes(routes!(publish_batch))
+}
+
+/// The routes with the OpenAPI document they describe.
 pub fn routes() -> (Router<Context>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(openapi::IngestDoc::openapi())
-        .routes(routes!(publish))
-        .routes(routes!(publish_batch))
-        .split_for_parts()
+    with_routes(OpenApiRouter::with_openapi(openapi::IngestDoc::openapi())).split_for_parts()
 }
 
 /// The paths this function serves, as documented.
@@ -64,7 +66,9 @@ pub fn serves(path: &str) -> bool {
 
 /// The ingestion routes as one router: what Lambda runs and what the local runner serves.
 pub fn router(context: Context) -> Router {
-    let (routes, _) = routes();
+    // The same routes without the document's info and shared schemas, which a cold start
+    // that serves events never needs.
+    let (routes, _) = with_routes(OpenApiRouter::new()).split_for_parts();
     let routes = routes.layer(DefaultBodyLimit::disable());
     hookline_web::trimming_trailing_slash(hookline_web::with_fallbacks(routes).with_state(context))
 }
