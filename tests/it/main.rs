@@ -4,6 +4,7 @@ mod api;
 mod deliver;
 mod events;
 mod ingest;
+mod operational;
 mod platform;
 mod provision;
 mod queue;

@@ -66,6 +66,21 @@ pub struct Received {
     pub at: Instant,
 }
 
+impl Received {
+    /// The headers as an `http::HeaderMap` (what the `standardwebhooks` library verifies).
+    pub fn header_map(&self) -> http::HeaderMap {
+        let mut map = http::HeaderMap::new();
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) =
+                (http::HeaderName::from_bytes(name.as_bytes()), http::HeaderValue::from_str(value))
+            {
+                map.insert(name, value);
+            }
+        }
+        map
+    }
+}
+
 /// A receiver: answers from its script, then 200 for ever.
 #[derive(Clone)]
 pub struct Receiver {

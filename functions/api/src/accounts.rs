@@ -6,6 +6,7 @@ use crate::openapi::{DocumentRefusals, PlatformGuarded};
 use crate::reply;
 use axum::extract::{Path, RawQuery, State};
 use hookline_aws::{Context, Store};
+use hookline_core::operational::{self, Operational};
 use hookline_domain::documents::{
     AccountDocument, AccountInputDocument, AccountListDocument, ErrorDocument, KeyDocument, KeyInputDocument,
     KeyListDocument, NextLink, PortalSession, PortalSessionRequest,
@@ -50,6 +51,17 @@ fn no_content() -> http::Response<String> {
     http::Response::builder().status(204).body(String::new()).unwrap_or_default()
 }
 
+/// Tells the platform `event_type` about `account`.
+async fn tell(context: &Context, event_type: &'static str, account: &Account) {
+    let event = Operational {
+        event_type,
+        account_id: account.id,
+        payload: serde_json::json!({ "account_uid": account.uid(), "name": account.name }),
+        idempotency_key: format!("{}:{}", account.id, account.created_at.timestamp_millis()),
+    };
+    context.publisher().tell(event).await;
+}
+
 /// `POST /api/v3/accounts`: 201, or 409 if the uid is taken.
 #[utoipa::path(post, path = "/api/v3/accounts", tag = "platform",
     summary = "Onboard a customer: create an account",
@@ -72,6 +84,7 @@ pub async fn create(State(context): State<Context>, _operator: Operator, Documen
         other => other,
     })?;
     let location = format!("{ACCOUNTS_PATH}/{}", account.uid);
+    tell(&context, operational::ACCOUNT_CREATED, &account).await;
     Ok(created(&AccountDocument { data: account_resource(&account) }, &location))
 }
 
@@ -189,6 +202,7 @@ pub async fn delete(State(context): State<Context>, _operator: Operator, Path(ui
         }
     }
     store.delete_account(&account).await?;
+    tell(&context, operational::ACCOUNT_DELETED, &account).await;
     Ok(no_content())
 }
 

@@ -7,6 +7,7 @@ mod event_types;
 mod messages;
 pub mod openapi;
 mod reply;
+mod stats;
 mod webhooks;
 
 use axum::Router;
@@ -59,6 +60,7 @@ fn with_routes(base: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
         .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(deliveries::webhook_attempts))
         .routes(routes!(deliveries::recover))
+        .routes(routes!(stats::webhook))
         .routes(routes!(event_types::list, event_types::create))
         .routes(routes!(event_types::delete))
         .routes(routes!(messages::list))
@@ -67,6 +69,7 @@ fn with_routes(base: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
         .routes(routes!(deliveries::retry))
         .routes(routes!(accounts::list, accounts::create))
         .routes(routes!(accounts::show, accounts::patch, accounts::delete))
+        .routes(routes!(stats::account))
         .routes(routes!(accounts::list_keys, accounts::create_key))
         .routes(routes!(accounts::revoke_key))
         .routes(routes!(accounts::create_session))
@@ -168,7 +171,7 @@ mod tests {
     async fn when_each_documented_route_requested_should_reach_its_handler() {
         let router = offline_router();
         let documented = documented_routes();
-        assert_eq!(documented.len(), 33, "{documented:?}");
+        assert_eq!(documented.len(), 35, "{documented:?}");
         for (method, template) in documented {
             let path = template
                 .replace("messages/{id}", "messages/msg_1")

@@ -4,6 +4,7 @@ use crate::openapi::{ActionRefusals, BadQuery, DocumentRefusals, Guarded, Webhoo
 use crate::reply;
 use axum::extract::{RawQuery, State};
 use hookline_aws::Context;
+use hookline_core::operational::{self, Operational};
 use hookline_domain::Error;
 use hookline_domain::auth::Caller;
 use hookline_domain::documents::{
@@ -11,7 +12,7 @@ use hookline_domain::documents::{
     SecretDocument, SecretResource, WebhookDocument, WebhookInputDocument, WebhookListDocument, WebhookResource,
 };
 use hookline_domain::event_types::catalog;
-use hookline_domain::model::Webhook;
+use hookline_domain::model::{Webhook, WebhookStatus};
 use hookline_domain::query::{QuerySpec, matches, page_links, paginate, parse_query, sort, sparse};
 use hookline_domain::signing;
 use hookline_domain::webhooks::{self, ATTRIBUTES, Rules, apply_changes, attributes, new_webhook, resource};
@@ -122,6 +123,37 @@ pub async fn list(
     Ok(reply::document(200, &WebhookListDocument { data, links, meta }))
 }
 
+/// Tells the platform `event_type` about `webhook` (once per `key`).
+async fn tell(context: &Context, event_type: &'static str, webhook: &Webhook, key: &str) {
+    let mut payload =
+        serde_json::json!({ "webhook_id": webhook.id, "url": webhook.url, "environment": webhook.environment });
+    if event_type == operational::WEBHOOK_DISABLED {
+        payload["reason"] = serde_json::json!(webhook.disabled_reason);
+    }
+    let event = Operational {
+        event_type,
+        account_id: webhook.account_id,
+        payload,
+        idempotency_key: format!("{}:{key}", webhook.id),
+    };
+    context.publisher().tell(event).await;
+}
+
+/// Tells the platform a webhook changed, and whether it was disabled or enabled by it.
+async fn tell_changes(context: &Context, before: &Webhook, after: &Webhook) {
+    let version = after.version.to_string();
+    tell(context, operational::WEBHOOK_UPDATED, after, &version).await;
+    match (before.status, after.status) {
+        (WebhookStatus::Enabled, WebhookStatus::Disabled) => {
+            tell(context, operational::WEBHOOK_DISABLED, after, &version).await;
+        }
+        (WebhookStatus::Disabled, WebhookStatus::Enabled) => {
+            tell(context, operational::WEBHOOK_ENABLED, after, &version).await;
+        }
+        _ => {}
+    }
+}
+
 /// `POST /webhooks`: 201 with the secret in full and a `Location`.
 #[utoipa::path(post, path = "/api/v3/notification/webhooks", tag = "webhooks",
     summary = "Create a new notification/webhooks",
@@ -158,6 +190,7 @@ pub async fn create(
     let webhook = created.ok_or_else(|| Error::Conflict("no free webhook id; try again".into()))?;
     let id = webhook.id;
     tracing::info!(account_id = caller.account_id, webhook_id = id, "webhook created");
+    tell(context, operational::WEBHOOK_CREATED, &webhook, &webhook.version.to_string()).await;
     let mut response = reply::document(201, &WebhookDocument { data: resource(id, attributes(&webhook, true)) });
     if let Ok(location) = http::HeaderValue::from_str(&webhooks::self_link(id)) {
         response.headers_mut().insert(http::header::LOCATION, location);
@@ -211,6 +244,7 @@ pub async fn patch(
         webhooks::fit_key(&mut next, changes.secret.is_some())?;
         match context.store.update_webhook(&next).await {
             Ok(()) => {
+                tell_changes(context, &current, &next).await;
                 return Ok(reply::document(200, &WebhookDocument { data: resource(id, attributes(&next, false)) }));
             }
             Err(Error::Conflict(_)) => continue,
@@ -232,10 +266,14 @@ pub async fn delete(
     WebhookId(id): WebhookId,
 ) -> Answer {
     let context = &context;
+    let Some(webhook) = context.store.get_webhook(caller.account_id, id).await? else {
+        return Err(ApiError::from(Error::not_found("webhook")));
+    };
     if !context.store.delete_webhook(caller.account_id, id).await? {
         return Err(ApiError::from(Error::not_found("webhook")));
     }
     tracing::info!(account_id = caller.account_id, webhook_id = id, "webhook deleted");
+    tell(context, operational::WEBHOOK_DELETED, &webhook, &format!("deleted:{}", webhook.version)).await;
     Ok(http::Response::builder().status(204).body(String::new()).unwrap_or_default())
 }
 

@@ -34,6 +34,15 @@ impl Context {
         hookline_core::Acceptor { store: &self.store, queue: &self.queue, retention_days: self.settings.retention_days }
     }
 
+    /// The operational events' publisher on this context's store and queue.
+    pub fn publisher(&self) -> hookline_core::operational::Publisher<'_, Store, Queue> {
+        hookline_core::operational::Publisher {
+            store: &self.store,
+            queue: &self.queue,
+            retention_days: self.settings.retention_days,
+        }
+    }
+
     /// The delivery flow on this context's store and queue, sending through `transport`.
     pub fn deliverer<T: hookline_core::Transport>(&self, transport: T) -> hookline_core::Deliverer<Store, Queue, T> {
         let policy = hookline_core::DeliveryPolicy {

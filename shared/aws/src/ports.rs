@@ -19,6 +19,10 @@ impl Accounts for Store {
     async fn find_account_by_uid(&self, uid: &str) -> Result<Option<Account>> {
         Store::find_account_by_uid(self, uid).await
     }
+
+    async fn get_account(&self, id: AccountId) -> Result<Option<Account>> {
+        Store::get_account(self, id).await
+    }
 }
 
 impl LogWriter for Store {

@@ -1,6 +1,7 @@
 //! Hookline's flows, written against small ports ([`ports`]) that the adapters implement:
 //! authenticating a caller ([`auth`]), accepting events ([`accept`]), delivering them
-//! ([`deliver`]) and the log's actions ([`log`]). [`memory`] holds an in-memory
+//! ([`deliver`]), the log's actions ([`log`]) and telling the platform what happens
+//! ([`operational`]). [`memory`] holds an in-memory
 //! implementation of the ports, for fast tests of the policies; the emulator suites stay the
 //! proof of the adapters.
 
@@ -9,6 +10,7 @@ pub mod auth;
 pub mod deliver;
 pub mod log;
 pub mod memory;
+pub mod operational;
 pub mod ports;
 
 pub use accept::{Accepted, Acceptor};

@@ -110,6 +110,11 @@ impl Accounts for MemoryStore {
         suspend().await;
         Ok(lock(&self.accounts).get(uid).cloned())
     }
+
+    async fn get_account(&self, id: AccountId) -> Result<Option<Account>> {
+        suspend().await;
+        Ok(lock(&self.accounts).values().find(|account| account.id == id).cloned())
+    }
 }
 
 impl LogWriter for MemoryStore {

@@ -91,6 +91,9 @@ pub trait KeyLookup: Send + Sync {
 pub trait Accounts: Send + Sync {
     /// The account of a uid, if there is one.
     fn find_account_by_uid(&self, uid: &str) -> impl Future<Output = Result<Option<Account>>> + Send;
+
+    /// An account by its id.
+    fn get_account(&self, id: AccountId) -> impl Future<Output = Result<Option<Account>>> + Send;
 }
 
 /// An account's webhooks.

@@ -373,3 +373,97 @@ async fn when_test_send_runs_should_record_one_attempt_and_never_retry() {
     assert!(world.queue.sent().is_empty());
     assert!(hookline_core::deliver::describe(&outcome).contains("500"));
 }
+
+/// A world with a platform account (id 1, uid `platform`) and the customer account.
+fn platform_world(hook: Webhook) -> (World, Webhook) {
+    let (world, hook) = world_with(hook);
+    for (id, uid) in [(1, "platform"), (ACCOUNT, "cus_7")] {
+        world.store.add_account(hookline_domain::model::Account {
+            id,
+            uid: uid.into(),
+            name: uid.into(),
+            metadata: Default::default(),
+            created_at: Utc::now(),
+            updated_at: None,
+        });
+    }
+    (world, hook)
+}
+
+/// The operational events told so far (the platform has no webhook: they are logged
+/// unmatched), by type.
+fn told(world: &World) -> Vec<(String, serde_json::Value)> {
+    world
+        .store
+        .log()
+        .into_iter()
+        .filter(|entry| entry.message.account_id == 1)
+        .map(|entry| (entry.message.event_type.clone(), entry.message.payload.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn when_a_delivery_fails_then_recovers_should_tell_the_platform_each_turn_once() {
+    let (world, hook) = platform_world(webhook(1));
+    world.transport.then(answered(500, &[]));
+    let message = message();
+    world.run_batch(&[first(&message, &hook)]).await;
+    let (retry, _) = retry_of(&world);
+    world.run_batch(&[(Task::Deliver(retry.clone()), 1)]).await;
+    world.run_batch(&[(Task::Deliver(retry), 2)]).await;
+
+    let told = told(&world);
+    let types: Vec<&str> = told.iter().map(|(event_type, _)| event_type.as_str()).collect();
+    assert_eq!(types, ["message.attempt.failing", "message.attempt.recovered"], "{told:?}");
+    let failing = &told[0].1;
+    assert_eq!((failing["account_uid"].as_str(), failing["account_id"].as_u64()), (Some("cus_7"), Some(ACCOUNT)));
+    assert_eq!((failing["webhook_id"].as_u64(), failing["message_id"].as_str()), (Some(1), Some(message.id.as_str())));
+    assert_eq!(failing["attempt"], 1);
+}
+
+#[tokio::test]
+async fn when_a_delivery_fails_for_good_should_tell_the_platform_it_is_exhausted() {
+    let mut hook = webhook(1);
+    hook.retry_schedule = Some(vec![]);
+    let (world, hook) = platform_world(hook);
+    world.transport.then(answered(500, &[]));
+
+    world.run_batch(&[first(&message(), &hook)]).await;
+
+    let types: Vec<String> = told(&world).into_iter().map(|(event_type, _)| event_type).collect();
+    assert_eq!(types, ["message.attempt.exhausted"]);
+}
+
+#[tokio::test]
+async fn when_an_endpoint_is_gone_should_tell_the_platform_the_delivery_and_the_webhook_ended() {
+    let (world, hook) = platform_world(webhook(1));
+    world.transport.then(answered(410, &[]));
+
+    world.run_batch(&[first(&message(), &hook)]).await;
+
+    let told = told(&world);
+    let types: Vec<&str> = told.iter().map(|(event_type, _)| event_type.as_str()).collect();
+    assert_eq!(types.len(), 2, "{told:?}");
+    assert!(types.contains(&"message.attempt.exhausted") && types.contains(&"webhook.disabled"), "{types:?}");
+    let disabled = told.iter().find(|(event_type, _)| event_type == "webhook.disabled").expect("disabled");
+    assert_eq!(disabled.1["reason"], "endpoint_gone");
+}
+
+#[tokio::test]
+async fn when_there_is_no_platform_or_the_delivery_is_the_platforms_own_should_tell_nothing() {
+    let (world, hook) = world_with(webhook(1));
+    world.transport.then(answered(500, &[]));
+    world.run_batch(&[first(&message(), &hook)]).await;
+    assert!(told(&world).is_empty(), "no platform account");
+
+    let (world, _) = platform_world(webhook(1));
+    let mut own = webhook(2);
+    own.account_id = 1;
+    world.store.put_webhook(own.clone());
+    world.transport.then(answered(500, &[]));
+    let mut platform_message = message();
+    platform_message.account_id = 1;
+    world.run_batch(&[first(&platform_message, &own)]).await;
+    let types: Vec<String> = told(&world).into_iter().map(|(event_type, _)| event_type).collect();
+    assert_eq!(types, ["loan.created"], "only the platform's own message: nothing told about it");
+}

@@ -25,14 +25,27 @@ pub const MAX_SCHEMA_BYTES: usize = 64 * 1024;
 /// The longest description.
 pub const MAX_DESCRIPTION: usize = 1024;
 
+/// Every built-in type: `(name, description)`, the operational ones included.
+fn built_in() -> impl Iterator<Item = &'static (&'static str, &'static str)> {
+    BUILT_IN.iter().chain(crate::operational::TYPES)
+}
+
 /// Whether `name` is built in.
 pub fn is_built_in(name: &str) -> bool {
-    BUILT_IN.iter().any(|(built_in, _)| *built_in == name)
+    built_in().any(|(built_in, _)| *built_in == name)
 }
 
 /// The names an account may subscribe to: its registered types and the built-in ones.
 pub fn catalog(registered: &[EventType]) -> BTreeSet<String> {
-    registered.iter().map(|kind| kind.name.clone()).chain(BUILT_IN.iter().map(|(name, _)| name.to_string())).collect()
+    registered.iter().map(|kind| kind.name.clone()).chain(built_in().map(|(name, _)| name.to_string())).collect()
+}
+
+/// The schema of a built-in type's payload, if it has one.
+fn built_in_schema(name: &str) -> Option<Value> {
+    crate::operational::TYPES
+        .iter()
+        .any(|(operational, _)| *operational == name)
+        .then(|| crate::operational::schema(name))
 }
 
 /// The problem of a value of the wrong JSON type at `pointer` of a create document.
@@ -158,7 +171,7 @@ pub fn catalog_resources(registered: &[EventType]) -> Vec<EventTypeResource> {
     let mut resources: Vec<EventTypeResource> = registered
         .iter()
         .map(|kind| resource(&kind.name, &kind.description, kind.schema.as_ref(), Some(kind.created_at)))
-        .chain(BUILT_IN.iter().map(|(name, description)| resource(name, description, None, None)))
+        .chain(built_in().map(|(name, description)| resource(name, description, built_in_schema(name).as_ref(), None)))
         .collect();
     resources.sort_by(|a, b| a.id.cmp(&b.id));
     resources

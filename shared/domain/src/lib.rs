@@ -9,11 +9,13 @@ pub mod jsonapi;
 pub mod matching;
 pub mod messages;
 pub mod model;
+pub mod operational;
 pub mod patch;
 pub mod platform;
 pub mod query;
 pub mod retry;
 pub mod signing;
+pub mod stats;
 pub mod webhooks;
 
 pub use error::{Error, Problem, Result, Source};

@@ -7,12 +7,15 @@ use crate::keys;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use hookline_domain::model::{AccountId, DeliveryStatus, Environment, LogEntry, WebhookId};
+use hookline_domain::stats::{DeliveryRecord, LogSample};
 use hookline_domain::{Error, Result};
 
 /// Queries one page of the log may make (its day partitions and their pages).
 const LOG_READS_PER_PAGE: usize = 40;
 /// Items one log query reads.
 const LOG_READ_SIZE: i32 = 200;
+/// Items one query of `read_log_window` reads (it keeps no page, so reads are larger).
+const LOG_WINDOW_READ_SIZE: usize = 1000;
 
 /// What a log listing is narrowed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -278,6 +281,85 @@ impl Store {
         };
         Ok(Page { items: groups, next_cursor: next })
     }
+}
+
+impl Store {
+    /// The deliveries of an account's log that pass `filter` (its `after` must be set: where
+    /// the read stops), newest first, only what the stats need (status and attempts: the
+    /// payload is not fetched, though DynamoDB bills the whole items it reads). Bounded: at
+    /// most `max_entries` items read (those the filter drops included: DynamoDB bills them
+    /// too) in at most `max_queries` queries; a read that stops at its bound before `after`
+    /// says so, with the oldest acceptance time it covers in full.
+    pub async fn read_log_window(
+        &self,
+        account: AccountId,
+        filter: &LogFilter,
+        max_entries: usize,
+        max_queries: usize,
+    ) -> Result<LogSample> {
+        let now = Utc::now();
+        let after = filter.after.unwrap_or(now);
+        let oldest = after.date_naive();
+        let mut day = filter.newest(now).date_naive();
+        let mut start: Option<AttributeValue> = None;
+        let mut sample = LogSample { deliveries: Vec::new(), entries_read: 0, truncated: false, covered_from: now };
+        let mut queries = 0;
+        while day >= oldest {
+            if sample.entries_read >= max_entries || queries >= max_queries {
+                sample.truncated = true;
+                return Ok(sample);
+            }
+            let pk = keys::log_pk(account, day);
+            let limit = (max_entries - sample.entries_read).min(LOG_WINDOW_READ_SIZE);
+            let request = filter
+                .apply(
+                    self.client
+                        .query()
+                        .table_name(&self.table)
+                        .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                        .expression_attribute_values(":pk", s(pk.clone()))
+                        .expression_attribute_values(":low", s(filter.low_id()))
+                        .expression_attribute_values(":high", s(filter.high_id() + "~"))
+                        .projection_expression("pk, sk, expires_at, #status, attempts")
+                        .expression_attribute_names("#status", "status")
+                        .scan_index_forward(false)
+                        .limit(i32::try_from(limit).unwrap_or(i32::MAX)),
+                )?
+                .set_exclusive_start_key(
+                    start.take().map(|sk| [("pk".to_string(), s(pk.clone())), ("sk".to_string(), sk)].into()),
+                );
+            let output = request.send().await.map_err(|error| classify("query", error))?;
+            queries += 1;
+            sample.entries_read += usize::try_from(output.scanned_count).unwrap_or(0);
+            for item in output.items.unwrap_or_default() {
+                let envelope: Envelope<DeliveryRecord> = from_item(item)?;
+                if !envelope.is_expired(now) {
+                    sample.deliveries.push(envelope.record);
+                }
+            }
+            match output.last_evaluated_key.and_then(|mut key| key.remove("sk")) {
+                Some(sk) => {
+                    // Read down to this key: the messages after its own are complete.
+                    let read_to = sk.as_s().ok().and_then(|sk| message_time(sk));
+                    sample.covered_from = read_to.map_or(sample.covered_from, |at| at + chrono::Duration::milliseconds(1));
+                    start = Some(sk);
+                }
+                None => {
+                    sample.covered_from = day.and_hms_opt(0, 0, 0).map_or(after, |midnight| midnight.and_utc().max(after));
+                    day = day.pred_opt().unwrap_or(NaiveDate::MIN);
+                }
+            }
+        }
+        sample.covered_from = after;
+        Ok(sample)
+    }
+}
+
+/// The acceptance time of the message a log sort key (`{m}` or `{m}#{w}`) starts with: the
+/// Unix milliseconds in the first 12 hex digits of its UUIDv7.
+fn message_time(sk: &str) -> Option<DateTime<Utc>> {
+    let hex = sk.strip_prefix("msg_")?.get(..12)?;
+    DateTime::from_timestamp_millis(i64::from_str_radix(hex, 16).ok()?)
 }
 
 /// A log entry with its keys and TTL.

@@ -11,13 +11,19 @@ pub use settle::{DEFAULT_TIMEOUT, USER_AGENT, build_request};
 pub use test_send::describe;
 
 use crate::accept::retention_end;
-use crate::ports::{DeliveryLog, Idempotency, Outgoing, SendOutcome, TaskQueue, Transport, Webhooks};
+use crate::ports::{Accounts, DeliveryLog, Idempotency, Outgoing, SendOutcome, TaskQueue, Transport, Webhooks};
 use chrono::{DateTime, Duration as Span, Utc};
 use hookline_domain::model::{
     AccountId, DeliverTask, DeliveryStatus, LogEntry, Message, Task, Webhook, WebhookId, WebhookStatus,
 };
 use hookline_domain::retry::sqs_wait;
 use hookline_domain::{Error, Result};
+
+/// What the delivery flow needs of the store: webhooks, the log, idempotency records (for
+/// the events it emits) and accounts (to tell the platform).
+pub trait DeliveryStore: Webhooks + DeliveryLog + Idempotency + Accounts {}
+
+impl<S: Webhooks + DeliveryLog + Idempotency + Accounts> DeliveryStore for S {}
 
 /// What the delivery policy is set to.
 #[derive(Debug, Clone, Copy)]
@@ -91,7 +97,7 @@ type Ran = Result<(Handled, Followups)>;
 
 impl<S, Q, T> Deliverer<S, Q, T>
 where
-    S: Webhooks + DeliveryLog + Idempotency,
+    S: DeliveryStore,
     Q: TaskQueue,
     T: Transport,
 {

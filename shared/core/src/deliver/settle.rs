@@ -2,9 +2,10 @@
 //! a retry on the schedule, or a final state), with the webhook's failure record (an endpoint
 //! that is gone, or failing for too long, is disabled and its account told).
 
-use super::{Deliverer, retry_task};
+use super::{Deliverer, DeliveryStore, retry_task};
 use crate::accept::Acceptor;
-use crate::ports::{DeliveryLog, Idempotency, Outgoing, OutgoingRequest, SendOutcome, TaskQueue, Transport, Webhooks};
+use crate::operational::{self, Operational, Publisher};
+use crate::ports::{Outgoing, OutgoingRequest, SendOutcome, TaskQueue, Transport};
 use chrono::{DateTime, Duration as Span, Utc};
 use hookline_domain::auth::Caller;
 use hookline_domain::events::NewEvent;
@@ -39,7 +40,7 @@ pub fn build_request(webhook: &Webhook, message: &Message, at: DateTime<Utc>) ->
 
 impl<S, Q, T> Deliverer<S, Q, T>
 where
-    S: Webhooks + DeliveryLog + Idempotency,
+    S: DeliveryStore,
     Q: TaskQueue,
     T: Transport,
 {
@@ -93,14 +94,19 @@ where
                 if webhook.failing_since.is_some() {
                     self.update_webhook(webhook, |hook| hook.failing_since.take().is_some()).await?;
                 }
+                if number > 1 {
+                    self.tell(operational::ATTEMPT_RECOVERED, entry, outcome).await?;
+                }
                 return Ok(None);
             }
             AttemptOutcome::Refused => {
                 entry.record(attempt, DeliveryStatus::Refused, None);
+                self.tell(operational::ATTEMPT_EXHAUSTED, entry, outcome).await?;
                 return Ok(None);
             }
             _ if outcome.status_code == Some(410) => {
                 entry.record(attempt, DeliveryStatus::Failed, None);
+                self.tell(operational::ATTEMPT_EXHAUSTED, entry, outcome).await?;
                 self.disable(webhook, DisabledReason::EndpointGone).await?;
                 return Ok(None);
             }
@@ -116,11 +122,15 @@ where
             Some(wait) => {
                 let due = now + Span::from_std(wait).unwrap_or(Span::zero());
                 entry.record(attempt, DeliveryStatus::Pending, Some(due));
+                if number == 1 {
+                    self.tell(operational::ATTEMPT_FAILING, entry, outcome).await?;
+                }
                 let task = DeliverTask::retry(entry.message.account_id, &entry.message.id, webhook.id, number);
                 Some(retry_task(&task, number + 1, due))
             }
             None => {
                 entry.record(attempt, DeliveryStatus::Failed, None);
+                self.tell(operational::ATTEMPT_EXHAUSTED, entry, outcome).await?;
                 None
             }
         };
@@ -141,6 +151,36 @@ where
             Some(_) => {}
         }
         Ok(next)
+    }
+
+    /// The operational publisher on this flow's store and queue.
+    fn publisher(&self) -> Publisher<'_, S, Q> {
+        Publisher { store: &self.store, queue: &self.queue, retention_days: self.policy.retention_days }
+    }
+
+    /// Tells the platform what became of the delivery `entry` records (its last attempt
+    /// just recorded). A failure fails the task, which runs again: the event's key makes it one.
+    async fn tell(&self, event_type: &'static str, entry: &LogEntry, outcome: &SendOutcome) -> Result<()> {
+        let webhook_id = entry.webhook_id.unwrap_or_default();
+        let attempt = entry.attempts.len();
+        let payload = serde_json::json!({
+            "webhook_id": webhook_id,
+            "message_id": entry.message.id,
+            "event_type": entry.message.event_type,
+            "environment": entry.message.environment,
+            "attempt": attempt,
+            "status": entry.status,
+            "outcome": outcome.outcome,
+            "status_code": outcome.status_code,
+            "next_attempt_at": entry.next_attempt_at.map(hookline_domain::webhooks::timestamp),
+        });
+        let event = Operational {
+            event_type,
+            account_id: entry.message.account_id,
+            payload,
+            idempotency_key: format!("{}:{webhook_id}:{attempt}", entry.message.id),
+        };
+        self.publisher().publish(event).await
     }
 
     /// Changes a webhook with optimistic concurrency, re-reading it when another writer won.
@@ -213,6 +253,14 @@ where
         };
         let webhooks = self.store.list_webhooks(webhook.account_id).await?;
         let acceptor = Acceptor { store: &self.store, queue: &self.queue, retention_days: self.policy.retention_days };
-        acceptor.accept(&caller, &webhooks, event).await.map(|_| ())
+        acceptor.accept(&caller, &webhooks, event).await?;
+        self.publisher()
+            .publish(Operational {
+                event_type: operational::WEBHOOK_DISABLED,
+                account_id: webhook.account_id,
+                payload: serde_json::json!({ "webhook_id": webhook.id, "url": webhook.url, "reason": reason }),
+                idempotency_key: format!("{}:{}", webhook.id, disabled.version),
+            })
+            .await
     }
 }

@@ -1,8 +1,8 @@
 //! The test send (seed 003): one `webhook.test` delivery made at once, recorded in the log,
 //! never retried.
 
-use super::Deliverer;
-use crate::ports::{DeliveryLog, Idempotency, SendOutcome, TaskQueue, Transport, Webhooks};
+use super::{Deliverer, DeliveryStore};
+use crate::ports::{SendOutcome, TaskQueue, Transport};
 use chrono::Utc;
 use hookline_domain::Result;
 use hookline_domain::model::{AttemptOutcome, DeliveryStatus, LogEntry, Message, Webhook};
@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 impl<S, Q, T> Deliverer<S, Q, T>
 where
-    S: Webhooks + DeliveryLog + Idempotency,
+    S: DeliveryStore,
     Q: TaskQueue,
     T: Transport,
 {

@@ -7,6 +7,7 @@ pub mod event_types;
 pub mod events;
 pub mod messages;
 pub mod platform;
+pub mod stats;
 pub mod webhooks;
 
 use crate::error::{Error, Problem};
@@ -21,6 +22,7 @@ pub use event_types::*;
 pub use events::*;
 pub use messages::*;
 pub use platform::*;
+pub use stats::*;
 pub use webhooks::*;
 
 /// Reads `document` as a `T`. A value of the wrong JSON type is refused with the problem
