@@ -133,19 +133,7 @@ mod tests {
 
     /// A context whose clients are never called: every request below stops before the store.
     fn offline_router() -> Router {
-        let sdk = aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
-        let settings = hookline_aws::Settings {
-            table_name: "offline".into(),
-            delivery_queue_url: "http://127.0.0.1:9/q".into(),
-            retention_days: 30,
-            allow_http_webhooks: false,
-            allowed_target_cidrs: String::new(),
-            disable_after_days: 5,
-        };
-        router(hookline_aws::Context::new(settings, &sdk)).expect("router")
+        router(hookline_aws::Context::unreachable()).expect("router")
     }
 
     async fn status(router: &Router, method: &str, path: &str) -> u16 {

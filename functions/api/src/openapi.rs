@@ -3,8 +3,8 @@
 //! schemas from the document types of `hookline_domain::documents`.
 
 use hookline_domain::documents::ErrorDocument;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi};
+pub use hookline_web::openapi::{BearerKey, Guarded};
+use utoipa::{IntoResponses, OpenApi};
 
 /// The document's info, security and tags; the paths come from the router (`crate::routes`).
 #[derive(OpenApi)]
@@ -19,44 +19,6 @@ use utoipa::{IntoResponses, Modify, OpenApi};
     tags((name = "webhooks", description = "Seed 003's /api/v3/notification/webhooks"), (name = "event_types", description = "The event catalog"), (name = "messages", description = "The message log"), (name = "platform", description = "The platform's own routes: accounts, keys, portal sessions (operator keys only)"))
 )]
 pub struct ApiDoc;
-
-struct BearerKey;
-
-impl Modify for BearerKey {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("hl_…").build()),
-        );
-    }
-}
-
-/// What every account route may answer: 401, 403 and 503, and 400 for an operator key
-/// that names no account in `hookline-account`.
-#[derive(IntoResponses)]
-pub enum Guarded {
-    /// An operator key without `hookline-account`, or an account key with it.
-    #[response(
-        status = 400,
-        description = "An operator key must name the account in `hookline-account`",
-        content_type = "application/vnd.api+json"
-    )]
-    AccountHeader(ErrorDocument),
-    /// The key is missing, malformed, unknown, revoked or expired.
-    #[response(status = 401, description = "Missing or unknown API key", content_type = "application/vnd.api+json")]
-    Unauthorized(ErrorDocument),
-    /// A read-only portal session writing.
-    #[response(
-        status = 403,
-        description = "A read-only session may not write",
-        content_type = "application/vnd.api+json"
-    )]
-    Forbidden(ErrorDocument),
-    /// A dependency is throttling or unreachable.
-    #[response(status = 503, description = "A dependency is busy; retry", content_type = "application/vnd.api+json")]
-    Unavailable(ErrorDocument),
-}
 
 /// What every platform route may answer: 401, 404 (any key but an operator key, or no such
 /// account) and 503.

@@ -3,8 +3,8 @@
 //! types of `hookline_domain::documents`. The API serves it merged into its own document.
 
 use hookline_domain::documents::ErrorDocument;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi};
+pub use hookline_web::openapi::{BearerKey, Guarded};
+use utoipa::{IntoResponses, OpenApi};
 
 /// The document's info, security and tag; the paths come from the router (`crate::routes`).
 #[derive(OpenApi)]
@@ -19,29 +19,6 @@ use utoipa::{IntoResponses, Modify, OpenApi};
     tags((name = "events", description = "Publishing events"))
 )]
 pub struct IngestDoc;
-
-struct BearerKey;
-
-impl Modify for BearerKey {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("hl_…").build()),
-        );
-    }
-}
-
-/// What every route answers before reading the body: 401 and 503.
-#[derive(IntoResponses)]
-pub enum Guarded {
-    /// The key is missing, malformed or unknown.
-    #[response(status = 401, description = "Missing or unknown API key", content_type = "application/vnd.api+json")]
-    Unauthorized(ErrorDocument),
-    /// A dependency is throttling or unreachable.
-    #[response(status = 503, description = "A dependency is busy; retry", content_type = "application/vnd.api+json")]
-    Unavailable(ErrorDocument),
-}
 
 /// What a route reading events may answer: 400, 413, 415 and 422.
 #[derive(IntoResponses)]

@@ -57,6 +57,24 @@ impl Context {
         hookline_core::accept::retention_end(self.settings.retention_days, from)
     }
 
+    /// A context whose clients are never meant to be called (no credentials, a closed port):
+    /// for unit tests of routers whose requests stop before the store.
+    pub fn unreachable() -> Self {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let settings = Settings {
+            table_name: "unreachable".into(),
+            delivery_queue_url: "http://127.0.0.1:9/unreachable".into(),
+            retention_days: 30,
+            allow_http_webhooks: false,
+            allowed_target_cidrs: String::new(),
+            disable_after_days: 5,
+        };
+        Self::new(settings, &sdk)
+    }
+
     /// Builds the context from clients configured by the caller (e.g. with an interceptor
     /// that counts requests, in the benchmark).
     pub fn with_clients(settings: Settings, dynamodb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {

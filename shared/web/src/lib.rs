@@ -2,6 +2,7 @@
 //! rendering of an [`Error`] as an error document ([`ApiError`]), and the extractors of the
 //! caller ([`Authenticated`]) and of a JSON body ([`Document`]).
 
+pub mod openapi;
 pub mod response;
 
 use axum::Router;
