@@ -341,11 +341,13 @@ impl Store {
                 Some(sk) => {
                     // Read down to this key: the messages after its own are complete.
                     let read_to = sk.as_s().ok().and_then(|sk| message_time(sk));
-                    sample.covered_from = read_to.map_or(sample.covered_from, |at| at + chrono::Duration::milliseconds(1));
+                    sample.covered_from =
+                        read_to.map_or(sample.covered_from, |at| at + chrono::Duration::milliseconds(1));
                     start = Some(sk);
                 }
                 None => {
-                    sample.covered_from = day.and_hms_opt(0, 0, 0).map_or(after, |midnight| midnight.and_utc().max(after));
+                    sample.covered_from =
+                        day.and_hms_opt(0, 0, 0).map_or(after, |midnight| midnight.and_utc().max(after));
                     day = day.pred_opt().unwrap_or(NaiveDate::MIN);
                 }
             }
