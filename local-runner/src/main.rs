@@ -24,7 +24,9 @@ const USAGE: &str = "usage:
       table TABLE_NAME at AWS_ENDPOINT_URL (or real AWS when it is unset); prints the key once.
   hookline-local migrate
       Gives accounts made before uids their uid (their id) and their place in the account
-      list, in the same table. Idempotent.
+      list, and copies the event types accounts registered into the platform's one catalog
+      (the first definition of a name wins; conflicts go to stderr), in the same table.
+      Idempotent; `dev` runs it at start.
   hookline-local create-account NAME [--environment production|sandbox] [--label LABEL]
       Creates an account and its first API key in the table TABLE_NAME at AWS_ENDPOINT_URL
       (or real AWS when it is unset) and prints the key once.";
@@ -130,6 +132,7 @@ async fn dev() -> Result<(), String> {
     let api_key = operator::dev_api_key(&context.store, chosen).await.map_err(|error| error.to_string())?;
     let sandbox_key = operator::add_sandbox_key(&context.store, &api_key).await.map_err(|error| error.to_string())?;
     operator::migrate_accounts(&context.store).await.map_err(|error| error.to_string())?;
+    migrate_event_types(&context.store).await?;
     let chosen = std::env::var("DEV_OPERATOR_KEY").ok().filter(|key| !key.is_empty());
     let operator_key = operator::create_operator_key(&context.store, Environment::Production, "dev", chosen)
         .await
@@ -215,7 +218,19 @@ async fn migrate() -> Result<(), String> {
     let store = operator_store().await?;
     let migrated = operator::migrate_accounts(&store).await.map_err(|error| error.to_string())?;
     println!("{migrated} account(s) migrated");
+    let copied = migrate_event_types(&store).await?;
+    println!("{copied} event type(s) copied into the platform's catalog");
     Ok(())
+}
+
+/// Copies the accounts' event types into the platform's catalog; reports each conflict on
+/// stderr and returns how many were copied.
+async fn migrate_event_types(store: &hookline_aws::Store) -> Result<usize, String> {
+    let report = operator::migrate_event_types(store).await.map_err(|error| error.to_string())?;
+    for (account, name, why) in &report.conflicts {
+        eprintln!("hookline-local: event type {name} of account {account} not copied: {why}");
+    }
+    Ok(report.copied)
 }
 
 async fn create_account(args: &[String]) -> Result<(), String> {

@@ -1,8 +1,10 @@
 //! The operator's tools: the platform's bootstrap (its own account and a first operator
-//! key), accounts and their API keys, and the migration of accounts made before uids.
+//! key), accounts and their API keys, and the migrations: accounts made before uids, and the
+//! accounts' event types into the platform's one catalog.
 
 use hookline_aws::Store;
-use hookline_domain::model::{Account, Environment, KeyKind, KeySpec, NewApiKey, PLATFORM_UID};
+use hookline_domain::event_types::is_built_in;
+use hookline_domain::model::{Account, AccountId, Environment, EventType, KeyKind, KeySpec, NewApiKey, PLATFORM_UID};
 use hookline_domain::{Error, Result};
 
 /// Creates an account with its first key of `environment`; returns both (the key in clear,
@@ -108,4 +110,56 @@ pub async fn migrate_accounts(store: &Store) -> Result<usize> {
         }
     }
     Ok(migrated)
+}
+
+/// What the catalog's migration did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CatalogMigration {
+    /// Event types copied into the platform's catalog.
+    pub copied: usize,
+    /// Event types left out: `(account, name, why)`; the catalog keeps the definition it has.
+    pub conflicts: Vec<(AccountId, String, String)>,
+}
+
+/// Whether two definitions of a name say the same (an account's type against the catalog's).
+fn same_definition(catalog: &EventType, account: &EventType) -> bool {
+    catalog.created_at == account.created_at
+        || (catalog.description == account.description && catalog.schema == account.schema)
+}
+
+/// Copies every event type an account registered (before the platform's catalog) into the
+/// catalog, accounts in id order: the first definition of a name wins; another account's
+/// different definition of it, and a name that is built in now, are reported as conflicts and
+/// left out. The accounts' own records are left as they were (nothing reads them any more).
+/// Idempotent: run it as often as you like.
+pub async fn migrate_event_types(store: &Store) -> Result<CatalogMigration> {
+    let mut report = CatalogMigration::default();
+    for account in 1..=store.last_account_id().await? {
+        for kind in store.list_account_event_types(account).await? {
+            if is_built_in(&kind.name) {
+                report.conflicts.push((account, kind.name, "built in now".into()));
+                continue;
+            }
+            let existing = match store.get_event_type(&kind.name).await? {
+                Some(existing) => existing,
+                None => match store.create_event_type(&kind).await {
+                    Ok(()) => {
+                        report.copied += 1;
+                        continue;
+                    }
+                    // Registered meanwhile (by the platform, or another migration): compare.
+                    Err(Error::Conflict(_)) => store
+                        .get_event_type(&kind.name)
+                        .await?
+                        .ok_or_else(|| Error::Conflict(format!("{} keeps changing; run again", kind.name)))?,
+                    Err(error) => return Err(error),
+                },
+            };
+            if !same_definition(&existing, &kind) {
+                let why = "the catalog defines it otherwise (an earlier account's definition, or the platform's)";
+                report.conflicts.push((account, kind.name, why.into()));
+            }
+        }
+    }
+    Ok(report)
 }

@@ -117,7 +117,7 @@ async fn measure(scenario: &Scenario) -> Measured {
     let deliverer = hookline_deliver::deliverer(&context).expect("deliverer");
     let base = serve_context(context.clone()).await;
     let client = stack.client(&base, Environment::Sandbox).await;
-    client.register_event_type("bench.event").await;
+    stack.put_event_type("bench.event").await;
     let expected = EVENTS * scenario.fanout;
     let script = if scenario.fail_first { vec![Answer::status(500); expected] } else { Vec::new() };
     let receiver = Receiver::start(script).await;

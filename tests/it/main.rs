@@ -1,6 +1,7 @@
 //! Integration tests against real emulators over HTTP: one binary, modules by capability.
 
 mod api;
+mod catalog;
 mod deliver;
 mod events;
 mod ingest;
@@ -10,4 +11,5 @@ mod provision;
 mod queue;
 mod runner;
 mod sender;
+mod stats;
 mod store;

@@ -358,23 +358,42 @@ async fn when_webhook_deleted_should_be_gone(store: Store) {
 }
 
 async fn when_event_types_registered_should_list_and_delete_them(store: Store) {
+    let now = Utc::now();
     let kind = |name: &str| EventType {
-        account_id: 14,
         name: name.into(),
         description: format!("{name} happened"),
+        group: "billing".into(),
         schema: Some(json!({"type": "object", "required": ["id"]})),
-        created_at: Utc::now(),
+        example: Some(json!({"id": "inv_1"})),
+        deprecated: false,
+        created_at: now,
+        updated_at: now,
+        version: 1,
     };
     store.create_event_type(&kind("invoice.paid")).await.expect("create");
     store.create_event_type(&kind("invoice.created")).await.expect("create");
-    store.create_webhook(&webhook(14, 1)).await.expect("a webhook in the same partition");
     assert!(matches!(store.create_event_type(&kind("invoice.paid")).await, Err(Error::Conflict(_))));
-    let names: Vec<String> =
-        store.list_event_types(14).await.expect("list").into_iter().map(|kind| kind.name).collect();
+    let names: Vec<String> = store.list_event_types().await.expect("list").into_iter().map(|kind| kind.name).collect();
     assert_eq!(names, ["invoice.created", "invoice.paid"]);
-    assert!(store.delete_event_type(14, "invoice.paid").await.expect("delete"));
-    assert!(!store.delete_event_type(14, "invoice.paid").await.expect("again"));
-    assert_eq!(store.list_event_types(14).await.expect("list").len(), 1);
+    assert_eq!(store.get_event_type("invoice.paid").await.expect("read"), Some(kind("invoice.paid")));
+
+    let changed = EventType { deprecated: true, version: 2, ..kind("invoice.paid") };
+    store.update_event_type(&changed).await.expect("update on the version read");
+    assert!(matches!(store.update_event_type(&changed).await, Err(Error::Conflict(_))), "a stale version");
+    assert!(store.get_event_type("invoice.paid").await.expect("read").expect("kept").deprecated);
+
+    assert!(store.delete_event_type("invoice.paid").await.expect("delete"));
+    assert!(!store.delete_event_type("invoice.paid").await.expect("again"));
+    assert_eq!(store.list_event_types().await.expect("list").len(), 1);
+
+    // The records accounts kept before the platform's catalog, read for the migration.
+    store.put_account_event_type(14, &kind("loan.created")).await.expect("an account's type");
+    store.create_webhook(&webhook(14, 1)).await.expect("a webhook in the same partition");
+    let old = store.list_account_event_types(14).await.expect("list");
+    assert_eq!(old.len(), 1);
+    assert_eq!((old[0].name.as_str(), old[0].schema.clone()), ("loan.created", kind("loan.created").schema));
+    assert_eq!((old[0].group.as_str(), old[0].example.clone()), ("", None));
+    assert!(store.list_account_event_types(15).await.expect("list").is_empty());
 }
 
 async fn when_cursor_is_forged_should_be_a_bad_request(store: Store) {

@@ -186,6 +186,35 @@ pub struct Stack {
     pub provisioned: Provisioned,
     /// The SDK configuration for the emulators.
     pub sdk: aws_config::SdkConfig,
+    /// The operator keys its clients register event types with, by table (a bench may move the
+    /// stack's context to another table).
+    platform_keys: PlatformKeys,
+}
+
+type PlatformKeys = std::sync::Arc<tokio::sync::Mutex<std::collections::HashMap<String, String>>>;
+
+/// A stack's operator key, made at its first use (with the platform's account) in the table of
+/// its store: what [`Client::register_event_type`] writes the platform's catalog with.
+#[derive(Clone)]
+pub struct PlatformKey {
+    store: Store,
+    keys: PlatformKeys,
+}
+
+impl PlatformKey {
+    /// The key in full.
+    pub async fn key(&self) -> String {
+        let mut keys = self.keys.lock().await;
+        if let Some(key) = keys.get(self.store.table()) {
+            return key.clone();
+        }
+        let production = hookline_domain::model::Environment::Production;
+        let key = hookline_local_runner::operator::create_operator_key(&self.store, production, "tests", None)
+            .await
+            .expect("operator key");
+        keys.insert(self.store.table().to_string(), key.clone());
+        key
+    }
 }
 
 impl Stack {
@@ -202,7 +231,34 @@ impl Stack {
         let mut settings = provisioned.settings(&template, "ApiFunction").expect("settings");
         // Receivers of the tests listen on loopback, which the SSRF guard refuses by default.
         settings.allowed_target_cidrs = LOOPBACK.into();
-        Self { context: Context::new(settings, &sdk), provisioned, sdk }
+        Self { context: Context::new(settings, &sdk), provisioned, sdk, platform_keys: Default::default() }
+    }
+
+    /// The operator key of this stack's platform, in the table of its context.
+    pub fn platform(&self) -> PlatformKey {
+        PlatformKey { store: self.context.store.clone(), keys: self.platform_keys.clone() }
+    }
+
+    /// Puts the event type `name` in the platform's catalog straight through the store (one
+    /// there is kept): no operator key, so no platform account either, whose operational events
+    /// would add to what a bench counts.
+    pub async fn put_event_type(&self, name: &str) {
+        let now = chrono::Utc::now();
+        let kind = hookline_domain::model::EventType {
+            name: name.into(),
+            description: name.into(),
+            group: String::new(),
+            schema: None,
+            example: None,
+            deprecated: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        match self.context.store.create_event_type(&kind).await {
+            Ok(()) | Err(hookline_domain::Error::Conflict(_)) => {}
+            Err(error) => panic!("registering {name}: {error}"),
+        }
     }
 
     /// The delivery engine on this stack (its HTTP client allows loopback).
@@ -224,6 +280,9 @@ pub struct Client {
     pub key: String,
     /// The account an operator key acts for (`hookline-account`), if any.
     pub account: Option<String>,
+    /// The operator key of the platform's catalog, for [`Client::register_event_type`]; this
+    /// client's own key (an operator key) when `None`.
+    pub platform: Option<PlatformKey>,
     http: reqwest::Client,
 }
 
@@ -322,7 +381,7 @@ impl Stack {
         let id = store.next_account_id().await.expect("account id");
         let key = hookline_domain::model::NewApiKey::generate(id, environment, "tests", chrono::Utc::now());
         store.create_account("tests", &key).await.expect("account");
-        Client::new(base, key.plaintext)
+        Client { platform: Some(self.platform()), ..Client::new(base, key.plaintext) }
     }
 
     /// A client with a new operator key of this stack's platform (made if missing).
@@ -335,19 +394,25 @@ impl Stack {
         )
         .await
         .expect("operator key");
-        Client::new(base, key)
+        Client { platform: Some(self.platform()), ..Client::new(base, key) }
     }
 }
 
 impl Client {
     /// A client of `base` with `key`.
     pub fn new(base: &str, key: String) -> Client {
-        Client { base: base.to_string(), key, account: None, http: reqwest::Client::new() }
+        Client { base: base.to_string(), key, account: None, platform: None, http: reqwest::Client::new() }
     }
 
     /// The same account's key on another server (e.g. a stack with a broken queue).
     pub fn at(&self, base: &str) -> Client {
-        Client { base: base.to_string(), key: self.key.clone(), account: self.account.clone(), http: self.http.clone() }
+        Client {
+            base: base.to_string(),
+            key: self.key.clone(),
+            account: self.account.clone(),
+            platform: self.platform.clone(),
+            http: self.http.clone(),
+        }
     }
 
     /// The same key naming `uid` in `hookline-account` (an operator acting for it).
@@ -401,16 +466,18 @@ impl Client {
         Reply { status, headers, body }
     }
 
-    /// Registers an event type.
+    /// Makes sure the platform's catalog has the event type `name` (the stack's operator key
+    /// registers it; one already there is kept as it is).
     pub async fn register_event_type(&self, name: &str) {
-        let reply = self
-            .send(
-                "POST",
-                "/api/v3/notification/event_types",
-                Some(serde_json::json!({"data": {"type": "event_types", "attributes": {"name": name, "description": name}}})),
-            )
-            .await;
-        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        let key = match &self.platform {
+            Some(platform) => platform.key().await,
+            None => self.key.clone(),
+        };
+        let operator = self.with_key(&key);
+        let document =
+            serde_json::json!({"data": {"type": "event_types", "attributes": {"name": name, "description": name}}});
+        let reply = operator.send("POST", "/api/v3/event_types", Some(document)).await;
+        assert!(matches!(reply.status, 201 | 409), "registering {name}: {} {:?}", reply.status, reply.body);
     }
 
     /// Creates a webhook with these attributes; returns its id.

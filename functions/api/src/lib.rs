@@ -61,8 +61,9 @@ fn with_routes(base: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
         .routes(routes!(deliveries::webhook_attempts))
         .routes(routes!(deliveries::recover))
         .routes(routes!(stats::webhook))
-        .routes(routes!(event_types::list, event_types::create))
-        .routes(routes!(event_types::delete))
+        .routes(routes!(event_types::list))
+        .routes(routes!(event_types::platform_list, event_types::create))
+        .routes(routes!(event_types::show, event_types::patch, event_types::delete))
         .routes(routes!(messages::list))
         .routes(routes!(messages::show))
         .routes(routes!(deliveries::message_attempts))
@@ -159,7 +160,7 @@ mod tests {
     async fn when_each_documented_route_requested_should_reach_its_handler() {
         let router = offline_router();
         let documented = documented_routes();
-        assert_eq!(documented.len(), 35, "{documented:?}");
+        assert_eq!(documented.len(), 38, "{documented:?}");
         for (method, template) in documented {
             let path = template
                 .replace("messages/{id}", "messages/msg_1")

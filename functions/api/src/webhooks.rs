@@ -11,7 +11,7 @@ use hookline_domain::documents::{
     ErrorDocument, ListMeta, PageMeta, RotateRequest, RotatedSecretAttributes, RotatedSecretDocument, SecretAttributes,
     SecretDocument, SecretResource, WebhookDocument, WebhookInputDocument, WebhookListDocument, WebhookResource,
 };
-use hookline_domain::event_types::catalog;
+use hookline_domain::event_types::Catalog;
 use hookline_domain::model::{Webhook, WebhookStatus};
 use hookline_domain::query::{QuerySpec, matches, page_links, paginate, parse_query, sort, sparse};
 use hookline_domain::signing;
@@ -55,8 +55,9 @@ fn rules<'a>(context: &Context, caller: &Caller, catalog: &'a BTreeSet<String>) 
     Rules { environment: caller.environment, allow_http: context.settings.allow_http_webhooks, catalog }
 }
 
-async fn account_catalog(context: &Context, caller: &Caller) -> Result<BTreeSet<String>, Error> {
-    Ok(catalog(&context.store.list_event_types(caller.account_id).await?))
+/// The platform's catalog, which every account subscribes against.
+async fn account_catalog(context: &Context) -> Result<Catalog, Error> {
+    Ok(Catalog::new(context.store.list_event_types().await?))
 }
 
 async fn find(context: &Context, caller: &Caller, id: u64) -> Result<Webhook, Error> {
@@ -166,8 +167,9 @@ pub async fn create(
     Document(document): Document,
 ) -> Answer {
     let context = &context;
-    let catalog = account_catalog(context, &caller).await?;
-    let changes = webhooks::parse_create(&document, &rules(context, &caller, &catalog))?;
+    let catalog = account_catalog(context).await?;
+    let changes = webhooks::parse_create(&document, &rules(context, &caller, &catalog.names()))?;
+    catalog.check_new_subscriptions(changes.events.as_deref(), &[])?;
     let key_given = changes.secret.is_some();
     let now = chrono::Utc::now();
     // The id comes from a counter; the put is conditional, so a taken id (a counter that is
@@ -232,14 +234,17 @@ pub async fn patch(
     Document(document): Document,
 ) -> Answer {
     let context = &context;
-    let catalog = if document.pointer("/data/attributes/events").is_some() {
-        account_catalog(context, &caller).await?
-    } else {
-        BTreeSet::new()
+    let catalog = match document.pointer("/data/attributes/events") {
+        Some(_) => Some(account_catalog(context).await?),
+        None => None,
     };
-    let changes = webhooks::parse_patch(&document, id, &rules(context, &caller, &catalog))?;
+    let names = catalog.as_ref().map(Catalog::names).unwrap_or_default();
+    let changes = webhooks::parse_patch(&document, id, &rules(context, &caller, &names))?;
     for _ in 0..PATCH_TRIES {
         let current = find(context, &caller, id).await?;
+        if let Some(catalog) = &catalog {
+            catalog.check_new_subscriptions(changes.events.as_deref(), &current.events)?;
+        }
         let mut next = apply_changes(&current, &changes, caller.audit.clone(), chrono::Utc::now());
         webhooks::fit_key(&mut next, changes.secret.is_some())?;
         match context.store.update_webhook(&next).await {

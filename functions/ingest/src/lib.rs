@@ -12,7 +12,7 @@ use hookline_domain::documents::{
     AcceptedDocument, AcceptedResult, BatchResult, BatchResultDocument, ErrorDocument, EventBatchDocument,
     EventDocument, RefusedResult,
 };
-use hookline_domain::event_types::catalog;
+use hookline_domain::event_types::Catalog;
 use hookline_domain::events::{EventRules, IDEMPOTENCY_HEADER, MAX_PAYLOAD_BYTES, NewEvent, parse_event, read_batch};
 use hookline_domain::jsonapi::{MEDIA_TYPE, typed_error_document};
 use hookline_web::{Answer, Authenticated, Document, header};
@@ -93,7 +93,7 @@ fn accepted_document(document: serde_json::Value) -> Result<AcceptedDocument, Er
 /// `POST /events`: 202 with the message id and the number of webhooks matched.
 #[utoipa::path(post, path = "/api/v3/notification/events", tag = "events",
     summary = "Publish an event",
-    description = "Accepts one event of the account's catalog and enqueues its delivery to every webhook it matches. With an idempotency key (the `idempotency_key` attribute, else the `Idempotency-Key` header), a repeat within 25 hours answers the first answer and enqueues nothing. Body: at most 256 KiB of payload.",
+    description = "Accepts one event of a type of the platform's catalog (its payload must validate against the type's JSON Schema, if it has one: a failure is a 422 pointing at the failing member, e.g. `/payload/amount`) and enqueues its delivery to every webhook it matches. With an idempotency key (the `idempotency_key` attribute, else the `Idempotency-Key` header), a repeat within 25 hours answers the first answer and enqueues nothing. Body: at most 256 KiB of payload.",
     params(("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, description = "1-255 printable characters; the `idempotency_key` attribute wins")),
     request_body(content(
         (EventDocument = "application/json"),
@@ -115,9 +115,8 @@ async fn publish(
 ) -> Answer {
     let context = &context;
     let store = &context.store;
-    let (event_types, webhooks) =
-        tokio::try_join!(store.list_event_types(caller.account_id), store.list_webhooks(caller.account_id))?;
-    let catalog = catalog(&event_types);
+    let (event_types, webhooks) = tokio::try_join!(store.list_event_types(), store.list_webhooks(caller.account_id))?;
+    let catalog = Catalog::new(event_types);
     let rules = EventRules { environment: caller.environment, catalog: &catalog };
     let event = parse_event(&document, "", rules, header(&headers, IDEMPOTENCY_HEADER), chrono::Utc::now())
         .map_err(Error::Invalid)?;
@@ -153,9 +152,8 @@ async fn publish_batch(
     let context = &context;
     let events = read_batch(&document)?;
     let store = &context.store;
-    let (event_types, webhooks) =
-        tokio::try_join!(store.list_event_types(caller.account_id), store.list_webhooks(caller.account_id))?;
-    let catalog = catalog(&event_types);
+    let (event_types, webhooks) = tokio::try_join!(store.list_event_types(), store.list_webhooks(caller.account_id))?;
+    let catalog = Catalog::new(event_types);
     let rules = EventRules { environment: caller.environment, catalog: &catalog };
     let now = chrono::Utc::now();
     let parsed: Vec<Result<NewEvent, Error>> = events
@@ -261,8 +259,9 @@ mod tests {
         let statuses = |path: &str| -> Vec<String> {
             document["paths"][path]["post"]["responses"].as_object().expect("responses").keys().cloned().collect()
         };
-        assert_eq!(statuses(EVENTS_PATH), ["202", "400", "401", "409", "413", "415", "422", "503"]);
-        assert_eq!(statuses(BATCH_PATH), ["202", "207", "400", "401", "413", "415", "422", "503"]);
+        // 403: a read-only portal session publishing (the shared `Guarded` set).
+        assert_eq!(statuses(EVENTS_PATH), ["202", "400", "401", "403", "409", "413", "415", "422", "503"]);
+        assert_eq!(statuses(BATCH_PATH), ["202", "207", "400", "401", "403", "413", "415", "422", "503"]);
         let schemas = document["components"]["schemas"].as_object().expect("schemas");
         for name in
             ["EventDocument", "EventAttributes", "EventBatchDocument", "AcceptedDocument", "BatchResultDocument"]

@@ -58,7 +58,10 @@ pub fn webhook_sk(id: WebhookId) -> String {
     format!("{WEBHOOK_PREFIX}{id:020}")
 }
 
-/// Sort-key prefix of event types.
+/// The partition of the platform's event catalog.
+pub const CATALOG_PK: &str = "CATALOG";
+
+/// Sort-key prefix of event types (in the catalog; before it, in each account's partition).
 pub const EVENT_TYPE_PREFIX: &str = "EVENTTYPE#";
 /// An event type's sort key.
 pub fn event_type_sk(name: &str) -> String {

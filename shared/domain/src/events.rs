@@ -5,14 +5,14 @@ use crate::documents::{
     EventDocument, Member, SelfLink, escape,
 };
 use crate::error::{Error, Problem};
-use crate::event_types::is_built_in;
+use crate::event_types::{Catalog, is_built_in};
 use crate::model::{AccountId, Environment, Message, MessageId};
 use crate::webhooks::{is_event_type_name, timestamp};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The largest payload, as JSON bytes. A log entry (a DynamoDB item, at most 400 KB) carries
 /// it with the message's other fields and the attempts, and a task (an SQS message, at most
@@ -72,8 +72,8 @@ impl NewEvent {
 pub struct EventRules<'a> {
     /// The environment of the publishing key.
     pub environment: Environment,
-    /// The account's event types.
-    pub catalog: &'a BTreeSet<String>,
+    /// The platform's catalog: the types that exist, and their payloads' schemas.
+    pub catalog: &'a Catalog,
 }
 
 /// Reads one event at JSON pointer `at` (`""` for a single event, `/events/3` in a batch):
@@ -143,7 +143,7 @@ fn validate(
             problems.push(Problem::at(
                 field("event_type"),
                 "unknown_event_type",
-                format!("`{name}` is not in the event catalog; register it at /api/v3/notification/event_types"),
+                format!("`{name}` is not in the event catalog; the platform registers types at /api/v3/event_types"),
             ));
             None
         }
@@ -270,6 +270,13 @@ fn validate(
         ));
     }
 
+    // The schema is checked last, on an event otherwise valid: its failures are the payload's.
+    if let Some(event_type) = &event_type
+        && problems.is_empty()
+    {
+        problems.extend(rules.catalog.check_payload(event_type, &payload, &field("payload")));
+    }
+
     match event_type {
         Some(event_type) if problems.is_empty() => {
             let fingerprint = fingerprint(attributes.members);
@@ -282,7 +289,7 @@ fn validate(
 /// What the log could not store of `payload` (at pointer `at`): its first number out of
 /// DynamoDB's range ([`PAYLOAD_NUMBER_RANGE`]), and its first value nested deeper than
 /// [`MAX_PAYLOAD_DEPTH`].
-fn unstorable(payload: &Value, at: &str) -> Vec<Problem> {
+pub(crate) fn unstorable(payload: &Value, at: &str) -> Vec<Problem> {
     let mut walk = Walk { path: Vec::new(), number: None, deep: None };
     walk.visit(payload, at);
     let (smallest, largest) = PAYLOAD_NUMBER_RANGE;
@@ -411,11 +418,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn catalog() -> BTreeSet<String> {
-        ["invoice.created".to_string()].into_iter().collect()
+    fn catalog() -> Catalog {
+        let now = Utc::now();
+        let kind = |name: &str, schema: Option<Value>| crate::model::EventType {
+            name: name.into(),
+            description: String::new(),
+            group: String::new(),
+            schema,
+            example: None,
+            deprecated: false,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        };
+        let amount = json!({"type": "object", "properties": {"amount": {"type": "integer"}}, "required": ["amount"]});
+        Catalog::new(vec![kind("invoice.created", None), kind("invoice.paid", Some(amount))])
     }
 
-    fn rules(catalog: &BTreeSet<String>) -> EventRules<'_> {
+    fn rules(catalog: &Catalog) -> EventRules<'_> {
         EventRules { environment: Environment::Production, catalog }
     }
 
@@ -510,6 +530,38 @@ mod tests {
         let problems =
             parse_event(&json!({"payload": {}}), "", rules(&catalog), None, Utc::now()).expect_err("refused");
         assert_eq!(codes(&problems), vec![("required", "/event_type".to_string())]);
+    }
+
+    #[test]
+    fn when_payload_fails_its_types_schema_should_point_at_the_failing_member() {
+        let catalog = catalog();
+        let parse = |payload: Value, at: &str| {
+            parse_event(
+                &json!({"event_type": "invoice.paid", "payload": payload}),
+                at,
+                rules(&catalog),
+                None,
+                Utc::now(),
+            )
+        };
+        assert!(parse(json!({"amount": 5}), "").is_ok());
+        let single = parse(json!({"amount": "5"}), "").expect_err("refused");
+        assert_eq!(codes(&single), vec![("invalid_payload", "/payload/amount".to_string())]);
+        let batch = parse(json!({}), "/events/3").expect_err("refused");
+        assert_eq!(codes(&batch), vec![("invalid_payload", "/events/3/payload/amount".to_string())]);
+        let both = parse_event(
+            &json!({"event_type": "invoice.paid", "payload": {"amount": "5"}, "colour": "red"}),
+            "",
+            rules(&catalog),
+            None,
+            Utc::now(),
+        )
+        .expect_err("refused");
+        assert_eq!(
+            codes(&both),
+            vec![("unknown_attribute", "/colour".to_string())],
+            "the schema runs on a valid event"
+        );
     }
 
     #[test]

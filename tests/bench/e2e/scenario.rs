@@ -79,7 +79,7 @@ impl Scenario {
 
         let outcome = async {
             let client = stack.client(&base, Environment::Sandbox).await;
-            client.register_event_type(EVENT_TYPE).await;
+            stack.put_event_type(EVENT_TYPE).await;
             let mut paths = HashSet::new();
             for index in 0..self.fan_out {
                 let path = format!("/w{index}");

@@ -153,21 +153,33 @@ pub struct Webhook {
     pub version: u64,
 }
 
-/// A type of event an account can publish and subscribe to.
+/// A type of event of the platform's catalog: every account may publish and subscribe to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventType {
-    /// Its tenant.
-    pub account_id: AccountId,
-    /// Its name, e.g. `invoice.created`.
+    /// Its name (also its id), e.g. `invoice.created`.
     pub name: String,
     /// What it means.
     #[serde(default)]
     pub description: String,
-    /// An optional JSON Schema of its payload.
+    /// A label to group types by in a UI (empty: none).
+    #[serde(default)]
+    pub group: String,
+    /// The JSON Schema its payloads must validate against, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<Value>,
+    /// A payload that validates against `schema`, to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<Value>,
+    /// Still published, but no webhook may newly subscribe to it.
+    #[serde(default)]
+    pub deprecated: bool,
     /// When it was registered.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+    /// Optimistic-concurrency version, incremented by every update.
+    #[serde(default)]
+    pub version: u64,
 }
 
 #[cfg(test)]

@@ -84,7 +84,9 @@ pub(super) fn validate_events(
             problems.push(Problem::at(
                 &type_at,
                 "unknown_event_type",
-                format!("`{event_type}` is not in the event catalog; register it at /api/v3/notification/event_types"),
+                format!(
+                    "`{event_type}` is not in the event catalog; the platform registers types at /api/v3/event_types"
+                ),
             ));
         } else if !seen.insert(event_type.clone()) {
             problems.push(Problem::at(&type_at, "duplicate_event_type", format!("`{event_type}` is listed twice")));
