@@ -8,7 +8,7 @@ use chrono::Utc;
 use hookline_domain::Result;
 use hookline_domain::auth::Caller;
 use hookline_domain::events::NewEvent;
-use hookline_domain::model::{AccountId, Audit, Environment, PLATFORM_UID};
+use hookline_domain::model::{Account, AccountId, Audit, Environment, PLATFORM_UID, Webhook, WebhookStatus};
 pub use hookline_domain::operational::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -27,6 +27,30 @@ pub struct Operational {
     pub idempotency_key: String,
 }
 
+/// The platform's account and its webhooks, as read at one time.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    /// The account (uid `platform`).
+    pub account: Account,
+    /// Its webhooks.
+    pub webhooks: Vec<Webhook>,
+}
+
+impl Platform {
+    /// Whether an enabled webhook of the platform subscribes to `event_type`: an event no one
+    /// subscribes to is not published at all, so that telling costs nothing until the platform
+    /// asks to hear it.
+    pub fn listens_to(&self, event_type: &str) -> bool {
+        self.webhooks.iter().any(|webhook| {
+            webhook.status == WebhookStatus::Enabled
+                && webhook
+                    .events
+                    .iter()
+                    .any(|subscription| subscription.event_type == event_type || subscription.event_type == "*")
+        })
+    }
+}
+
 /// Publishes operational events into the platform's account.
 #[derive(Debug, Clone, Copy)]
 pub struct Publisher<'a, S, Q> {
@@ -40,14 +64,25 @@ pub struct Publisher<'a, S, Q> {
 
 impl<S: Accounts + Webhooks + Idempotency + LogWriter, Q: TaskQueue> Publisher<'_, S, Q> {
     /// Tells the platform `event`. Nothing is told without a platform account (none was
-    /// bootstrapped), nor about the platform's own account: its own deliveries failing must
+    /// bootstrapped), nothing the platform's webhooks do not subscribe to, nor about the platform's own account: its own deliveries failing must
     /// not feed events about themselves.
     pub async fn publish(&self, event: Operational) -> Result<()> {
-        let Some(platform) = self.store.find_account_by_uid(PLATFORM_UID).await? else {
-            tracing::debug!(event_type = event.event_type, "no platform account: nothing told");
-            return Ok(());
-        };
-        if platform.id == event.account_id {
+        match self.platform().await? {
+            Some(platform) => self.publish_to(&platform, event).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The platform's account and webhooks as stored now; `None` if none was bootstrapped.
+    pub async fn platform(&self) -> Result<Option<Platform>> {
+        let Some(account) = self.store.find_account_by_uid(PLATFORM_UID).await? else { return Ok(None) };
+        let webhooks = self.store.list_webhooks(account.id).await?;
+        Ok(Some(Platform { account, webhooks }))
+    }
+
+    /// Tells `platform` (read earlier, e.g. cached by the delivery worker) `event`, if it listens.
+    pub async fn publish_to(&self, platform: &Platform, event: Operational) -> Result<()> {
+        if platform.account.id == event.account_id || !platform.listens_to(event.event_type) {
             return Ok(());
         }
         let mut payload = event.payload;
@@ -61,7 +96,7 @@ impl<S: Accounts + Webhooks + Idempotency + LogWriter, Q: TaskQueue> Publisher<'
         payload["account_id"] = Value::from(event.account_id);
         payload["type"] = Value::String(event.event_type.to_string());
         let caller = Caller {
-            account_id: platform.id,
+            account_id: platform.account.id,
             environment: Environment::Production,
             audit: Audit { client_id: "hookline".into(), external_client_id: None, app: Some("hookline".into()) },
         };
@@ -74,9 +109,8 @@ impl<S: Accounts + Webhooks + Idempotency + LogWriter, Q: TaskQueue> Publisher<'
             occurred_at: Utc::now(),
             idempotency_key: Some(format!("{}:{}", event.event_type, event.idempotency_key)),
         };
-        let webhooks = self.store.list_webhooks(platform.id).await?;
         let acceptor = Acceptor { store: self.store, queue: self.queue, retention_days: self.retention_days };
-        acceptor.accept(&caller, &webhooks, new).await.map(|_| ())
+        acceptor.accept(&caller, &platform.webhooks, new).await.map(|_| ())
     }
 
     /// [`Publisher::publish`], for a change already made that its caller cannot undo (a webhook

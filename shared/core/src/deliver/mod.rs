@@ -47,7 +47,17 @@ pub struct Deliverer<S, Q, T> {
     /// Retention and disabling.
     pub policy: DeliveryPolicy,
     webhooks: WebhookCache,
+    platform: PlatformCache,
 }
+
+/// The platform's account and webhooks as this process last read them, and when: operational
+/// events are told from it for [`PLATFORM_TTL`], so a failing delivery does not read them each time.
+type PlatformCache =
+    std::sync::Arc<std::sync::Mutex<Option<(Option<crate::operational::Platform>, std::time::Instant)>>>;
+
+/// How long the worker trusts its copy of the platform's webhooks: a webhook the platform adds
+/// or changes hears operational events at most this much later.
+pub const PLATFORM_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What became of a task.
 #[derive(Debug, Clone, PartialEq)]
@@ -103,7 +113,7 @@ where
 {
     /// The flow on these ports, with an empty cache.
     pub fn new(store: S, queue: Q, transport: T, policy: DeliveryPolicy) -> Self {
-        Self { store, queue, transport, policy, webhooks: WebhookCache::default() }
+        Self { store, queue, transport, policy, webhooks: WebhookCache::default(), platform: PlatformCache::default() }
     }
 
     /// When a record made at `from` expires.

@@ -180,7 +180,29 @@ where
             payload,
             idempotency_key: format!("{}:{webhook_id}:{attempt}", entry.message.id),
         };
-        self.publisher().publish(event).await
+        self.tell_platform(event).await
+    }
+
+    /// Tells the platform `event`, from this process's copy of the platform (read again after
+    /// [`super::PLATFORM_TTL`]).
+    async fn tell_platform(&self, event: Operational) -> Result<()> {
+        let cached = {
+            let cache = self.platform.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            cache.as_ref().filter(|(_, at)| at.elapsed() < super::PLATFORM_TTL).map(|(platform, _)| platform.clone())
+        };
+        let platform = match cached {
+            Some(platform) => platform,
+            None => {
+                let platform = self.publisher().platform().await?;
+                let mut cache = self.platform.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                *cache = Some((platform.clone(), std::time::Instant::now()));
+                platform
+            }
+        };
+        match platform {
+            Some(platform) => self.publisher().publish_to(&platform, event).await,
+            None => Ok(()),
+        }
     }
 
     /// Changes a webhook with optimistic concurrency, re-reading it when another writer won.
@@ -254,13 +276,12 @@ where
         let webhooks = self.store.list_webhooks(webhook.account_id).await?;
         let acceptor = Acceptor { store: &self.store, queue: &self.queue, retention_days: self.policy.retention_days };
         acceptor.accept(&caller, &webhooks, event).await?;
-        self.publisher()
-            .publish(Operational {
-                event_type: operational::WEBHOOK_DISABLED,
-                account_id: webhook.account_id,
-                payload: serde_json::json!({ "webhook_id": webhook.id, "url": webhook.url, "reason": reason }),
-                idempotency_key: format!("{}:{}", webhook.id, disabled.version),
-            })
-            .await
+        self.tell_platform(Operational {
+            event_type: operational::WEBHOOK_DISABLED,
+            account_id: webhook.account_id,
+            payload: serde_json::json!({ "webhook_id": webhook.id, "url": webhook.url, "reason": reason }),
+            idempotency_key: format!("{}:{}", webhook.id, disabled.version),
+        })
+        .await
     }
 }
