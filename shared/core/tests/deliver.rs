@@ -482,7 +482,9 @@ async fn when_there_is_no_platform_or_the_delivery_is_the_platforms_own_should_t
     assert!(told(&world).is_empty(), "nothing told about the platform's own delivery: {:?}", told(&world));
 
     let (world, hook) = platform_world(webhook(1));
-    world.store.put_webhook(Webhook { status: WebhookStatus::Disabled, ..world.store.webhook(1, 100).expect("listening") });
+    world
+        .store
+        .put_webhook(Webhook { status: WebhookStatus::Disabled, ..world.store.webhook(1, 100).expect("listening") });
     world.transport.then(answered(500, &[]));
     world.run_batch(&[first(&message(), &hook)]).await;
     assert!(told(&world).is_empty(), "no enabled webhook of the platform listens");
