@@ -44,3 +44,24 @@ pub enum Guarded {
     #[response(status = 503, description = "A dependency is busy; retry", content_type = "application/vnd.api+json")]
     Unavailable(ErrorDocument),
 }
+
+/// Every operation of a document as (method in capitals, path template): what a router's
+/// test walks to check that each documented route reaches its handler.
+pub fn operations(document: &utoipa::openapi::OpenApi) -> Vec<(String, String)> {
+    document
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let value = serde_json::to_value(item).unwrap_or_default();
+            let methods: Vec<String> =
+                value.as_object().map(|operations| operations.keys().cloned().collect()).unwrap_or_default();
+            methods
+                .into_iter()
+                .filter(|method| {
+                    matches!(method.as_str(), "get" | "put" | "post" | "delete" | "patch" | "head" | "options")
+                })
+                .map(move |method| (method.to_uppercase(), path.clone()))
+        })
+        .collect()
+}

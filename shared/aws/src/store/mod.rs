@@ -132,7 +132,8 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
-    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
+    /// An item as stored, read consistently.
+    async fn get_item(&self, pk: String, sk: &str) -> Result<Option<Item>> {
         let output = self
             .client
             .get_item()
@@ -143,7 +144,11 @@ impl Store {
             .send()
             .await
             .map_err(|error| classify("get_item", error))?;
-        let Some(item) = output.item else { return Ok(None) };
+        Ok(output.item)
+    }
+
+    async fn get<T: DeserializeOwned>(&self, pk: String, sk: &str) -> Result<Option<T>> {
+        let Some(item) = self.get_item(pk, sk).await? else { return Ok(None) };
         let envelope: Envelope<T> = from_item(item)?;
         Ok((!envelope.is_expired(Utc::now())).then_some(envelope.record))
     }
@@ -197,17 +202,8 @@ impl Store {
 
     /// A counter's value; 0 if it was never incremented.
     async fn counter(&self, pk: String, sk: &str) -> Result<u64> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|error| classify("get_item", error))?;
-        match output.item.as_ref().and_then(|item| item.get("value")) {
+        let item = self.get_item(pk, sk).await?;
+        match item.as_ref().and_then(|item| item.get("value")) {
             Some(AttributeValue::N(value)) => value.parse().map_err(Error::internal),
             Some(_) => Err(Error::internal("a counter that is not a number")),
             None => Ok(0),
