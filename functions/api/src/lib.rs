@@ -4,6 +4,7 @@
 mod accounts;
 mod deliveries;
 mod event_types;
+mod keys;
 mod messages;
 pub mod openapi;
 mod reply;
@@ -71,12 +72,12 @@ fn with_routes(base: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
         .routes(routes!(accounts::list, accounts::create))
         .routes(routes!(accounts::show, accounts::patch, accounts::delete))
         .routes(routes!(stats::account))
-        .routes(routes!(accounts::list_keys, accounts::create_key))
-        .routes(routes!(accounts::revoke_key))
-        .routes(routes!(accounts::create_session))
-        .routes(routes!(accounts::revoke_session))
-        .routes(routes!(accounts::list_operator_keys, accounts::create_operator_key))
-        .routes(routes!(accounts::revoke_operator_key))
+        .routes(routes!(keys::list_keys, keys::create_key))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(keys::create_session))
+        .routes(routes!(keys::revoke_session))
+        .routes(routes!(keys::list_operator_keys, keys::create_operator_key))
+        .routes(routes!(keys::revoke_operator_key))
 }
 
 /// The routes with the OpenAPI document they describe.
