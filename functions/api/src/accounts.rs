@@ -31,11 +31,7 @@ pub(crate) async fn account(store: &Store, uid: &str) -> Result<Account> {
 }
 
 pub(crate) fn created(document: &impl serde::Serialize, location: &str) -> http::Response<String> {
-    let mut response = reply::document(201, document);
-    if let Ok(location) = http::HeaderValue::from_str(location) {
-        response.headers_mut().insert(http::header::LOCATION, location);
-    }
-    response
+    reply::with_location(reply::document(201, document), location)
 }
 
 pub(crate) fn no_content() -> http::Response<String> {

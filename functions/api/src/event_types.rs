@@ -72,10 +72,10 @@ pub async fn create(State(context): State<Context>, _operator: Operator, Documen
         Error::Conflict(_) => Error::Conflict(format!("the event type {} is registered already", kind.name)),
         other => other,
     })?;
-    let mut response = reply::document(201, &EventTypeDocument { data: event_types::resource(&kind) });
-    if let Ok(location) = http::HeaderValue::from_str(&format!("{PATH}/{}", kind.name)) {
-        response.headers_mut().insert(http::header::LOCATION, location);
-    }
+    let response = reply::with_location(
+        reply::document(201, &EventTypeDocument { data: event_types::resource(&kind) }),
+        &format!("{PATH}/{}", kind.name),
+    );
     Ok(response)
 }
 

@@ -190,10 +190,7 @@ pub async fn create_session(
         environment: request.environment.as_str().into(),
     };
     let location = format!("{ACCOUNTS_PATH}/{uid}/portal_sessions/{}", session.id);
-    let mut response = reply::typed(201, "application/json", &session);
-    if let Ok(location) = http::HeaderValue::from_str(&location) {
-        response.headers_mut().insert(http::header::LOCATION, location);
-    }
+    let response = reply::with_location(reply::typed(201, "application/json", &session), &location);
     Ok(response)
 }
 

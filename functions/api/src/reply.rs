@@ -24,3 +24,11 @@ pub fn raw(status: u16, content_type: &'static str, body: String) -> http::Respo
 pub fn document<T: Serialize>(status: u16, document: &T) -> http::Response<String> {
     typed(status, MEDIA_TYPE, document)
 }
+
+/// `response` with a `Location` header naming what it created.
+pub fn with_location(mut response: http::Response<String>, location: &str) -> http::Response<String> {
+    if let Ok(location) = http::HeaderValue::from_str(location) {
+        response.headers_mut().insert(http::header::LOCATION, location);
+    }
+    response
+}

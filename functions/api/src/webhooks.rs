@@ -193,10 +193,10 @@ pub async fn create(
     let id = webhook.id;
     tracing::info!(account_id = caller.account_id, webhook_id = id, "webhook created");
     tell(context, operational::WEBHOOK_CREATED, &webhook, &webhook.version.to_string()).await;
-    let mut response = reply::document(201, &WebhookDocument { data: resource(id, attributes(&webhook, true)) });
-    if let Ok(location) = http::HeaderValue::from_str(&webhooks::self_link(id)) {
-        response.headers_mut().insert(http::header::LOCATION, location);
-    }
+    let response = reply::with_location(
+        reply::document(201, &WebhookDocument { data: resource(id, attributes(&webhook, true)) }),
+        &webhooks::self_link(id),
+    );
     Ok(response)
 }
 
