@@ -7,6 +7,7 @@ mod events;
 mod ingest;
 mod operational;
 mod platform;
+mod portal;
 mod provision;
 mod queue;
 mod runner;

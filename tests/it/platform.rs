@@ -7,6 +7,7 @@ use hookline_tests::{Client, Reply, Stack};
 use serde_json::{Value, json};
 
 const ACCOUNTS: &str = "/api/v3/accounts";
+const SESSION: &str = "/api/v3/notification/session";
 
 fn account_document(attributes: Value) -> Value {
     json!({"data": {"type": "accounts", "attributes": attributes}})
@@ -187,9 +188,16 @@ async fn when_portal_session_is_opened_should_act_as_the_account_until_it_ends()
     assert_eq!(session.status, 201, "{:?}", session.body);
     let token = session.body["token"].as_str().expect("token");
     assert!(token.starts_with("hlps_"));
-    assert!(session.body["url"].as_str().expect("url").ends_with(&format!("/portal#token={token}")));
+    assert!(session.body["url"].as_str().expect("url").ends_with(&format!("/portal/#token={token}")));
     let portal = operator.with_key(token);
     assert_eq!(portal.send("GET", "/api/v3/notification/webhooks", None).await.status, 200);
+    let own = portal.send("GET", SESSION, None).await;
+    assert_eq!(own.status, 200, "{:?}", own.body);
+    let attributes = &own.body["data"]["attributes"];
+    assert_eq!(attributes["kind"], "portal_session");
+    assert_eq!((attributes["account"]["uid"].as_str(), attributes["read_only"].as_bool()), (Some("cus_p"), Some(true)));
+    assert_eq!(attributes["expires_at"], session.body["expires_at"]);
+    assert_eq!(attributes["branding"], json!({"color": null, "logo_url": null, "theme": null}));
     let write = portal.send("POST", "/api/v3/notification/webhooks", Some(json!({"data": {}}))).await;
     assert_eq!(write.status, 403, "a read-only session never writes");
     assert_eq!(portal.send("GET", ACCOUNTS, None).await.status, 404);
@@ -201,6 +209,38 @@ async fn when_portal_session_is_opened_should_act_as_the_account_until_it_ends()
     let id = session.body["id"].as_str().expect("id");
     assert_eq!(operator.send("DELETE", &format!("{ACCOUNTS}/cus_p/portal_sessions/{id}"), None).await.status, 204);
     assert_eq!(portal.send("GET", "/api/v3/notification/webhooks", None).await.status, 401);
+}
+
+#[tokio::test]
+async fn when_session_is_branded_should_show_its_brand_and_refuse_a_malformed_one() {
+    let stack = Stack::new().await;
+    let base = stack.serve().await;
+    let operator = stack.operator(&base).await;
+    onboard(&operator, "cus_b").await;
+    let sessions = format!("{ACCOUNTS}/cus_b/portal_sessions");
+    let branding = json!({"color": "#0b5fff", "logo_url": "https://cdn.example.com/logo.svg", "theme": "dark"});
+    let session = operator.send("POST", &sessions, Some(json!({"branding": branding}))).await;
+    assert_eq!((session.status, &session.body["branding"]), (201, &branding), "{:?}", session.body);
+    let token = session.body["token"].as_str().expect("token");
+    let own = operator.with_key(token).send("GET", SESSION, None).await;
+    assert_eq!(own.body["data"]["attributes"]["branding"], branding);
+    assert_eq!(own.body["data"]["attributes"]["read_only"], false);
+
+    let script = json!({"branding": {"logo_url": "javascript:alert(1)"}});
+    let refused = operator.send("POST", &sessions, Some(script)).await;
+    assert_eq!(refused.errors(), vec![("invalid_branding".into(), "/branding/logo_url".into())]);
+
+    // Every kind of key reads its own: an account key, and an operator acting for the account.
+    let (_, key) = account_key(&operator, "cus_b", json!({})).await;
+    let own = operator.with_key(&key).send("GET", SESSION, None).await;
+    assert_eq!(
+        (own.body["data"]["attributes"]["kind"].as_str(), &own.body["data"]["attributes"]["expires_at"]),
+        (Some("account_key"), &Value::Null)
+    );
+    let acting = operator.acting_for("cus_b").send("GET", SESSION, None).await;
+    assert_eq!(acting.body["data"]["attributes"]["kind"], "operator");
+    assert_eq!(acting.body["data"]["attributes"]["account"]["uid"], "cus_b");
+    assert_eq!(operator.with_key("hlps_nothing").send("GET", SESSION, None).await.status, 401);
 }
 
 #[tokio::test]

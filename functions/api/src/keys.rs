@@ -1,17 +1,23 @@
 //! Keys: an account's (`/api/v3/accounts/{uid}/api_keys`), its portal sessions, and the
-//! platform's operator keys (`/api/v3/operator_keys`). Operator keys only; any other key gets 404.
+//! platform's operator keys (`/api/v3/operator_keys`), operator keys only (any other key gets
+//! 404); and `/api/v3/notification/session`, where any caller reads its own key.
 
 use crate::accounts::{ACCOUNTS_PATH, account, created, no_content};
 use crate::openapi::{DocumentRefusals, PlatformGuarded};
 use crate::reply;
 use axum::extract::{Path, State};
 use hookline_aws::{Context, Store};
-use hookline_domain::documents::{KeyDocument, KeyInputDocument, KeyListDocument, PortalSession, PortalSessionRequest};
+use hookline_domain::documents::{
+    KeyDocument, KeyInputDocument, KeyListDocument, PortalSession, PortalSessionRequest, SessionDocument,
+};
 use hookline_domain::model::{Account, ApiKey, KeyKind, KeySpec, NewApiKey};
-use hookline_domain::platform::{key_resource, parse_key_create, parse_portal_session};
+use hookline_domain::platform::{
+    branding_document, key_resource, parse_key_create, parse_portal_session, session_document,
+};
 use hookline_domain::webhooks::timestamp;
 use hookline_domain::{Error, Result};
-use hookline_web::{Answer, Document, Operator, OptionalDocument, header};
+use hookline_web::openapi::Guarded;
+use hookline_web::{Answer, AuthenticatedKey, Document, Operator, OptionalDocument, header};
 use http::HeaderMap;
 
 const OPERATOR_KEYS_PATH: &str = "/api/v3/operator_keys";
@@ -33,6 +39,7 @@ async fn new_key(
         label: request.label,
         expires_at: request.expires_at,
         read_only: false,
+        branding: None,
     };
     let key = NewApiKey::of(spec, now);
     store.put_api_key(&key.record).await?;
@@ -176,6 +183,7 @@ pub async fn create_session(
         label: "portal".into(),
         expires_at: Some(request.expires_at),
         read_only: request.read_only,
+        branding: request.branding,
     };
     let key = NewApiKey::of(spec, now);
     context.store.put_api_key(&key.record).await?;
@@ -183,11 +191,12 @@ pub async fn create_session(
     let host = header(&headers, "host").unwrap_or("localhost");
     let session = PortalSession {
         id: key.record.id.clone(),
-        url: format!("{scheme}://{host}/portal#token={}", key.plaintext),
+        url: format!("{scheme}://{host}/portal/#token={}", key.plaintext),
         token: key.plaintext,
         expires_at: timestamp(request.expires_at),
         read_only: request.read_only,
         environment: request.environment.as_str().into(),
+        branding: branding_document(key.record.branding.as_ref()),
     };
     let location = format!("{ACCOUNTS_PATH}/{uid}/portal_sessions/{}", session.id);
     let response = reply::with_location(reply::typed(201, "application/json", &session), &location);
@@ -208,4 +217,14 @@ pub async fn revoke_session(
     let account = account(&context.store, &uid).await?;
     let sessions = context.store.list_keys(KeyKind::PortalSession, account.id).await?;
     revoke(&context.store, sessions, &id, "portal session").await
+}
+
+/// `GET /api/v3/notification/session`: the caller's own key, which the portal reads first.
+#[utoipa::path(get, path = "/api/v3/notification/session", tag = "webhooks",
+    summary = "The caller's key: its account, rights, expiry and the portal's branding",
+    responses((status = 200, description = "The caller's key", body = SessionDocument, content_type = "application/vnd.api+json"), Guarded)
+)]
+pub async fn session(State(context): State<Context>, AuthenticatedKey { caller, key }: AuthenticatedKey) -> Answer {
+    let account = context.store.get_account(caller.account_id).await?.ok_or_else(|| Error::not_found("account"))?;
+    Ok(reply::document(200, &session_document(&key, &account)))
 }

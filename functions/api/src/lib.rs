@@ -7,6 +7,7 @@ mod event_types;
 mod keys;
 mod messages;
 pub mod openapi;
+mod portal;
 mod reply;
 mod stats;
 mod webhooks;
@@ -76,6 +77,7 @@ fn with_routes(base: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::create_session))
         .routes(routes!(keys::revoke_session))
+        .routes(routes!(keys::session))
         .routes(routes!(keys::list_operator_keys, keys::create_operator_key))
         .routes(routes!(keys::revoke_operator_key))
 }
@@ -102,6 +104,7 @@ pub fn router(context: Context) -> Result<Router, hookline_domain::Error> {
     let (routes, _) = with_routes(OpenApiRouter::new()).split_for_parts();
     let deliverer = Arc::new(context.deliverer(Sender::for_deliveries(&context.settings.allowed_target_cidrs)?));
     let state = ApiState { context, deliverer, openapi: Arc::default() };
+    let routes = routes.merge(portal::routes());
     Ok(hookline_web::trimming_trailing_slash(hookline_web::with_fallbacks(routes).with_state(state)))
 }
 
@@ -152,7 +155,7 @@ mod tests {
     async fn when_each_documented_route_requested_should_reach_its_handler() {
         let router = offline_router();
         let documented = documented_routes();
-        assert_eq!(documented.len(), 38, "{documented:?}");
+        assert_eq!(documented.len(), 39, "{documented:?}");
         for (method, template) in documented {
             let path = template
                 .replace("messages/{id}", "messages/msg_1")

@@ -18,6 +18,9 @@ pub struct Settings {
     pub allowed_target_cidrs: String,
     /// `DISABLE_AFTER_DAYS`: a webhook whose deliveries all failed this long is disabled (default 5).
     pub disable_after_days: u32,
+    /// `PORTAL_FRAME_ANCESTORS`: the pages that may embed the portal, as the sources of CSP's
+    /// `frame-ancestors` (space-separated; default `'self'`).
+    pub portal_frame_ancestors: String,
 }
 
 impl Settings {
@@ -45,6 +48,17 @@ impl Settings {
                 Error::internal(format!("DISABLE_AFTER_DAYS must be a whole number of days, not {text:?}"))
             })?,
         };
+        let portal_frame_ancestors = lookup("PORTAL_FRAME_ANCESTORS")
+            .map(|value| value.trim().to_string())
+            .filter(|value| !value.is_empty())
+            .unwrap_or_else(|| "'self'".to_string());
+        // A source list only: a `;` or a line break would let the setting add directives.
+        let source = |byte: u8| byte.is_ascii_alphanumeric() || b"'*:/.-_ ".contains(&byte);
+        if !portal_frame_ancestors.bytes().all(source) {
+            return Err(Error::internal(format!(
+                "PORTAL_FRAME_ANCESTORS must be CSP sources separated by spaces (e.g. 'self' https://app.example.com), not {portal_frame_ancestors:?}"
+            )));
+        }
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             delivery_queue_url: required("DELIVERY_QUEUE_URL")?,
@@ -52,6 +66,7 @@ impl Settings {
             allow_http_webhooks: lookup("ALLOW_HTTP_WEBHOOKS").is_some_and(|value| value == "true"),
             allowed_target_cidrs: lookup("ALLOWED_TARGET_CIDRS").unwrap_or_default(),
             disable_after_days,
+            portal_frame_ancestors,
         })
     }
 }
@@ -78,6 +93,20 @@ mod tests {
             .expect("settings");
         assert_eq!(settings.retention_days, 30);
         assert!(!settings.allow_http_webhooks);
+        assert_eq!(settings.portal_frame_ancestors, "'self'");
+    }
+
+    #[test]
+    fn when_frame_ancestors_would_add_a_directive_should_fail() {
+        let required = [("TABLE_NAME", "t"), ("DELIVERY_QUEUE_URL", "http://q")];
+        let with =
+            |value| Settings::from_lookup(lookup(&[required[0], required[1], ("PORTAL_FRAME_ANCESTORS", value)]));
+        let allowed = with("'self' https://app.example.com https://*.example.org").expect("sources");
+        assert_eq!(allowed.portal_frame_ancestors, "'self' https://app.example.com https://*.example.org");
+        for injected in ["'self'; script-src *", "https://a.example\r\nx: y", "https://a.example,https://b"] {
+            let error = with(injected).expect_err("refused");
+            assert!(error.to_string().contains("PORTAL_FRAME_ANCESTORS"), "{injected}");
+        }
     }
 
     #[test]

@@ -71,6 +71,7 @@ impl Context {
             allow_http_webhooks: false,
             allowed_target_cidrs: String::new(),
             disable_after_days: 5,
+            portal_frame_ancestors: "'self'".into(),
         };
         Self::new(settings, &sdk)
     }

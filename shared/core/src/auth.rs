@@ -41,6 +41,15 @@ pub async fn authenticate(
     credentials: &Credentials<'_>,
     now: DateTime<Utc>,
 ) -> Result<Caller> {
+    authenticate_with_key(store, credentials, now).await.map(|(caller, _)| caller)
+}
+
+/// [`authenticate`], with the key that made the request (the portal's session route shows it).
+pub async fn authenticate_with_key(
+    store: &(impl KeyLookup + Accounts),
+    credentials: &Credentials<'_>,
+    now: DateTime<Utc>,
+) -> Result<(Caller, ApiKey)> {
     let key = valid_key(store, credentials.authorization, now).await?;
     let named = credentials.account.map(str::trim).filter(|uid| !uid.is_empty());
     match key.kind {
@@ -53,7 +62,8 @@ pub async fn authenticate(
                 ))
             })?;
             let account = store.find_account_by_uid(uid).await?.ok_or_else(|| Error::not_found("account"))?;
-            Ok(Caller::acting_for(account.id, &key, credentials.external_client_id, credentials.app))
+            let caller = Caller::acting_for(account.id, &key, credentials.external_client_id, credentials.app);
+            Ok((caller, key))
         }
         KeyKind::Account | KeyKind::PortalSession => {
             if named.is_some() {
@@ -66,7 +76,8 @@ pub async fn authenticate(
             if key.read_only && credentials.writes {
                 return Err(Error::Forbidden("this session is read-only".into()));
             }
-            Ok(Caller::new(&key, credentials.external_client_id, credentials.app))
+            let caller = Caller::new(&key, credentials.external_client_id, credentials.app);
+            Ok((caller, key))
         }
     }
 }

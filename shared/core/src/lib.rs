@@ -14,7 +14,7 @@ pub mod operational;
 pub mod ports;
 
 pub use accept::{Accepted, Acceptor};
-pub use auth::{Credentials, authenticate, authenticate_operator};
+pub use auth::{Credentials, authenticate, authenticate_operator, authenticate_with_key};
 pub use deliver::{Deliverer, DeliveryPolicy, Handled, Skip};
 pub use ports::{
     Accounts, DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, OutgoingRequest,

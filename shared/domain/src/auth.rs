@@ -84,6 +84,7 @@ mod tests {
             prefix: String::new(),
             expires_at: None,
             read_only: false,
+            branding: None,
         }
     }
 

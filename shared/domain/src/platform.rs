@@ -2,11 +2,12 @@
 //! each renders. Every refusal points at its field.
 
 use crate::documents::{
-    AccountAttributes, AccountInputAttributes, AccountInputDocument, AccountResource, KeyAttributes, KeyInputDocument,
-    KeyResource, PortalSessionRequest, SelfLink, read,
+    AccountAttributes, AccountInputAttributes, AccountInputDocument, AccountResource, BrandingDocument, KeyAttributes,
+    KeyInputDocument, KeyResource, PortalSessionRequest, SelfLink, SessionAccount, SessionAttributes, SessionDocument,
+    SessionResource, read,
 };
 use crate::error::{Error, Problem};
-use crate::model::{Account, ApiKey, Environment, valid_uid};
+use crate::model::{Account, ApiKey, Branding, Environment, KeyKind, Theme, valid_uid};
 use crate::webhooks::timestamp;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -45,6 +46,7 @@ fn shape(pointer: &str) -> Problem {
         "expires_at" => "invalid_expires_at",
         "expires_in" => "invalid_expires_in",
         "read_only" => "invalid_read_only",
+        "branding" => "invalid_branding",
         "type" => "invalid_type",
         _ => "invalid_document",
     };
@@ -230,6 +232,71 @@ pub struct SessionRequest {
     pub read_only: bool,
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
+    /// How the portal looks for it.
+    pub branding: Option<Branding>,
+}
+
+/// The longest logo URL of a portal session.
+pub const MAX_LOGO_URL: usize = 2048;
+
+/// Reads a portal session's branding: a `#rrggbb` colour, an https logo URL, a theme.
+fn branding(document: Option<BrandingDocument>) -> Result<Option<Branding>, Error> {
+    let Some(document) = document else { return Ok(None) };
+    let color = document.color.filter(|color| !color.is_empty());
+    if let Some(color) = &color {
+        let hex = color.strip_prefix('#').unwrap_or_default();
+        if hex.len() != 6 || !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Err(Error::invalid("/branding/color", "invalid_branding", "a colour as #rrggbb"));
+        }
+    }
+    let logo_url = document.logo_url.filter(|url| !url.is_empty());
+    if let Some(logo) = &logo_url {
+        let https = url::Url::parse(logo).is_ok_and(|url| url.scheme() == "https" && url.host().is_some());
+        if !https || logo.len() > MAX_LOGO_URL {
+            let detail = format!("an https URL of at most {MAX_LOGO_URL} characters");
+            return Err(Error::invalid("/branding/logo_url", "invalid_branding", detail));
+        }
+    }
+    let theme = match document.theme.as_deref() {
+        None => None,
+        Some("light") => Some(Theme::Light),
+        Some("dark") => Some(Theme::Dark),
+        Some(_) => return Err(Error::invalid("/branding/theme", "invalid_branding", "light or dark")),
+    };
+    Ok(Some(Branding { color, logo_url, theme }))
+}
+
+/// A key's branding as the API shows it: every member, null when not set.
+pub fn branding_document(branding: Option<&Branding>) -> BrandingDocument {
+    let branding = branding.cloned().unwrap_or_default();
+    BrandingDocument {
+        color: branding.color,
+        logo_url: branding.logo_url,
+        theme: branding.theme.map(|theme| theme.as_str().to_string()),
+    }
+}
+
+/// The caller's own key as the portal shows it, with the account it acts for.
+pub fn session_document(key: &ApiKey, account: &Account) -> SessionDocument {
+    let kind = match key.kind {
+        KeyKind::Account => "account_key",
+        KeyKind::PortalSession => "portal_session",
+        KeyKind::Operator => "operator",
+    };
+    SessionDocument {
+        data: SessionResource {
+            kind: "sessions".into(),
+            id: key.id.clone(),
+            attributes: SessionAttributes {
+                kind: kind.into(),
+                account: SessionAccount { uid: account.uid(), name: account.name.clone() },
+                environment: key.environment.as_str().into(),
+                read_only: key.read_only,
+                expires_at: key.expires_at.map(timestamp),
+                branding: branding_document(key.branding.as_ref()),
+            },
+        },
+    }
 }
 
 /// Reads a portal session request.
@@ -251,6 +318,7 @@ pub fn parse_portal_session(document: &Value, now: DateTime<Utc>) -> Result<Sess
         environment: environment(request.environment.as_deref(), "/environment")?,
         read_only: request.read_only.unwrap_or(false),
         expires_at: now + Duration::seconds(seconds),
+        branding: branding(request.branding)?,
     })
 }
 
@@ -343,7 +411,38 @@ mod tests {
             assert_eq!(pointer(error), ("/expires_in".to_string(), "invalid_expires_in"), "{seconds}");
         }
         let default = parse_portal_session(&json!({}), now).expect("defaults");
+        assert_eq!(default.branding, None);
         assert_eq!((default.expires_at - now).num_seconds(), 3600);
         assert!(!default.read_only);
+    }
+
+    #[test]
+    fn when_session_branding_is_malformed_should_point_at_the_member() {
+        let now = Utc::now();
+        for (branding, member) in [
+            (json!({"color": "blue"}), "/branding/color"),
+            (json!({"color": "#12345g"}), "/branding/color"),
+            (json!({"logo_url": "http://example.com/logo.png"}), "/branding/logo_url"),
+            (json!({"logo_url": "javascript:alert(1)"}), "/branding/logo_url"),
+            (json!({"theme": "sepia"}), "/branding/theme"),
+        ] {
+            let error = parse_portal_session(&json!({"branding": branding}), now).expect_err("malformed");
+            assert_eq!(pointer(error), (member.to_string(), "invalid_branding"), "{branding}");
+        }
+        let error = parse_portal_session(&json!({"branding": {"font": "x"}}), now).expect_err("unknown member");
+        assert_eq!(pointer(error).1, "invalid_branding");
+    }
+
+    #[test]
+    fn when_session_branding_is_given_should_keep_it() {
+        let request =
+            json!({"branding": {"color": "#0B5FFF", "logo_url": "https://cdn.example.com/l.svg", "theme": "dark"}});
+        let session = parse_portal_session(&request, Utc::now()).expect("branded");
+        let expected = Branding {
+            color: Some("#0B5FFF".into()),
+            logo_url: Some("https://cdn.example.com/l.svg".into()),
+            theme: Some(Theme::Dark),
+        };
+        assert_eq!(session.branding, Some(expected));
     }
 }

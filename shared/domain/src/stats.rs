@@ -24,7 +24,8 @@
 //! before it is not read. Percentiles are exact (nearest rank) over the attempts read.
 
 use crate::documents::{
-    DeliveryCounts, LatencyPercentiles, SelfLink, StatsAttributes, StatsDocument, StatsMeta, StatsResource,
+    DeliveryCounts, LatencyPercentiles, SelfLink, SeriesBucket, StatsAttributes, StatsDocument, StatsMeta,
+    StatsResource,
 };
 use crate::error::Error;
 use crate::model::{AttemptOutcome, DeliveryStatus, LogEntry};
@@ -69,6 +70,15 @@ impl Window {
             Self::Hour => Duration::hours(1),
             Self::Day => Duration::hours(24),
             Self::Week => Duration::days(7),
+        }
+    }
+
+    /// How many buckets its series has: 5 minutes, an hour, 6 hours each.
+    pub fn buckets(self) -> i32 {
+        match self {
+            Self::Hour => 12,
+            Self::Day => 24,
+            Self::Week => 28,
         }
     }
 
@@ -130,6 +140,9 @@ impl Span {
 /// What the stats read of one log entry; the store reads only these attributes.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct DeliveryRecord {
+    /// When its message was accepted (the store reads it off the entry's key).
+    #[serde(skip)]
+    pub accepted_at: Option<DateTime<Utc>>,
     /// Where the delivery stands; `None` for a message that matched no webhook.
     #[serde(default)]
     pub status: Option<DeliveryStatus>,
@@ -156,7 +169,7 @@ impl From<&LogEntry> for DeliveryRecord {
             .iter()
             .map(|attempt| AttemptRecord { at: attempt.at, outcome: attempt.outcome, latency_ms: attempt.latency_ms })
             .collect();
-        Self { status: entry.status, attempts }
+        Self { accepted_at: Some(entry.message.created_at), status: entry.status, attempts }
     }
 }
 
@@ -188,6 +201,33 @@ pub struct Stats {
     pub last_failure_at: Option<DateTime<Utc>>,
 }
 
+/// The deliveries of each equal part of `span`, by their message's acceptance, oldest first.
+pub fn series<'a>(
+    deliveries: impl IntoIterator<Item = &'a DeliveryRecord>,
+    span: &Span,
+) -> Vec<(Span, DeliveryCounts)> {
+    let parts = span.window.buckets();
+    let length = span.window.length() / parts;
+    let mut buckets: Vec<(Span, DeliveryCounts)> = (0..parts)
+        .map(|index| {
+            let start = span.start + length * index;
+            (Span { window: span.window, start, end: start + length }, DeliveryCounts::default())
+        })
+        .collect();
+    for delivery in deliveries {
+        let (Some(status), Some(at)) = (delivery.status, delivery.accepted_at) else { continue };
+        if !span.contains(at) {
+            continue;
+        }
+        let index = ((at - span.start).num_milliseconds() / length.num_milliseconds().max(1)) as usize;
+        let last = buckets.len() - 1;
+        if let Some((_, counts)) = buckets.get_mut(index.min(last)) {
+            counts.add(status);
+        }
+    }
+    buckets
+}
+
 /// The stats of `deliveries` (the log entries of messages accepted in `span`): entries
 /// without a delivery count for nothing, attempts outside `span` are left out.
 pub fn aggregate<'a>(deliveries: impl IntoIterator<Item = &'a DeliveryRecord>, span: &Span) -> Stats {
@@ -197,15 +237,7 @@ pub fn aggregate<'a>(deliveries: impl IntoIterator<Item = &'a DeliveryRecord>, s
     let mut last_failure_at: Option<DateTime<Utc>> = None;
     for delivery in deliveries {
         let Some(status) = delivery.status else { continue };
-        let count = match status {
-            DeliveryStatus::Pending => &mut counts.pending,
-            DeliveryStatus::Succeeded => &mut counts.succeeded,
-            DeliveryStatus::Failed => &mut counts.failed,
-            DeliveryStatus::Refused => &mut counts.refused,
-            DeliveryStatus::Cancelled => &mut counts.cancelled,
-        };
-        *count += 1;
-        counts.total += 1;
+        counts.add(status);
         for attempt in delivery.attempts.iter().filter(|attempt| span.contains(attempt.at)) {
             latencies.push(attempt.latency_ms);
             let last =
@@ -255,6 +287,14 @@ pub fn stats_document(kind: &str, id: impl Into<String>, path: &str, span: &Span
                 latency_ms: stats.latency,
                 last_success_at: stats.last_success_at.map(timestamp),
                 last_failure_at: stats.last_failure_at.map(timestamp),
+                series: series(&sample.deliveries, span)
+                    .into_iter()
+                    .map(|(part, deliveries)| SeriesBucket {
+                        start: timestamp(part.start),
+                        end: timestamp(part.end),
+                        deliveries,
+                    })
+                    .collect(),
             },
             links: SelfLink::to(format!("{path}?window={}", span.window.as_str())),
         },
@@ -417,6 +457,27 @@ mod tests {
         assert_eq!(stats.latency, LatencyPercentiles { attempts: 2, p50: Some(10), p95: Some(400) }, "both ends in");
         assert_eq!((stats.last_success_at, stats.last_failure_at), (Some(at(3600)), Some(at(0))));
         assert_eq!(stats.deliveries.succeeded, 1, "the delivery counts: its message is in the window");
+    }
+
+    #[test]
+    fn when_series_made_should_count_each_delivery_in_the_part_its_message_was_accepted_in() {
+        use DeliveryStatus::*;
+        let span = hour();
+        let record = |status, minute: i64| DeliveryRecord {
+            accepted_at: Some(span.start + Duration::minutes(minute)),
+            status: Some(status),
+            attempts: Vec::new(),
+        };
+        let deliveries =
+            [record(Succeeded, 0), record(Failed, 4), record(Succeeded, 5), record(Pending, 60), record(Failed, 61)];
+        let parts = series(&deliveries, &span);
+        assert_eq!(parts.len(), 12);
+        assert_eq!(parts[0].0.start, span.start);
+        assert_eq!(parts[11].0.end, span.end);
+        assert_eq!((parts[0].1.succeeded, parts[0].1.failed, parts[0].1.total), (1, 1, 2));
+        assert_eq!((parts[1].1.succeeded, parts[1].1.total), (1, 1));
+        assert_eq!((parts[11].1.pending, parts[11].1.total), (1, 1), "the window's end is in its last part");
+        assert_eq!(parts.iter().map(|(_, counts)| counts.total).sum::<u64>(), 4, "after the end: left out");
     }
 
     #[test]

@@ -55,15 +55,43 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let context = Context::from_ref(state);
-        let headers = &parts.headers;
-        let credentials = hookline_core::Credentials {
-            authorization: header(headers, "authorization"),
-            external_client_id: header(headers, EXTERNAL_CLIENT_ID_HEADER),
-            app: header(headers, APP_HEADER),
-            account: header(headers, ACCOUNT_HEADER),
-            writes: !matches!(parts.method, http::Method::GET | http::Method::HEAD),
-        };
-        Ok(Self(hookline_core::authenticate(&context.store, &credentials, chrono::Utc::now()).await?))
+        Ok(Self(hookline_core::authenticate(&context.store, &credentials(parts), chrono::Utc::now()).await?))
+    }
+}
+
+/// What a request's headers and method say about its caller.
+fn credentials(parts: &Parts) -> hookline_core::Credentials<'_> {
+    let headers = &parts.headers;
+    hookline_core::Credentials {
+        authorization: header(headers, "authorization"),
+        external_client_id: header(headers, EXTERNAL_CLIENT_ID_HEADER),
+        app: header(headers, APP_HEADER),
+        account: header(headers, ACCOUNT_HEADER),
+        writes: !matches!(parts.method, http::Method::GET | http::Method::HEAD),
+    }
+}
+
+/// [`Authenticated`], with the key that made the request.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedKey {
+    /// The caller.
+    pub caller: Caller,
+    /// Its key: an account key, a portal session, or the operator key acting for it.
+    pub key: ApiKey,
+}
+
+impl<S> FromRequestParts<S> for AuthenticatedKey
+where
+    Context: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let context = Context::from_ref(state);
+        let (caller, key) =
+            hookline_core::authenticate_with_key(&context.store, &credentials(parts), chrono::Utc::now()).await?;
+        Ok(Self { caller, key })
     }
 }
 

@@ -332,8 +332,9 @@ impl Store {
             queries += 1;
             sample.entries_read += usize::try_from(output.scanned_count).unwrap_or(0);
             for item in output.items.unwrap_or_default() {
-                let envelope: Envelope<DeliveryRecord> = from_item(item)?;
+                let mut envelope: Envelope<DeliveryRecord> = from_item(item)?;
                 if !envelope.is_expired(now) {
+                    envelope.record.accepted_at = message_time(&envelope.sk);
                     sample.deliveries.push(envelope.record);
                 }
             }

@@ -183,6 +183,25 @@ pub struct PortalSessionRequest {
     /// Seconds until it expires: default 3600, 60 to 86400.
     #[serde(default)]
     pub expires_in: Option<i64>,
+    /// How the portal looks for this session.
+    #[serde(default)]
+    pub branding: Option<BrandingDocument>,
+}
+
+/// A portal session's look: each member null when not set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingDocument {
+    /// The brand colour, `#rrggbb`.
+    #[serde(default)]
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$")]
+    pub color: Option<String>,
+    /// An https URL of the logo, at most 2048 characters.
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    /// `light` or `dark`; the user's preference when null.
+    #[serde(default)]
+    pub theme: Option<String>,
 }
 
 /// A new portal session: its token, shown once.
@@ -200,4 +219,51 @@ pub struct PortalSession {
     pub read_only: bool,
     /// Its environment.
     pub environment: String,
+    /// How the portal looks for it.
+    pub branding: BrandingDocument,
+}
+
+/// `GET /api/v3/notification/session`: the caller's own key, as the portal shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionDocument {
+    /// The session.
+    pub data: SessionResource,
+}
+
+/// The caller's key: what it is, whose, and what it may do.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionResource {
+    /// `sessions`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The key's id.
+    pub id: String,
+    /// Its attributes.
+    pub attributes: SessionAttributes,
+}
+
+/// What the portal needs to know of its session.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionAttributes {
+    /// `account_key`, `portal_session` or `operator` (acting for the account).
+    pub kind: String,
+    /// The account the key acts for.
+    pub account: SessionAccount,
+    /// The key's environment.
+    pub environment: String,
+    /// Whether it may only read.
+    pub read_only: bool,
+    /// When it stops working, if ever.
+    pub expires_at: Option<String>,
+    /// How the portal looks for it.
+    pub branding: BrandingDocument,
+}
+
+/// The account of a session.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionAccount {
+    /// The platform's id for it.
+    pub uid: String,
+    /// Its display name.
+    pub name: String,
 }

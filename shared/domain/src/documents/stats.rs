@@ -22,6 +22,33 @@ pub struct DeliveryCounts {
     pub total: u64,
 }
 
+impl DeliveryCounts {
+    /// Counts one more delivery of `status`.
+    pub fn add(&mut self, status: crate::model::DeliveryStatus) {
+        use crate::model::DeliveryStatus::*;
+        let count = match status {
+            Pending => &mut self.pending,
+            Succeeded => &mut self.succeeded,
+            Failed => &mut self.failed,
+            Refused => &mut self.refused,
+            Cancelled => &mut self.cancelled,
+        };
+        *count += 1;
+        self.total += 1;
+    }
+}
+
+/// The deliveries of messages accepted in one part of the window.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SeriesBucket {
+    /// The part's start (inclusive).
+    pub start: String,
+    /// Its end.
+    pub end: String,
+    /// Its deliveries by status.
+    pub deliveries: DeliveryCounts,
+}
+
 /// The latency of the attempts made, exact over the attempts read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct LatencyPercentiles {
@@ -55,6 +82,9 @@ pub struct StatsAttributes {
     /// When the last attempt that did not get a 2xx was made (an HTTP error, a timeout, a
     /// connection error, a refusal); null if none.
     pub last_failure_at: Option<String>,
+    /// The window in equal parts (12 of 5 minutes for 1h, 24 of an hour for 24h, 28 of 6
+    /// hours for 7d), oldest first: the deliveries of the messages accepted in each.
+    pub series: Vec<SeriesBucket>,
 }
 
 /// The stats as a resource: `webhook_stats` (id: the webhook's) or `account_stats` (id: the

@@ -136,6 +136,43 @@ pub struct ApiKey {
     /// A read-only key may not write (portal sessions).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
+    /// How the portal looks to this session's user (portal sessions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branding: Option<Branding>,
+}
+
+/// The platform's look for a portal session: its colour, logo and theme.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Branding {
+    /// The brand colour, `#rrggbb`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// An https URL of the logo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_url: Option<String>,
+    /// `light` or `dark`; the user's preference when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<Theme>,
+}
+
+/// A portal theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// Dark text on light.
+    Light,
+    /// Light text on dark.
+    Dark,
+}
+
+impl Theme {
+    /// The API name of the theme.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Light => "light",
+            Self::Dark => "dark",
+        }
+    }
 }
 
 impl ApiKey {
@@ -160,6 +197,8 @@ pub struct KeySpec {
     pub expires_at: Option<DateTime<Utc>>,
     /// Whether it may only read.
     pub read_only: bool,
+    /// The portal's look (portal sessions).
+    pub branding: Option<Branding>,
 }
 
 impl KeySpec {
@@ -172,6 +211,7 @@ impl KeySpec {
             label: label.into(),
             expires_at: None,
             read_only: false,
+            branding: None,
         }
     }
 }
@@ -230,6 +270,7 @@ impl NewApiKey {
             prefix: plaintext.chars().take(shown).collect(),
             expires_at: spec.expires_at,
             read_only: spec.read_only,
+            branding: spec.branding,
         };
         Self { plaintext, record }
     }

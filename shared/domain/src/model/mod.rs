@@ -6,8 +6,8 @@ mod task;
 mod webhook;
 
 pub use account::{
-    Account, AccountId, ApiKey, Environment, KeyKind, KeySpec, MAX_UID, NewApiKey, PLATFORM_UID, hash_api_key,
-    valid_uid,
+    Account, AccountId, ApiKey, Branding, Environment, KeyKind, KeySpec, MAX_UID, NewApiKey, PLATFORM_UID, Theme,
+    hash_api_key, valid_uid,
 };
 pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, LogEntry, Message, MessageId};
 pub use task::{DeliverTask, FanoutTask, Task, WebhookRef};
