@@ -17,8 +17,9 @@ const USAGE: &str = "usage:
       (default 3000) and drives deliveries from SQS. Ctrl-C stops it all.
       Environment: PORT, DEV_API_KEY, TEMPLATE (default template.yaml), HOOKLINE_TOOLS (default
       tools), SQS_PORT and DYNAMODB_PORT (default: free ports), DELIVER_POLLERS (default 5),
-      DELIVER_MAX_CONCURRENCY (default 50); AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB or
-      AWS_ENDPOINT_URL: use that endpoint instead of starting an emulator; DEV_OPERATOR_KEY.
+      DELIVER_MAX_CONCURRENCY (default: the template's DeliverMaxConcurrency);
+      AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL: use that endpoint
+      instead of starting an emulator; DEV_OPERATOR_KEY.
   hookline-local create-operator-key [--environment production|sandbox] [--label LABEL]
       Makes the platform's own account (uid `platform`) if missing and an operator key, in the
       table TABLE_NAME at AWS_ENDPOINT_URL (or real AWS when it is unset); prints the key once.
@@ -123,7 +124,7 @@ async fn dev() -> Result<(), String> {
     let context = Context::new(settings, &sdk);
     let routes = runner::Routes::new(&context).map_err(|error| error.to_string())?;
     let deliverer = Arc::new(hookline_deliver::deliverer(&context).map_err(|error| error.to_string())?);
-    let defaults = runner::EventSource::default();
+    let defaults = runner::EventSource::from_template(&template).map_err(|error| error.to_string())?;
     let source = runner::EventSource {
         pollers: env_number("DELIVER_POLLERS")?.unwrap_or(defaults.pollers),
         max_concurrency: env_number("DELIVER_MAX_CONCURRENCY")?.unwrap_or(defaults.max_concurrency),
@@ -137,6 +138,7 @@ async fn dev() -> Result<(), String> {
     let operator_key = operator::create_operator_key(&context.store, Environment::Production, "dev", chosen)
         .await
         .map_err(|error| error.to_string())?;
+    let portal = operator::open_portal_session(&context.store, &api_key).await.map_err(|error| error.to_string())?;
 
     println!("Hookline is ready.");
     println!("  API:       http://127.0.0.1:{port}");
@@ -145,6 +147,7 @@ async fn dev() -> Result<(), String> {
     println!(
         "  operator:  {operator_key}  (the platform's key: /api/v3/accounts, and any account with hookline-account)"
     );
+    println!("  portal:    http://127.0.0.1:{port}/portal/#token={portal}  (the dev account's, for 24 h)");
     println!("  DynamoDB:  {} (table {})", endpoints.dynamodb, context.settings.table_name);
     println!("  SQS:       {} (queue {})", endpoints.sqs, context.queue.url());
     println!("  deliver:   {} pollers, at most {} batches at once", source.pollers, source.max_concurrency);

@@ -48,6 +48,20 @@ pub async fn add_sandbox_key(store: &Store, production_key: &str) -> Result<Stri
     Ok(key.plaintext)
 }
 
+/// A day's portal session of the account of `account_key`: its token.
+pub async fn open_portal_session(store: &Store, account_key: &str) -> Result<String> {
+    let owner = store.find_api_key(account_key).await?.ok_or_else(|| hookline_domain::Error::not_found("api key"))?;
+    let now = chrono::Utc::now();
+    let spec = KeySpec {
+        kind: KeyKind::PortalSession,
+        expires_at: Some(now + chrono::Duration::seconds(*hookline_domain::platform::SESSION_SECONDS.end())),
+        ..KeySpec::account(owner.account_id, owner.environment, "portal")
+    };
+    let session = NewApiKey::of(spec, now);
+    store.put_api_key(&session.record).await?;
+    Ok(session.plaintext)
+}
+
 /// The platform's own account (uid `platform`), made if missing.
 pub async fn platform_account(store: &Store) -> Result<Account> {
     if let Some(account) = store.find_account_by_uid(PLATFORM_UID).await? {

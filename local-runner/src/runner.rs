@@ -1,6 +1,7 @@
 //! The local runner: serves the HTTP routes of `api` and `ingest` through their very routers,
 //! and drives `deliver` from SQS as Lambda's event source mapping does.
 
+use crate::template::{Template, TemplateError};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use axum::response::IntoResponse;
 use hookline_aws::Context;
@@ -106,9 +107,20 @@ pub struct EventSource {
     pub max_concurrency: usize,
 }
 
-impl Default for EventSource {
-    fn default() -> Self {
-        Self { pollers: 5, max_concurrency: 50 }
+/// The template parameter behind the mapping's `ScalingConfig.MaximumConcurrency`.
+pub const MAX_CONCURRENCY_PARAMETER: &str = "DeliverMaxConcurrency";
+
+impl EventSource {
+    /// Lambda's five pollers, and the maximum concurrency the template deploys by default.
+    pub fn from_template(template: &Template) -> Result<Self, TemplateError> {
+        let max_concurrency = template
+            .parameter_default(MAX_CONCURRENCY_PARAMETER)
+            .and_then(|text| text.parse().ok())
+            .ok_or_else(|| TemplateError::Resource {
+                resource: MAX_CONCURRENCY_PARAMETER.into(),
+                detail: "must be a parameter with a numeric Default".into(),
+            })?;
+        Ok(Self { pollers: 5, max_concurrency })
     }
 }
 

@@ -274,6 +274,115 @@ mod tests {
         }
     }
 
+    /// `!If [condition, then, else]` as its three parts.
+    fn if_parts(value: &Value) -> Option<(String, &Value, &Value)> {
+        let Value::Tagged(tagged) = value else { return None };
+        let parts = tagged.value.as_sequence().filter(|_| tagged.tag == "If")?;
+        Some((parts.first()?.as_str()?.to_string(), parts.get(1)?, parts.get(2)?))
+    }
+
+    fn is_no_value(value: &Value) -> bool {
+        reference(value) == Reference::Ref("AWS::NoValue".into())
+    }
+
+    fn alarm_on(template: &Template, metric: [&str; 2], dimension: &str, target: &Reference) -> bool {
+        template.resources_of("AWS::CloudWatch::Alarm").into_iter().any(|(_, alarm)| {
+            let properties = &alarm["Properties"];
+            let dimensions = properties["Dimensions"].as_sequence().cloned().unwrap_or_default();
+            properties["Namespace"].as_str() == Some(metric[0])
+                && properties["MetricName"].as_str() == Some(metric[1])
+                && properties["Threshold"].as_i64() == Some(0)
+                && properties["ComparisonOperator"].as_str() == Some("GreaterThanThreshold")
+                && dimensions
+                    .iter()
+                    .any(|entry| entry["Name"].as_str() == Some(dimension) && reference(&entry["Value"]) == *target)
+        })
+    }
+
+    #[test]
+    fn when_reading_project_template_should_find_an_errors_and_a_throttles_alarm_per_function() {
+        let template = project_template();
+        assert_eq!(template.functions().len(), 3);
+        for function in template.functions() {
+            for metric in ["Errors", "Throttles"] {
+                let target = Reference::Ref(function.clone());
+                assert!(
+                    alarm_on(&template, ["AWS/Lambda", metric], "FunctionName", &target),
+                    "{function} has no {metric} alarm"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn when_reading_project_template_should_find_a_depth_alarm_on_each_dead_letter_queue() {
+        let template = project_template();
+        let queues = template.queues().expect("queues");
+        let dead_letter_queues: Vec<_> = queues.iter().filter_map(|queue| queue.redrive.as_ref()).collect();
+        assert!(!dead_letter_queues.is_empty());
+        for (dlq, _) in dead_letter_queues {
+            let target = Reference::GetAtt(dlq.clone(), "QueueName".into());
+            assert!(
+                alarm_on(&template, ["AWS/SQS", "ApproximateNumberOfMessagesVisible"], "QueueName", &target),
+                "{dlq}"
+            );
+        }
+    }
+
+    #[test]
+    fn when_no_alarm_destination_is_set_should_create_no_topic_and_alarms_without_actions() {
+        let template = project_template();
+        assert_eq!(template.parameter_default("AlarmEmail").as_deref(), Some(""));
+        assert_eq!(template.parameter_default("AlarmTopicArn").as_deref(), Some(""));
+        for (topic, resource) in template.resources_of("AWS::SNS::Topic") {
+            assert_eq!(resource["Condition"].as_str(), Some("CreateAlarmTopic"), "{topic} is conditional");
+        }
+        let alarms = template.resources_of("AWS::CloudWatch::Alarm");
+        assert_eq!(alarms.len(), 7, "one per dead-letter queue, two per function");
+        for (alarm, resource) in alarms {
+            let (condition, _, otherwise) = if_parts(&resource["Properties"]["AlarmActions"]).expect(&alarm);
+            assert_eq!(condition, "NotifyAlarms", "{alarm}");
+            assert!(is_no_value(otherwise), "{alarm}: no actions without a destination");
+        }
+    }
+
+    #[test]
+    fn when_reading_project_template_should_leave_reserved_concurrency_unset_by_default() {
+        let template = project_template();
+        for function in template.functions() {
+            let reserved = &template.root["Resources"][function.as_str()]["Properties"]["ReservedConcurrentExecutions"];
+            let (condition, then, otherwise) = if_parts(reserved).expect(&function);
+            assert!(template.root["Conditions"].get(&condition).is_some(), "{function}: {condition} is declared");
+            let Reference::Ref(parameter) = reference(then) else { panic!("{function}: !Ref a parameter") };
+            assert_eq!(template.parameter_default(&parameter).as_deref(), Some(""), "{function}: unset by default");
+            assert!(is_no_value(otherwise), "{function}");
+        }
+    }
+
+    #[test]
+    fn when_reading_project_template_should_throttle_the_http_api_by_parameters() {
+        let template = project_template();
+        let (api, resource) = template.resources_of("AWS::Serverless::HttpApi").into_iter().next().expect("an HttpApi");
+        let settings = &resource["Properties"]["DefaultRouteSettings"];
+        for limit in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+            let Reference::Ref(parameter) = reference(&settings[limit]) else { panic!("{api}.{limit}: !Ref") };
+            assert!(template.parameter_default(&parameter).is_some(), "{parameter} has a default");
+        }
+    }
+
+    #[test]
+    fn when_runner_reads_max_concurrency_should_be_what_the_deliver_event_source_deploys() {
+        let template = project_template();
+        let events =
+            template.root["Resources"]["DeliverFunction"]["Properties"]["Events"].as_mapping().expect("events");
+        let sqs = events.values().find(|event| event["Type"].as_str() == Some("SQS")).expect("an SQS event");
+        let deployed = reference(&sqs["Properties"]["ScalingConfig"]["MaximumConcurrency"]);
+        assert_eq!(deployed, Reference::Ref(crate::runner::MAX_CONCURRENCY_PARAMETER.into()));
+        let source = crate::runner::EventSource::from_template(&template).expect("a numeric default");
+        let default = template.parameter_default(crate::runner::MAX_CONCURRENCY_PARAMETER).expect("default");
+        assert_eq!(source.max_concurrency.to_string(), default);
+    }
+
     #[test]
     fn when_redrive_target_is_not_getatt_should_refuse() {
         let template = Template::parse(

@@ -2,6 +2,7 @@
 
 use aws_sdk_sqs::types::QueueAttributeName;
 use hookline_tests::Stack;
+use std::collections::BTreeSet;
 
 #[tokio::test]
 async fn when_provisioned_should_create_the_table_with_index_and_ttl() {
@@ -53,6 +54,22 @@ async fn when_environment_resolved_should_point_every_function_at_the_stack() {
         assert_eq!(settings.table_name, stack.context.settings.table_name, "{function}");
         assert_eq!(settings.delivery_queue_url, stack.queue_url("DeliveryQueue"), "{function}");
         assert_eq!(settings.retention_days, 30, "{function}: the parameter's default");
+    }
+}
+
+#[tokio::test]
+async fn when_template_has_alarms_and_a_conditional_topic_should_provision_only_tables_and_queues() {
+    let template = hookline_tests::template();
+    assert_eq!(template.resource_type("DeadLetterQueueAlarm"), Some("AWS::CloudWatch::Alarm"));
+    assert_eq!(template.resource_type("AlarmTopic"), Some("AWS::SNS::Topic"));
+    let stack = Stack::new().await;
+    let tables = template.tables().expect("tables").into_iter().map(|table| table.logical_id);
+    let queues = template.queues().expect("queues").into_iter().map(|queue| queue.logical_id);
+    let expected: BTreeSet<String> = tables.chain(queues).collect();
+    let created: BTreeSet<String> = stack.provisioned.resources.keys().cloned().collect();
+    assert_eq!(created, expected);
+    for function in template.functions() {
+        stack.provisioned.settings(&template, &function).expect("the environment still resolves");
     }
 }
 
