@@ -1,0 +1,13 @@
+// The alert that shows an API error's detail (or title), one line per error object.
+import type { ApiError } from '../api';
+
+export function ErrorAlert({ error }: { error: ApiError | undefined | null }) {
+  if (!error) return null;
+  return (
+    <div role="alert" class="alert">
+      {error.errors.map((item, index) => (
+        <p key={index}>{item.detail || item.title}</p>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,87 @@
+// #/webhooks: every webhook with its status, environment and 24 h health from the stats route.
+import { useContext } from 'preact/hooks';
+import { api } from '../api';
+import { ErrorAlert } from '../components/ErrorAlert';
+import { Time } from '../components/Time';
+import { WebhookStatus } from '../components/WebhookStatus';
+import { formatRate } from '../format';
+import { useLoad } from '../hooks';
+import { href, paths } from '../router';
+import { SessionContext } from '../session';
+import type { StatsAttributes, Webhook } from '../types';
+
+function Health({ stats }: { stats: StatsAttributes | null | undefined }) {
+  if (stats === undefined) return <td colSpan={2}>Loading…</td>;
+  if (stats === null) return <td colSpan={2}>Unavailable</td>;
+  return (
+    <>
+      <td class="num">{formatRate(stats.success_rate)}</td>
+      <td>{stats.last_failure_at ? <Time iso={stats.last_failure_at} /> : 'None'}</td>
+    </>
+  );
+}
+
+export function WebhookList() {
+  const session = useContext(SessionContext);
+  const webhooks = useLoad(() => api.webhooks().then((document) => document.data), []);
+  // One stats read per webhook, in parallel; a failed one shows as unavailable rather than failing the list.
+  const stats = useLoad(async () => {
+    const entries = await Promise.all(
+      (webhooks.data ?? []).map(async (webhook: Webhook) => {
+        try {
+          return [webhook.id, (await api.stats(webhook.id, '24h')).data.attributes] as const;
+        } catch {
+          return [webhook.id, null] as const;
+        }
+      }),
+    );
+    return new Map<string, StatsAttributes | null>(entries);
+  }, [webhooks.data]);
+  const healthOf = (id: string) => (stats.loading ? undefined : (stats.data?.get(id) ?? null));
+
+  return (
+    <>
+      <div class="page-heading">
+        <h1>Webhooks</h1>
+        {!session.read_only && (
+          <a class="button primary" href={href(paths.newWebhook)}>
+            New webhook
+          </a>
+        )}
+      </div>
+      <ErrorAlert error={webhooks.error} />
+      {webhooks.loading && !webhooks.data && <p aria-live="polite">Loading webhooks…</p>}
+      {webhooks.data && webhooks.data.length === 0 && <p class="empty">No webhooks yet</p>}
+      {webhooks.data && webhooks.data.length > 0 && (
+        <div class="table-scroll" tabIndex={0} role="region" aria-label="Webhooks, scrollable">
+          <table aria-label="Webhooks">
+            <thead>
+              <tr>
+                <th scope="col">URL</th>
+                <th scope="col">Status</th>
+                <th scope="col">Environment</th>
+                <th scope="col">Success rate (24 h)</th>
+                <th scope="col">Last failure</th>
+              </tr>
+            </thead>
+            <tbody>
+              {webhooks.data.map((webhook) => (
+                <tr key={webhook.id}>
+                  <td class="url-cell">
+                    <a href={href(paths.webhook(webhook.id))}>{webhook.attributes.url}</a>
+                    {webhook.attributes.name && <div class="muted">{webhook.attributes.name}</div>}
+                  </td>
+                  <td>
+                    <WebhookStatus webhook={webhook.attributes} />
+                  </td>
+                  <td>{webhook.attributes.environment}</td>
+                  <Health stats={healthOf(webhook.id)} />
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
