@@ -1,8 +1,9 @@
 //! The store suite: every DynamoDB behaviour Hookline relies on, run on ministack (the local
 //! stack's DynamoDB) and on the official DynamoDB Local engine, each case on its own table.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{Duration, Utc};
-use hookline_aws::{LogFilter, Store};
+use hookline_aws::{LogFilter, Store, keys};
 use hookline_domain::Error;
 use hookline_domain::model::{
     Account, Attempt, AttemptOutcome, Audit, DeliveryStatus, Environment, EventSubscription, EventType, LogEntry,
@@ -48,6 +49,8 @@ on_both_engines!(
     when_webhook_deleted_should_be_gone,
     when_event_types_registered_should_list_and_delete_them,
     when_cursor_is_forged_should_be_a_bad_request,
+    when_entry_stored_should_hold_its_payload_deflated_and_read_it_back_whole,
+    when_entry_predates_deflated_payloads_should_read_as_before,
 );
 
 fn webhook(account_id: u64, id: u64) -> Webhook {
@@ -237,6 +240,75 @@ async fn when_entries_exceed_a_batch_should_write_them_all(store: Store) {
     store.put_log_entries(&entries).await.expect("batch");
     let listed = store.message_entries(7, &message.id).await.expect("list");
     assert_eq!(listed, entries.into_iter().map(|(entry, _)| entry).collect::<Vec<_>>());
+}
+
+/// A JSON value as a DynamoDB attribute, the way payloads were stored before they were deflated.
+fn plain(value: &serde_json::Value) -> AttributeValue {
+    match value {
+        serde_json::Value::Null => AttributeValue::Null(true),
+        serde_json::Value::Bool(flag) => AttributeValue::Bool(*flag),
+        serde_json::Value::Number(number) => AttributeValue::N(number.to_string()),
+        serde_json::Value::String(text) => AttributeValue::S(text.clone()),
+        serde_json::Value::Array(items) => AttributeValue::L(items.iter().map(plain).collect()),
+        serde_json::Value::Object(fields) => {
+            AttributeValue::M(fields.iter().map(|(name, value)| (name.clone(), plain(value))).collect())
+        }
+    }
+}
+
+/// The item of `entry` as DynamoDB holds it.
+async fn stored_item(store: &Store, entry: &LogEntry) -> std::collections::HashMap<String, AttributeValue> {
+    let day = keys::message_day(&entry.message.id).expect("a message id");
+    let output = store
+        .client()
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(keys::log_pk(entry.message.account_id, day)))
+        .key("sk", AttributeValue::S(keys::log_sk(&entry.message.id, entry.webhook_id)))
+        .send()
+        .await
+        .expect("get item");
+    output.item.expect("the entry's item")
+}
+
+async fn when_entry_stored_should_hold_its_payload_deflated_and_read_it_back_whole(store: Store) {
+    let lines: Vec<_> =
+        (0..40).map(|n| json!({"id": format!("il_{n:04}"), "amount": n * 100, "currency": "eur"})).collect();
+    let mut big = message(11);
+    big.payload = json!({"invoice": "in_1", "lines": lines, "note": "<script>é</script>", "ratio": 0.125});
+    let entry = LogEntry::delivery_of(big, 1, Utc::now());
+    store.put_log_entries(&[(entry.clone(), in_a_day())]).await.expect("put");
+
+    let item = stored_item(&store, &entry).await;
+    assert!(!item.contains_key("payload") && !item.contains_key("attempts"), "not stored as they came");
+    assert!(item.contains_key("status") && item.contains_key("event_type"), "what filters read stays plain");
+    let Some(AttributeValue::B(deflated)) = item.get("entry_z") else { panic!("a deflated entry: {item:?}") };
+    let json = serde_json::to_vec(&entry).expect("json");
+    assert!(deflated.as_ref().len() * 3 < json.len(), "{} deflated bytes of {}", deflated.as_ref().len(), json.len());
+
+    assert_eq!(store.get_log_entry(11, &entry.message.id, 1).await.expect("read"), Some(entry.clone()));
+    assert_eq!(store.message_entries(11, &entry.message.id).await.expect("read"), vec![entry.clone()]);
+    assert_eq!(store.page_log(11, &since_yesterday(), 10, None).await.expect("page").items, vec![vec![entry.clone()]]);
+    let mut attempted = entry.clone();
+    attempted.status = Some(DeliveryStatus::Succeeded);
+    attempted.updated_at = Utc::now();
+    assert!(store.replace_log_entry(&attempted, Some(entry.updated_at), in_a_day()).await.expect("replace"));
+    assert!(matches!(stored_item(&store, &entry).await.get("entry_z"), Some(AttributeValue::B(_))));
+    assert_eq!(store.get_log_entry(11, &entry.message.id, 1).await.expect("read"), Some(attempted));
+}
+
+async fn when_entry_predates_deflated_payloads_should_read_as_before(store: Store) {
+    let entry = LogEntry::delivery_of(message(12), 1, Utc::now());
+    store.put_log_entries(&[(entry.clone(), in_a_day())]).await.expect("put");
+    // Rewrite it as entries were stored before: every attribute as DynamoDB types.
+    let mut item = stored_item(&store, &entry).await;
+    item.remove("entry_z");
+    let fields = serde_json::to_value(&entry).expect("json");
+    for (name, value) in fields.as_object().expect("an object") {
+        item.insert(name.clone(), plain(value));
+    }
+    store.client().put_item().table_name(store.table()).set_item(Some(item)).send().await.expect("put raw");
+    assert_eq!(store.get_log_entry(12, &entry.message.id, 1).await.expect("read"), Some(entry));
 }
 
 async fn when_entry_expired_should_be_hidden_on_read(store: Store) {

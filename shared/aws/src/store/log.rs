@@ -1,9 +1,10 @@
 //! The delivery log: its entries, their filters and pages, and reopening a delivery.
 
 use super::cursor::{decode_cursor, encode_log_cursor, invalid_cursor};
-use super::{Envelope, On, Page, Store, from_item, s, stored_string, to_item};
+use super::{Envelope, Item, On, Page, Store, from_item, s, stored_string, to_item};
 use crate::error::classify;
 use crate::keys;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use hookline_domain::model::{AccountId, DeliveryStatus, Environment, LogEntry, WebhookId};
@@ -89,10 +90,8 @@ impl Store {
     /// Writes log entries (each with its TTL) in batches of 25, unconditionally: first
     /// attempts and unmatched messages, which no one else writes.
     pub async fn put_log_entries(&self, entries: &[(LogEntry, i64)]) -> Result<()> {
-        let items = entries
-            .iter()
-            .map(|(entry, expires_at)| to_item(&log_envelope(entry, *expires_at)?))
-            .collect::<Result<Vec<_>>>()?;
+        let items =
+            entries.iter().map(|(entry, expires_at)| log_item(entry, *expires_at)).collect::<Result<Vec<_>>>()?;
         self.batch_put(items).await
     }
 
@@ -104,8 +103,7 @@ impl Store {
         read_at: Option<DateTime<Utc>>,
         expires_at: i64,
     ) -> Result<bool> {
-        let mut request =
-            self.client.put_item().table_name(&self.table).set_item(Some(to_item(&log_envelope(entry, expires_at)?)?));
+        let mut request = self.client.put_item().table_name(&self.table).set_item(Some(log_item(entry, expires_at)?));
         request = match read_at {
             Some(at) => request
                 .condition_expression("updated_at = :read_at")
@@ -320,7 +318,7 @@ impl Store {
                         .expression_attribute_values(":pk", s(pk.clone()))
                         .expression_attribute_values(":low", s(filter.low_id()))
                         .expression_attribute_values(":high", s(filter.high_id() + "~"))
-                        .projection_expression("pk, sk, expires_at, #status, attempts")
+                        .projection_expression("pk, sk, expires_at, #status, attempts, entry_z")
                         .expression_attribute_names("#status", "status")
                         .scan_index_forward(false)
                         .limit(i32::try_from(limit).unwrap_or(i32::MAX)),
@@ -365,16 +363,57 @@ fn message_time(sk: &str) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(i64::from_str_radix(hex, 16).ok()?)
 }
 
-/// A log entry with its keys and TTL.
-fn log_envelope(entry: &LogEntry, expires_at: i64) -> Result<Envelope<&LogEntry>> {
+/// The attribute holding the rest of a stored entry: its JSON, deflated.
+const DEFLATED: &str = "entry_z";
+/// The attributes of an entry kept as they are, outside `entry_z`: what key conditions,
+/// filter expressions, condition expressions and `reopen_delivery`'s update name.
+const PLAIN: [&str; 6] = ["event_type", "environment", "status", "webhook_id", "updated_at", "next_attempt_at"];
+/// Deflate's level: 6 compresses realistic JSON within 2 % of 9, at a third of its CPU.
+const DEFLATE_LEVEL: u8 = 6;
+/// The most a stored entry may inflate to: the 256 KiB payload limit, with room for its attempts.
+const MAX_INFLATED: usize = 4 << 20;
+
+/// A log entry's item: its keys, TTL and `PLAIN` attributes, and everything else (the
+/// payload, the attempts with their responses) deflated into one binary attribute. A delivery's
+/// entry is written at least once per attempt, and each write costs a unit per KB of item,
+/// so its size is the log's cost (see `docs/data-model.md`).
+fn log_item(entry: &LogEntry, expires_at: i64) -> Result<Item> {
+    let serde_json::Value::Object(mut rest) = serde_json::to_value(entry).map_err(Error::internal)? else {
+        return Err(Error::internal("a log entry is a JSON object"));
+    };
+    let plain: serde_json::Map<String, serde_json::Value> =
+        PLAIN.iter().filter_map(|name| rest.remove_entry(*name)).collect();
     let day = keys::message_day(&entry.message.id)
         .ok_or_else(|| Error::internal(format!("{} is not a message id", entry.message.id)))?;
-    Ok(Envelope::new(
+    let envelope = Envelope::new(
         keys::log_pk(entry.message.account_id, day),
         keys::log_sk(&entry.message.id, entry.webhook_id),
-        entry,
+        plain,
     )
-    .expiring(Some(expires_at)))
+    .expiring(Some(expires_at));
+    let mut item = to_item(&envelope)?;
+    let json = serde_json::to_vec(&rest).map_err(Error::internal)?;
+    let deflated = miniz_oxide::deflate::compress_to_vec(&json, DEFLATE_LEVEL);
+    item.insert(DEFLATED.into(), AttributeValue::B(Blob::new(deflated)));
+    Ok(item)
+}
+
+/// Puts a stored entry's deflated attributes back beside its plain ones, as every reader
+/// expects them. Items written before entries were deflated have none, and are left as they
+/// are; a plain attribute wins over a deflated one of the same name.
+pub(super) fn inflate(item: &mut Item) -> Result<()> {
+    let Some(AttributeValue::B(deflated)) = item.remove(DEFLATED) else { return Ok(()) };
+    let json = miniz_oxide::inflate::decompress_to_vec_with_limit(deflated.as_ref(), MAX_INFLATED)
+        .map_err(|error| Error::internal(format!("inflating a stored entry: {error}")))?;
+    let rest: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json).map_err(Error::internal)?;
+    for (name, value) in rest {
+        if !item.contains_key(&name) {
+            let value = serde_dynamo::to_attribute_value(value)
+                .map_err(|error| Error::internal(format!("decoding a stored entry: {error}")))?;
+            item.insert(name, value);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -72,7 +72,8 @@ fn to_item<T: Serialize>(envelope: &Envelope<T>) -> Result<Item> {
     serde_dynamo::to_item(envelope).map_err(|error| Error::internal(format!("encoding an item: {error}")))
 }
 
-fn from_item<T: DeserializeOwned>(item: Item) -> Result<Envelope<T>> {
+fn from_item<T: DeserializeOwned>(mut item: Item) -> Result<Envelope<T>> {
+    log::inflate(&mut item)?;
     serde_dynamo::from_item(item).map_err(|error| Error::internal(format!("decoding an item: {error}")))
 }
 
@@ -112,6 +113,11 @@ impl Store {
     /// The table's name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The DynamoDB client it uses (for tools and tests that read items as stored).
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     /// Sends a query and reads one page: expired items hidden, the next cursor encoded.
