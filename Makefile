@@ -4,7 +4,7 @@ SHELL := bash
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: dev test tools emulators lint unit contract bench build-lambdas clean
+.PHONY: dev test tools emulators lint unit contract portal bench build-lambdas clean
 
 ## Installs the pinned tools, each project-local: the dev tools (.venv), the emulators
 ## (tools/fauxqs for SQS, tools/ministack for DynamoDB) and the DynamoDB Local engine.
@@ -21,8 +21,9 @@ dev: emulators
 	cargo build --bin hookline-local
 	ALLOW_HTTP_WEBHOOKS=true exec target/debug/hookline-local dev
 
-## Every check: format, lints, the template, unit and emulator-backed tests.
-test: tools lint unit contract
+## Every check: format, lints, the template, unit and emulator-backed tests, the contract, the
+## portal in a real browser.
+test: tools lint unit contract portal
 
 lint:
 	cargo fmt --all --check
@@ -39,6 +40,12 @@ SCHEMATHESIS_SEED ?= 20261122
 contract:
 	SCHEMATHESIS_SEED=$(SCHEMATHESIS_SEED) scripts/schemathesis.sh
 
+## The customer portal end to end in headless Chromium (Playwright), against a local stack of
+## its own; installs Debian's chromium when missing (required with CI=1, else skipped loudly).
+## Screenshots go to $$PORTAL_SCREENSHOTS (default target/portal-e2e).
+portal:
+	scripts/portal-e2e.sh
+
 ## The benchmark table (not part of `make test`): init time, zip size, AWS calls, cost, end to end.
 bench: tools build-lambdas
 	cargo run --release --bin hookline-bench
@@ -50,4 +57,4 @@ build-lambdas:
 
 clean:
 	cargo clean
-	rm -rf .venv tools/fauxqs/node_modules tools/ministack/.venv tools/dynamodb-local/engine
+	rm -rf .venv tools/fauxqs/node_modules tools/ministack/.venv tools/dynamodb-local/engine portal/node_modules tests/portal/node_modules
