@@ -32,6 +32,12 @@ function useAction() {
   return { busy, error, run };
 }
 
+/** The retry schedule as the user reads it: seconds between tries, none, or the platform's default. */
+function retrySchedule(schedule: number[] | null | undefined): string {
+  if (!schedule) return 'default';
+  return schedule.length ? `${schedule.join(', ')} s` : 'none (one try only)';
+}
+
 function Summary({ webhook }: { webhook: Webhook }) {
   const attributes = webhook.attributes;
   const headerNames = Object.keys(attributes.headers);
@@ -69,7 +75,7 @@ function Summary({ webhook }: { webhook: Webhook }) {
       <dt>Signature algorithm</dt>
       <dd>{attributes.signature_algo}</dd>
       <dt>Retry schedule</dt>
-      <dd>{attributes.retry_schedule ? `${attributes.retry_schedule.join(', ')} s` : 'default'}</dd>
+      <dd>{retrySchedule(attributes.retry_schedule)}</dd>
       <dt>Custom headers</dt>
       <dd>{headerNames.length ? headerNames.join(', ') : 'none'}</dd>
       <dt>Created</dt>
