@@ -192,6 +192,37 @@ async fn when_sandbox_key_creates_should_make_a_sandbox_webhook_and_allow_http()
 }
 
 #[tokio::test]
+async fn when_listing_in_id_order_unfiltered_should_page_through_reading_only_up_to_the_page() {
+    let (_stack, client) = setup().await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(client.create_webhook(hook(&format!("h{n}"))).await);
+    }
+    let page =
+        async |number: u32| client.send("GET", &format!("{WEBHOOKS}?page[size]=2&page[number]={number}"), None).await;
+    let ids_of = |reply: &hookline_tests::Reply| -> Vec<u64> {
+        reply.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|d| d["attributes"]["id"].as_u64().expect("id"))
+            .collect()
+    };
+    let second = page(2).await;
+    assert_eq!(ids_of(&second), ids[2..4]);
+    let links = &second.body["links"];
+    assert!(links["next"].as_str().expect("a next page").contains("page[number]=3"), "{links}");
+    assert!(links["prev"].as_str().expect("a previous page").contains("page[number]=1"));
+    assert_eq!(links["last"], Value::Null, "not known without reading the rest");
+    let third = page(3).await;
+    assert_eq!((ids_of(&third), &third.body["links"]["next"]), (ids[4..].to_vec(), &Value::Null));
+    assert!(ids_of(&page(4).await).is_empty(), "beyond the end: an empty page");
+    let counted = client.send("GET", &format!("{WEBHOOKS}?page[size]=2&page[number]=2&count=true"), None).await;
+    assert_eq!((ids_of(&counted), counted.body["meta"]["total"].as_u64()), (ids[2..4].to_vec(), Some(5)));
+    assert!(counted.body["links"]["last"].as_str().expect("last with a count").contains("page[number]=3"));
+}
+
+#[tokio::test]
 async fn when_listing_should_honour_page_sort_count_filter_and_fields() {
     let (_stack, client) = setup().await;
     for name in ["delta", "alpha", "charlie", "bravo", "echo"] {

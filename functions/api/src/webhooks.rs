@@ -13,7 +13,7 @@ use hookline_domain::documents::{
 };
 use hookline_domain::event_types::Catalog;
 use hookline_domain::model::{Webhook, WebhookStatus};
-use hookline_domain::query::{QuerySpec, matches, page_links, paginate, parse_query, sort, sparse};
+use hookline_domain::query::{QuerySpec, matches, open_page_links, page_links, paginate, parse_query, sort, sparse};
 use hookline_domain::signing;
 use hookline_domain::webhooks::{self, ATTRIBUTES, Rules, apply_changes, attributes, new_webhook, resource};
 use hookline_web::{Answer, ApiError, Authenticated, Document, OptionalDocument, WebhookId};
@@ -67,6 +67,7 @@ async fn find(context: &Context, caller: &Caller, id: u64) -> Result<Webhook, Er
 /// `GET /webhooks`: filter, sort, page, sparse fields, count, links (seed 003).
 #[utoipa::path(get, path = "/api/v3/notification/webhooks", tag = "webhooks",
     summary = "Return a paginated list of notification/webhooks",
+    description = "What a page costs: in id order with no filter and no `count`, the API reads only the webhooks up to the page's end (page 1 reads its page), and `links.last` is null; a `sort`, any `filter[…]` or `count=true` reads all of the account's webhooks.",
     params(
         ("page[number]" = Option<u32>, Query, description = "The page number, default 1"),
         ("page[size]" = Option<u32>, Query, description = "Items per page: default 1000, at most 1000"),
@@ -96,18 +97,33 @@ pub async fn list(
     let context = &context;
     let raw = raw.as_deref();
     let list_query = parse_query(raw, &LIST)?;
-    let mut items: Vec<_> = context
-        .store
-        .list_webhooks(caller.account_id)
-        .await?
-        .iter()
-        .map(|webhook| attributes(webhook, true))
-        .filter(|attributes| matches(attributes, &list_query.filters))
-        .collect();
-    sort(&mut items, &list_query.sort);
-    let page = paginate(items, &list_query);
-    let data: Vec<WebhookResource> = page
-        .items
+    let size = list_query.page_size as usize;
+    let skip = (list_query.page_number.max(1) as usize - 1).saturating_mul(size);
+    // In id order, unfiltered and uncounted, a page needs only the webhooks up to its end;
+    // any other list is filtered, sorted and counted over all of them.
+    let reads_to_its_end = list_query.filters.is_empty() && list_query.sort.is_empty() && !list_query.count;
+    let (items, meta, links) = if reads_to_its_end {
+        let (webhooks, more) = context.store.first_webhooks(caller.account_id, skip.saturating_add(size)).await?;
+        let items: Vec<_> = webhooks.iter().skip(skip).map(|webhook| attributes(webhook, true)).collect();
+        (items, None, open_page_links(PATH, raw, &list_query, more))
+    } else {
+        let mut items: Vec<_> = context
+            .store
+            .list_webhooks(caller.account_id)
+            .await?
+            .iter()
+            .map(|webhook| attributes(webhook, true))
+            .filter(|attributes| matches(attributes, &list_query.filters))
+            .collect();
+        sort(&mut items, &list_query.sort);
+        let page = paginate(items, &list_query);
+        let meta = list_query.count.then_some(ListMeta {
+            total: page.total,
+            page: PageMeta { number: list_query.page_number, size: list_query.page_size, last: page.last_page },
+        });
+        (page.items, meta, page_links(PATH, raw, &list_query, page.last_page))
+    };
+    let data: Vec<WebhookResource> = items
         .into_iter()
         .map(|mut attributes| {
             let id = attributes["id"].as_u64().unwrap_or_default();
@@ -116,11 +132,6 @@ pub async fn list(
             resource(id, sparse(attributes, list_query.fields.as_deref()))
         })
         .collect();
-    let meta = list_query.count.then_some(ListMeta {
-        total: page.total,
-        page: PageMeta { number: list_query.page_number, size: list_query.page_size, last: page.last_page },
-    });
-    let links = page_links(PATH, raw, &list_query, page.last_page);
     Ok(reply::document(200, &WebhookListDocument { data, links, meta }))
 }
 

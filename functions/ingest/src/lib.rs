@@ -12,10 +12,11 @@ use hookline_domain::documents::{
     AcceptedDocument, AcceptedResult, BatchResult, BatchResultDocument, ErrorDocument, EventBatchDocument,
     EventDocument, RefusedResult,
 };
-use hookline_domain::event_types::Catalog;
-use hookline_domain::events::{EventRules, IDEMPOTENCY_HEADER, MAX_PAYLOAD_BYTES, NewEvent, parse_event, read_batch};
+use hookline_domain::events::{
+    EventRules, IDEMPOTENCY_HEADER, MAX_PAYLOAD_BYTES, NewEvent, named_event_type, parse_event, read_batch,
+};
 use hookline_domain::jsonapi::{MEDIA_TYPE, typed_error_document};
-use hookline_web::{Answer, Authenticated, Document, header};
+use hookline_web::{Answer, Document, Publisher, header};
 use http::HeaderMap;
 use openapi::{EventRefusals, Guarded};
 use serde::Serialize;
@@ -109,17 +110,17 @@ fn accepted_document(document: serde_json::Value) -> Result<AcceptedDocument, Er
 )]
 async fn publish(
     State(context): State<Context>,
-    Authenticated(caller): Authenticated,
+    Publisher(caller): Publisher,
     headers: HeaderMap,
     Document(document): Document<MAX_EVENT_BYTES>,
 ) -> Answer {
     let context = &context;
-    let store = &context.store;
-    let (event_types, webhooks) = tokio::try_join!(store.list_event_types(), store.list_webhooks(caller.account_id))?;
-    let catalog = Catalog::new(event_types);
+    let (store, cache) = (&context.store, &context.routing);
+    let catalog = cache.catalog(store, &Vec::from_iter(named_event_type(&document))).await?;
     let rules = EventRules { environment: caller.environment, catalog: &catalog };
     let event = parse_event(&document, "", rules, header(&headers, IDEMPOTENCY_HEADER), chrono::Utc::now())
         .map_err(Error::Invalid)?;
+    let webhooks = cache.webhooks_taking(store, caller.account_id, &[event.event_type.as_str()]).await?;
     let accepted = context.acceptor().accept(&caller, &webhooks, event).await?;
     let mut response = reply(202, &accepted_document(accepted.document)?);
     if accepted.replayed {
@@ -146,14 +147,14 @@ async fn publish(
 )]
 async fn publish_batch(
     State(context): State<Context>,
-    Authenticated(caller): Authenticated,
+    Publisher(caller): Publisher,
     Document(document): Document<MAX_BATCH_BYTES>,
 ) -> Answer {
     let context = &context;
     let events = read_batch(&document)?;
-    let store = &context.store;
-    let (event_types, webhooks) = tokio::try_join!(store.list_event_types(), store.list_webhooks(caller.account_id))?;
-    let catalog = Catalog::new(event_types);
+    let (store, cache) = (&context.store, &context.routing);
+    let named: Vec<&str> = events.iter().filter_map(named_event_type).collect();
+    let catalog = cache.catalog(store, &named).await?;
     let rules = EventRules { environment: caller.environment, catalog: &catalog };
     let now = chrono::Utc::now();
     let parsed: Vec<Result<NewEvent, Error>> = events
@@ -162,6 +163,8 @@ async fn publish_batch(
         .map(|(index, event)| parse_event(event, &format!("/events/{index}"), rules, None, now).map_err(Error::Invalid))
         .collect();
     let valid: Vec<NewEvent> = parsed.iter().filter_map(|event| event.as_ref().ok().cloned()).collect();
+    let types: Vec<&str> = valid.iter().map(|event| event.event_type.as_str()).collect();
+    let webhooks = cache.webhooks_taking(store, caller.account_id, &types).await?;
     let mut outcomes = context.acceptor().accept_batch(&caller, &webhooks, valid).await.into_iter();
     let mut results = Vec::with_capacity(events.len());
     let mut all_accepted = true;

@@ -14,6 +14,8 @@ pub struct Context {
     pub store: Store,
     /// The SQS delivery queue.
     pub queue: Queue,
+    /// What ingest keeps between requests in this container (keys, catalog, webhooks).
+    pub routing: std::sync::Arc<hookline_core::routing::RoutingCache>,
 }
 
 impl Context {
@@ -81,6 +83,6 @@ impl Context {
     pub fn with_clients(settings: Settings, dynamodb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {
         let store = Store::new(dynamodb, settings.table_name.clone());
         let queue = Queue::new(sqs, settings.delivery_queue_url.clone());
-        Self { settings, store, queue }
+        Self { settings, store, queue, routing: std::sync::Arc::default() }
     }
 }

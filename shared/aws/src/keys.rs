@@ -49,6 +49,10 @@ pub fn api_keys_gsi1pk(kind: KeyKind, account: AccountId) -> String {
     }
 }
 
+/// The sort key of an account's routing version, which every change of its webhooks bumps
+/// (ingest keeps the webhooks while it stays the same).
+pub const ACCOUNT_VERSION_SK: &str = "VERSION";
+
 /// The per-account webhook-id counter's sort key.
 pub const WEBHOOK_COUNTER_SK: &str = "COUNTER#WEBHOOK";
 /// Sort-key prefix of webhooks.

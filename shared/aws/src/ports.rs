@@ -4,10 +4,11 @@ use crate::queue::Queue;
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use hookline_core::{
-    Accounts, DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, TaskQueue, Webhooks,
+    AccountVersions, Accounts, DeliveryLog, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing,
+    TaskQueue, Webhooks,
 };
 use hookline_domain::Result;
-use hookline_domain::model::{Account, AccountId, ApiKey, DeliveryStatus, LogEntry, Webhook, WebhookId};
+use hookline_domain::model::{Account, AccountId, ApiKey, DeliveryStatus, EventType, LogEntry, Webhook, WebhookId};
 
 impl KeyLookup for Store {
     async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
@@ -22,6 +23,18 @@ impl Accounts for Store {
 
     async fn get_account(&self, id: AccountId) -> Result<Option<Account>> {
         Store::get_account(self, id).await
+    }
+}
+
+impl AccountVersions for Store {
+    async fn account_version(&self, account: AccountId) -> Result<u64> {
+        Store::account_version(self, account).await
+    }
+}
+
+impl EventTypes for Store {
+    async fn list_event_types(&self) -> Result<Vec<EventType>> {
+        Store::list_event_types(self).await
     }
 }
 

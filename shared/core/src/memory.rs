@@ -3,12 +3,12 @@
 //! of an adapter: the emulator suites are.
 
 use crate::ports::{
-    Accounts, DeliveryLog, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing, OutgoingRequest,
-    SendOutcome, TaskQueue, Transport, Webhooks,
+    AccountVersions, Accounts, DeliveryLog, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing,
+    OutgoingRequest, SendOutcome, TaskQueue, Transport, Webhooks,
 };
 use chrono::{DateTime, Utc};
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, LogEntry, Webhook, WebhookId, hash_api_key,
+    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, EventType, LogEntry, Webhook, WebhookId, hash_api_key,
 };
 use hookline_domain::{Error, Result};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -28,6 +28,9 @@ pub struct MemoryStore {
     webhook_reads: AtomicUsize,
     log: Mutex<BTreeMap<EntryKey, (LogEntry, i64)>>,
     failing_log: AtomicBool,
+    versions: Mutex<HashMap<AccountId, u64>>,
+    event_types: Mutex<Vec<EventType>>,
+    reads: Mutex<BTreeMap<&'static str, usize>>,
 }
 
 fn entry_key(entry: &LogEntry) -> EntryKey {
@@ -50,9 +53,29 @@ impl MemoryStore {
         lock(&self.keys).insert(key.key_hash.clone(), key);
     }
 
-    /// Stores a webhook as it is (no version check).
+    /// Stores a webhook as it is (no version check), bumping its account's version.
     pub fn put_webhook(&self, webhook: Webhook) {
+        self.bump_version(webhook.account_id);
         lock(&self.webhooks).insert((webhook.account_id, webhook.id), webhook);
+    }
+
+    /// Registers an event type in the platform's catalog.
+    pub fn add_event_type(&self, event_type: EventType) {
+        lock(&self.event_types).push(event_type);
+    }
+
+    /// How many times the port `read` (`find_api_key`, `find_account_by_uid`,
+    /// `list_webhooks`, `list_event_types`, `account_version`) was called.
+    pub fn reads_of(&self, read: &str) -> usize {
+        lock(&self.reads).get(read).copied().unwrap_or_default()
+    }
+
+    fn count(&self, read: &'static str) {
+        *lock(&self.reads).entry(read).or_default() += 1;
+    }
+
+    fn bump_version(&self, account: AccountId) {
+        *lock(&self.versions).entry(account).or_default() += 1;
     }
 
     /// A webhook as stored now, without counting a read.
@@ -101,6 +124,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl KeyLookup for MemoryStore {
     async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
         suspend().await;
+        self.count("find_api_key");
         Ok(lock(&self.keys).get(&hash_api_key(plaintext)).cloned())
     }
 }
@@ -108,6 +132,7 @@ impl KeyLookup for MemoryStore {
 impl Accounts for MemoryStore {
     async fn find_account_by_uid(&self, uid: &str) -> Result<Option<Account>> {
         suspend().await;
+        self.count("find_account_by_uid");
         Ok(lock(&self.accounts).get(uid).cloned())
     }
 
@@ -194,6 +219,7 @@ impl Webhooks for MemoryStore {
 
     async fn list_webhooks(&self, account: AccountId) -> Result<Vec<Webhook>> {
         suspend().await;
+        self.count("list_webhooks");
         let mut webhooks: Vec<Webhook> =
             lock(&self.webhooks).values().filter(|webhook| webhook.account_id == account).cloned().collect();
         webhooks.sort_by_key(|webhook| webhook.id);
@@ -206,10 +232,28 @@ impl Webhooks for MemoryStore {
         match webhooks.get(&(webhook.account_id, webhook.id)) {
             Some(stored) if stored.version + 1 == webhook.version => {
                 webhooks.insert((webhook.account_id, webhook.id), webhook.clone());
+                drop(webhooks);
+                self.bump_version(webhook.account_id);
                 Ok(())
             }
             _ => Err(Error::Conflict(format!("webhook {} changed or is gone", webhook.id))),
         }
+    }
+}
+
+impl AccountVersions for MemoryStore {
+    async fn account_version(&self, account: AccountId) -> Result<u64> {
+        suspend().await;
+        self.count("account_version");
+        Ok(lock(&self.versions).get(&account).copied().unwrap_or_default())
+    }
+}
+
+impl EventTypes for MemoryStore {
+    async fn list_event_types(&self) -> Result<Vec<EventType>> {
+        suspend().await;
+        self.count("list_event_types");
+        Ok(lock(&self.event_types).clone())
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use hookline_domain::Result;
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, LogEntry, Task, Webhook, WebhookId,
+    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, EventType, LogEntry, Task, Webhook, WebhookId,
 };
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -107,6 +107,18 @@ pub trait Webhooks: Send + Sync {
     /// Replaces a webhook if its stored version is still `webhook.version - 1`; a conflict
     /// otherwise, so that of two concurrent updates one fails instead of being lost.
     fn update_webhook(&self, webhook: &Webhook) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// The version of an account's routing: every change of its webhooks bumps it.
+pub trait AccountVersions: Send + Sync {
+    /// The account's version (0 before its first change), read consistently.
+    fn account_version(&self, account: AccountId) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// The platform's event catalog.
+pub trait EventTypes: Send + Sync {
+    /// Every registered event type.
+    fn list_event_types(&self) -> impl Future<Output = Result<Vec<EventType>>> + Send;
 }
 
 /// The delivery log: one entry per (message, webhook), rewritten after each attempt.

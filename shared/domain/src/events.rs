@@ -76,6 +76,12 @@ pub struct EventRules<'a> {
     pub catalog: &'a Catalog,
 }
 
+/// The event type an event document names, if it names one (before any validation): what
+/// ingest needs to know of the catalog before reading the event.
+pub fn named_event_type(value: &Value) -> Option<&str> {
+    value.get("event_type").or_else(|| value.pointer("/data/attributes/event_type")).and_then(Value::as_str)
+}
+
 /// Reads one event at JSON pointer `at` (`""` for a single event, `/events/3` in a batch):
 /// an [`EventDocument`], then every rule, each problem at its pointer. `header_key` is the
 /// `Idempotency-Key` header (single events only); the attribute wins.

@@ -59,6 +59,26 @@ where
     }
 }
 
+/// [`Authenticated`] through the container's cache ([`hookline_core::routing`]): keys and
+/// account uids read at most once a minute. Ingest's extractor; the management API reads
+/// every key afresh.
+#[derive(Debug, Clone)]
+pub struct Publisher(pub Caller);
+
+impl<S> FromRequestParts<S> for Publisher
+where
+    Context: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let context = Context::from_ref(state);
+        let cached = hookline_core::routing::Cached { store: &context.store, cache: &context.routing };
+        Ok(Self(hookline_core::authenticate(&cached, &credentials(parts), chrono::Utc::now()).await?))
+    }
+}
+
 /// What a request's headers and method say about its caller.
 fn credentials(parts: &Parts) -> hookline_core::Credentials<'_> {
     let headers = &parts.headers;

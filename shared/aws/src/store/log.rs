@@ -407,10 +407,10 @@ pub(super) fn inflate(item: &mut Item) -> Result<()> {
         .map_err(|error| Error::internal(format!("inflating a stored entry: {error}")))?;
     let rest: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&json).map_err(Error::internal)?;
     for (name, value) in rest {
-        if !item.contains_key(&name) {
+        if let std::collections::hash_map::Entry::Vacant(vacant) = item.entry(name) {
             let value = serde_dynamo::to_attribute_value(value)
                 .map_err(|error| Error::internal(format!("decoding a stored entry: {error}")))?;
-            item.insert(name, value);
+            vacant.insert(value);
         }
     }
     Ok(())

@@ -11,13 +11,7 @@ use serde_json::{Value, json};
 /// every other parameter is kept as it was sent.
 pub fn page_links(path: &str, raw: Option<&str>, query: &ListQuery, last_page: u32) -> Value {
     let last_page = last_page.max(1);
-    let (before, after) = split_around_page_number(raw.unwrap_or(""));
-    let link = |number: u32| {
-        let mut parts: Vec<String> = before.iter().map(|part| (*part).to_owned()).collect();
-        parts.push(format!("page[number]={number}"));
-        parts.extend(after.iter().map(|part| (*part).to_owned()));
-        Value::String(format!("{path}?{}", parts.join("&")))
-    };
+    let link = number_link(path, raw);
     let current = query.page_number.max(1);
     let prev = if current > 1 { link((current - 1).min(last_page)) } else { Value::Null };
     let next = if current < last_page { link(current + 1) } else { Value::Null };
@@ -28,6 +22,31 @@ pub fn page_links(path: &str, raw: Option<&str>, query: &ListQuery, last_page: u
         "next": next,
         "last": link(last_page),
     })
+}
+
+/// The links of a page-numbered list read only up to its page: as [`page_links`], but `last`
+/// is null (unknown without reading the rest) and `next` is there when `more` items follow.
+pub fn open_page_links(path: &str, raw: Option<&str>, query: &ListQuery, more: bool) -> Value {
+    let link = number_link(path, raw);
+    let current = query.page_number.max(1);
+    json!({
+        "self": link(current),
+        "first": link(1),
+        "prev": if current > 1 { link(current - 1) } else { Value::Null },
+        "next": if more { link(current + 1) } else { Value::Null },
+        "last": Value::Null,
+    })
+}
+
+/// The link to page `number`: `path?` + the request's query with `page[number]` replaced.
+fn number_link<'r>(path: &'r str, raw: Option<&'r str>) -> impl Fn(u32) -> Value + 'r {
+    let (before, after) = split_around_page_number(raw.unwrap_or(""));
+    move |number: u32| {
+        let mut parts: Vec<String> = before.iter().map(|part| (*part).to_owned()).collect();
+        parts.push(format!("page[number]={number}"));
+        parts.extend(after.iter().map(|part| (*part).to_owned()));
+        Value::String(format!("{path}?{}", parts.join("&")))
+    }
 }
 
 /// The raw `&`-separated parts before and after the (first) `page[number]`, without any `page[number]`.
@@ -66,6 +85,22 @@ mod tests {
     use super::*;
     use crate::query::parse_query;
     use crate::query::testing::WEBHOOKS;
+
+    #[test]
+    fn when_only_read_up_to_its_page_should_leave_last_unknown_and_link_next_only_if_more() {
+        let query = parse_query(Some("page[size]=2&page[number]=3"), &WEBHOOKS).expect("valid");
+        let links = open_page_links("/w", Some("page[size]=2&page[number]=3"), &query, true);
+        assert_eq!(links["self"], "/w?page[size]=2&page[number]=3");
+        assert_eq!(links["prev"], "/w?page[size]=2&page[number]=2");
+        assert_eq!(links["next"], "/w?page[size]=2&page[number]=4");
+        assert_eq!(links["last"], Value::Null);
+        let first = parse_query(None, &WEBHOOKS).expect("valid");
+        let links = open_page_links("/w", None, &first, false);
+        assert_eq!(
+            (&links["prev"], &links["next"], &links["first"]),
+            (&Value::Null, &Value::Null, &json!("/w?page[number]=1"))
+        );
+    }
 
     #[test]
     fn when_cursor_link_built_should_replace_only_the_cursor() {

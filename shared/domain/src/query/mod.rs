@@ -17,7 +17,7 @@ mod testing;
 
 pub use fields::sparse;
 pub use filter::{Filter, matches};
-pub use links::{cursor_link, page_links};
+pub use links::{cursor_link, open_page_links, page_links};
 pub use page::{PageOf, paginate};
 pub use parse::parse_query;
 pub use sort::{SortKey, sort};
