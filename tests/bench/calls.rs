@@ -241,7 +241,7 @@ async fn measure(scenario: &Scenario) -> Measured {
 }
 
 /// Write and read request units as DynamoDB reported them (`ConsumedCapacity`), by operation.
-fn reported_units(tallies: &BTreeMap<(String, String), Tally>) -> (f64, f64) {
+pub fn reported_units(tallies: &BTreeMap<(String, String), Tally>) -> (f64, f64) {
     let mut writes = 0.0;
     let mut reads = 0.0;
     for ((service, operation), tally) in tallies {
@@ -261,7 +261,7 @@ fn reported_units(tallies: &BTreeMap<(String, String), Tally>) -> (f64, f64) {
 /// per KB of item (request body bytes stand for the item size; batches and transactions at
 /// least one per item, transactions twice); a consistent read one unit per 4 KB returned, a
 /// query half a unit per 4 KB.
-fn capacity_units(tallies: &BTreeMap<(String, String), Tally>) -> (f64, f64) {
+pub fn capacity_units(tallies: &BTreeMap<(String, String), Tally>) -> (f64, f64) {
     let mut writes = 0.0;
     let mut reads = 0.0;
     for ((service, operation), tally) in tallies {

@@ -6,6 +6,7 @@ mod e2e;
 mod init;
 mod meter;
 mod report;
+mod scale;
 
 use report::Row;
 
@@ -19,6 +20,9 @@ async fn main() {
     }
     if wanted("calls") {
         rows.extend(calls::run().await);
+    }
+    if wanted("scale") {
+        rows.extend(scale::run().await);
     }
     if wanted("e2e") {
         rows.extend(e2e::run().await);
