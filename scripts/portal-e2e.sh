@@ -31,27 +31,9 @@ fi
 # The tests type-check (a mistake in them is found before any stack starts).
 (cd "$suite" && node_modules/.bin/tsc --noEmit)
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-key="hl_prod_portal_$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
-operator="hlop_prod_portal_$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
-log="$(mktemp -t hookline-portal-e2e.XXXXXX)"
-cargo build --quiet --bin hookline-local
-
-PORT="$port" DEV_API_KEY="$key" DEV_OPERATOR_KEY="$operator" ALLOW_HTTP_WEBHOOKS=true target/debug/hookline-local dev >"$log" 2>&1 &
-pid=$!
-cleanup() {
-  kill -TERM "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  if [ -n "${PORTAL_E2E_KEEP_LOG:-}" ]; then echo "portal-e2e.sh: the stack's log: $log" >&2; else rm -f "$log"; fi
-}
-trap cleanup EXIT
-
-for _ in $(seq 1 120); do
-  grep -q "Hookline is ready" "$log" && break
-  kill -0 "$pid" 2>/dev/null || { echo "portal-e2e.sh: the local stack did not start:" >&2; cat "$log" >&2; exit 1; }
-  sleep 0.5
-done
-grep -q "Hookline is ready" "$log" || { echo "portal-e2e.sh: the local stack was not ready in 60 s" >&2; cat "$log" >&2; exit 1; }
+# shellcheck source=scripts/local-stack.sh
+source "$root/scripts/local-stack.sh"
+start_local_stack portal
 
 screenshots="${PORTAL_SCREENSHOTS:-target/portal-e2e}"
 case "$screenshots" in /*) ;; *) screenshots="$root/$screenshots" ;; esac
@@ -60,7 +42,7 @@ mkdir -p "$screenshots"
 set +e
 (
   cd "$suite"
-  HOOKLINE_URL="http://127.0.0.1:$port" HOOKLINE_OPERATOR_KEY="$operator" CHROMIUM="$chromium" \
+  HOOKLINE_URL="$base" HOOKLINE_OPERATOR_KEY="$operator" CHROMIUM="$chromium" \
   PORTAL_SCREENSHOTS="$screenshots" PORTAL_RESULTS="$root/target/portal-e2e-results" \
     node_modules/.bin/playwright test "$@"
 )

@@ -9,6 +9,7 @@ import { toApiError, useLoad } from '../hooks';
 import { href, paths } from '../router';
 import { SessionContext } from '../session';
 import type { Attempt, Delivery } from '../types';
+import { ScrollTable } from '../components/ScrollTable';
 
 // A message's attempts come in pages counted in deliveries; a message has few, so read them all.
 async function allAttempts(id: string): Promise<Attempt[]> {
@@ -55,19 +56,7 @@ function DeliverySection({ delivery, attempts, readOnly, busy, onRetry }: {
         )}
       </p>
       {attempts.length > 0 ? (
-        <div class="table-scroll" tabIndex={0} role="region" aria-label={`Attempts to webhook ${webhookId}, scrollable`}>
-          <table aria-label={`Attempts to webhook ${webhookId}`}>
-            <thead>
-              <tr>
-                <th scope="col">Number</th>
-                <th scope="col">Time</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Status code</th>
-                <th scope="col">Latency</th>
-                <th scope="col">Response</th>
-              </tr>
-            </thead>
-            <tbody>
+        <ScrollTable label={`Attempts to webhook ${webhookId}`} columns={['Number', 'Time', 'Outcome', 'Status code', 'Latency', 'Response']}>
               {attempts.map((attempt) => (
                 <tr key={attempt.id}>
                   <td class="num">{attempt.attributes.number}</td>
@@ -94,9 +83,7 @@ function DeliverySection({ delivery, attempts, readOnly, busy, onRetry }: {
                   </td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </ScrollTable>
       ) : (
         <p class="muted">No attempt recorded yet.</p>
       )}

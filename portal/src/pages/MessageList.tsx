@@ -7,6 +7,7 @@ import { fromLocalInput, toLocalInput } from '../format';
 import { useLoad } from '../hooks';
 import { href, navigate, paths } from '../router';
 import type { DeliveryStatus } from '../types';
+import { ScrollTable } from '../components/ScrollTable';
 
 const STATUSES: DeliveryStatus[] = ['pending', 'succeeded', 'failed', 'refused', 'cancelled'];
 
@@ -93,17 +94,7 @@ export function MessageList({ query }: { query: string }) {
       {messages.loading && <p aria-live="polite">Loading messages…</p>}
       {messages.data && messages.data.data.length === 0 && <p class="empty">No messages match these filters</p>}
       {messages.data && messages.data.data.length > 0 && (
-        <div class="table-scroll" tabIndex={0} role="region" aria-label="Messages, scrollable">
-          <table aria-label="Messages">
-            <thead>
-              <tr>
-                <th scope="col">Message</th>
-                <th scope="col">Event type</th>
-                <th scope="col">Created</th>
-                <th scope="col">Webhooks matched</th>
-              </tr>
-            </thead>
-            <tbody>
+        <ScrollTable label="Messages" columns={['Message', 'Event type', 'Created', 'Webhooks matched']}>
               {messages.data.data.map((message) => (
                 <tr key={message.id}>
                   <td>
@@ -118,9 +109,7 @@ export function MessageList({ query }: { query: string }) {
                   <td class="num">{message.attributes.matched}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </ScrollTable>
       )}
       <div class="actions pager">
         {page && (

@@ -13,6 +13,7 @@ import { toApiError, useLoad } from '../hooks';
 import { href, navigate, paths } from '../router';
 import { SessionContext } from '../session';
 import type { Attempt, SecretAttributes, StatsWindow, TestResult, Webhook } from '../types';
+import { ScrollTable } from '../components/ScrollTable';
 
 /** Runs one action at a time, keeping its error for the page's alert. */
 function useAction() {
@@ -266,18 +267,7 @@ function AttemptsCard({ webhook }: { webhook: Webhook }) {
       {first.loading && <p>Loading…</p>}
       {!first.loading && !first.error && attempts.length === 0 && <p class="empty">No attempts yet</p>}
       {attempts.length > 0 && (
-        <div class="table-scroll" tabIndex={0} role="region" aria-label="Recent attempts, scrollable">
-          <table aria-label="Recent attempts">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Message</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Status code</th>
-                <th scope="col">Latency</th>
-              </tr>
-            </thead>
-            <tbody>
+        <ScrollTable label="Recent attempts" columns={['Time', 'Message', 'Outcome', 'Status code', 'Latency']}>
               {attempts.map((attempt) => (
                 <tr key={attempt.id}>
                   <td>
@@ -296,9 +286,7 @@ function AttemptsCard({ webhook }: { webhook: Webhook }) {
                   <td class="num">{formatLatency(attempt.attributes.latency_ms)}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </ScrollTable>
       )}
       {next && (
         <button type="button" class="button" disabled={more.busy} onClick={loadMore}>

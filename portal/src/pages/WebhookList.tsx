@@ -9,6 +9,7 @@ import { useLoad } from '../hooks';
 import { href, paths } from '../router';
 import { SessionContext } from '../session';
 import type { StatsAttributes, Webhook } from '../types';
+import { ScrollTable } from '../components/ScrollTable';
 
 function Health({ stats }: { stats: StatsAttributes | null | undefined }) {
   if (stats === undefined) return <td colSpan={2}>Loading…</td>;
@@ -53,18 +54,7 @@ export function WebhookList() {
       {webhooks.loading && !webhooks.data && <p aria-live="polite">Loading webhooks…</p>}
       {webhooks.data && webhooks.data.length === 0 && <p class="empty">No webhooks yet</p>}
       {webhooks.data && webhooks.data.length > 0 && (
-        <div class="table-scroll" tabIndex={0} role="region" aria-label="Webhooks, scrollable">
-          <table aria-label="Webhooks">
-            <thead>
-              <tr>
-                <th scope="col">URL</th>
-                <th scope="col">Status</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Success rate (24 h)</th>
-                <th scope="col">Last failure</th>
-              </tr>
-            </thead>
-            <tbody>
+        <ScrollTable label="Webhooks" columns={['URL', 'Status', 'Environment', 'Success rate (24 h)', 'Last failure']}>
               {webhooks.data.map((webhook) => (
                 <tr key={webhook.id}>
                   <td class="url-cell">
@@ -78,9 +68,7 @@ export function WebhookList() {
                   <Health stats={healthOf(webhook.id)} />
                 </tr>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </ScrollTable>
       )}
     </>
   );
