@@ -97,6 +97,9 @@ let catalog: Promise<ListDocument<EventType>> | undefined;
 const webhookPath = (id: string) => `${NOTIFICATION}/webhooks/${encodeURIComponent(id)}`;
 const messagePath = (id: string) => `${NOTIFICATION}/messages/${encodeURIComponent(id)}`;
 
+/** Webhooks per page of the list (each row also reads its stats). */
+export const WEBHOOKS_PER_PAGE = 25;
+
 export const api = {
   session: () => request<Document<{ attributes: SessionAttributes }>>('GET', `${NOTIFICATION}/session`),
 
@@ -105,8 +108,12 @@ export const api = {
     throw error;
   })),
 
-  webhooks: () =>
-    request<ListDocument<Webhook>>('GET', `${NOTIFICATION}/webhooks${query({ 'page[size]': '1000', sort: 'created_at' })}`),
+  // In id order (creation order) without a sort or filter, a page reads only the webhooks up to its end.
+  webhooks: (page: number) =>
+    request<ListDocument<Webhook>>(
+      'GET',
+      `${NOTIFICATION}/webhooks${query({ 'page[size]': String(WEBHOOKS_PER_PAGE), 'page[number]': String(page) })}`,
+    ),
   webhook: (id: string) => request<Document<Webhook>>('GET', webhookPath(id)),
   createWebhook: (attributes: WebhookInput) =>
     request<Document<Webhook>>('POST', `${NOTIFICATION}/webhooks`, { document: { data: { type: 'webhooks', attributes } } }),

@@ -19,7 +19,7 @@ import type { SessionAttributes } from './types';
 function page(route: Route, readOnly: boolean) {
   switch (route.page) {
     case 'webhooks':
-      return <WebhookList />;
+      return <WebhookList key={route.query} query={route.query} />;
     case 'webhook-new':
       return readOnly ? <ReadOnly /> : <WebhookForm />;
     case 'webhook':

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
-  | { page: 'webhooks' }
+  | { page: 'webhooks'; query: string }
   | { page: 'webhook-new' }
   | { page: 'webhook'; id: string }
   | { page: 'webhook-edit'; id: string }
@@ -14,9 +14,9 @@ export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const [section, id, action] = parts;
-  if (!section) return { page: 'webhooks' };
+  if (!section) return { page: 'webhooks', query };
   if (section === 'webhooks') {
-    if (!id) return { page: 'webhooks' };
+    if (!id) return { page: 'webhooks', query };
     if (id === 'new' && !action) return { page: 'webhook-new' };
     if (!action) return { page: 'webhook', id };
     if (action === 'edit' && parts.length === 3) return { page: 'webhook-edit', id };

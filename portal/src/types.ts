@@ -144,7 +144,7 @@ export interface Document<D> {
 }
 export interface ListDocument<D> {
   data: D[];
-  links?: { next?: string | null };
+  links?: { next?: string | null; prev?: string | null };
 }
 export interface MessageDocument {
   data: Message;

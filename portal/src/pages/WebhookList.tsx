@@ -1,4 +1,4 @@
-// #/webhooks: every webhook with its status, environment and 24 h health from the stats route.
+// #/webhooks?page=N: the webhooks, a page at a time, with their status, environment and 24 h health from the stats route.
 import { useContext } from 'preact/hooks';
 import { api } from '../api';
 import { ErrorAlert } from '../components/ErrorAlert';
@@ -6,7 +6,7 @@ import { Time } from '../components/Time';
 import { WebhookStatus } from '../components/WebhookStatus';
 import { formatRate } from '../format';
 import { useLoad } from '../hooks';
-import { href, paths } from '../router';
+import { href, navigate, paths } from '../router';
 import { SessionContext } from '../session';
 import type { StatsAttributes, Webhook } from '../types';
 import { ScrollTable } from '../components/ScrollTable';
@@ -22,9 +22,12 @@ function Health({ stats }: { stats: StatsAttributes | null | undefined }) {
   );
 }
 
-export function WebhookList() {
+export function WebhookList({ query }: { query: string }) {
   const session = useContext(SessionContext);
-  const webhooks = useLoad(() => api.webhooks().then((document) => document.data), []);
+  const page = Math.max(1, Number.parseInt(new URLSearchParams(query).get('page') ?? '1', 10) || 1);
+  const listed = useLoad(() => api.webhooks(page), [page]);
+  const webhooks = { ...listed, data: listed.data?.data };
+  const toPage = (number: number) => navigate(number > 1 ? `${paths.webhooks}?page=${number}` : paths.webhooks);
   // One stats read per webhook, in parallel; a failed one shows as unavailable rather than failing the list.
   const stats = useLoad(async () => {
     const entries = await Promise.all(
@@ -52,7 +55,7 @@ export function WebhookList() {
       </div>
       <ErrorAlert error={webhooks.error} />
       {webhooks.loading && !webhooks.data && <p aria-live="polite">Loading webhooks…</p>}
-      {webhooks.data && webhooks.data.length === 0 && <p class="empty">No webhooks yet</p>}
+      {webhooks.data && webhooks.data.length === 0 && <p class="empty">{page > 1 ? 'No webhooks on this page' : 'No webhooks yet'}</p>}
       {webhooks.data && webhooks.data.length > 0 && (
         <ScrollTable label="Webhooks" columns={['URL', 'Status', 'Environment', 'Success rate (24 h)', 'Last failure']}>
               {webhooks.data.map((webhook) => (
@@ -70,6 +73,18 @@ export function WebhookList() {
               ))}
             </ScrollTable>
       )}
+      <div class="actions pager">
+        {page > 1 && (
+          <button type="button" class="button" onClick={() => toPage(page - 1)}>
+            Previous page
+          </button>
+        )}
+        {listed.data?.links?.next && (
+          <button type="button" class="button" onClick={() => toPage(page + 1)}>
+            Next page
+          </button>
+        )}
+      </div>
     </>
   );
 }

@@ -131,6 +131,28 @@ test('the platform\'s theme and colour win over the user\'s preference', async (
   expect(await backgroundLuminance(other), 'theme "light" is light under a dark preference').toBeGreaterThan(0.5);
 });
 
+test('the webhooks come 25 to a page: "Next page", then "Previous page"', async ({ portal }) => {
+  const many = await createAccount('Initech');
+  const urls: string[] = [];
+  for (let n = 1; n <= 26; n++) {
+    const created = await createWebhook(many, { url: `https://hooks.initech.example/${n}`, events: ['invoice.paid'] });
+    urls.push(created.attributes.url);
+  }
+  const page = await portal.open((await openSession(many)).token);
+  const links = page.getByRole('table', { name: 'Webhooks' }).getByRole('link');
+  await expect(links).toHaveCount(25);
+  await expect(links.first()).toHaveText(urls[0]!);
+  await expect(page.getByRole('button', { name: 'Previous page' })).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect(links).toHaveCount(1);
+  await expect(links.first()).toHaveText(urls[25]!);
+  await expect(page.getByRole('button', { name: 'Next page' })).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await expect(links).toHaveCount(25);
+});
+
 test('at 360 px the pages do not scroll sideways', async ({ portal }) => {
   const session = await openSession(account);
   const page = await portal.open(session.token, { viewport: { width: 360, height: 740 } });
