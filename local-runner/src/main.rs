@@ -134,6 +134,7 @@ async fn dev() -> Result<(), String> {
     let sandbox_key = operator::add_sandbox_key(&context.store, &api_key).await.map_err(|error| error.to_string())?;
     operator::migrate_accounts(&context.store).await.map_err(|error| error.to_string())?;
     migrate_event_types(&context.store).await?;
+    context.store.migrate_log().await.map_err(|error| error.to_string())?;
     let chosen = std::env::var("DEV_OPERATOR_KEY").ok().filter(|key| !key.is_empty());
     let operator_key = operator::create_operator_key(&context.store, Environment::Production, "dev", chosen)
         .await
@@ -223,6 +224,8 @@ async fn migrate() -> Result<(), String> {
     println!("{migrated} account(s) migrated");
     let copied = migrate_event_types(&store).await?;
     println!("{copied} event type(s) copied into the platform's catalog");
+    let moved = store.migrate_log().await.map_err(|error| error.to_string())?;
+    println!("{moved} log entr(ies) moved to their shard");
     Ok(())
 }
 

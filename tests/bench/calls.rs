@@ -41,6 +41,8 @@ const EVENTS: usize = 20;
 
 struct Scenario {
     name: &'static str,
+    /// Events published.
+    events: usize,
     fanout: usize,
     batch: usize,
     fail_first: bool,
@@ -53,6 +55,7 @@ struct Scenario {
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
+        events: EVENTS,
         name: "fan-out 1, ingest one by one, first-try success",
         fanout: 1,
         batch: 1,
@@ -61,6 +64,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
     },
     Scenario {
+        events: EVENTS,
         name: "fan-out 1, ingest in batches of 10, first-try success",
         fanout: 1,
         batch: 10,
@@ -69,6 +73,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: Some(COST_GOAL),
     },
     Scenario {
+        events: EVENTS,
         name: "fan-out 10, ingest one by one, first-try success",
         fanout: 10,
         batch: 1,
@@ -77,6 +82,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
     },
     Scenario {
+        events: EVENTS,
         name: "fan-out 10, ingest in batches of 10, first-try success",
         fanout: 10,
         batch: 10,
@@ -85,6 +91,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
     },
     Scenario {
+        events: EVENTS,
         name: "fan-out 1, ingest in batches of 10, one retry each",
         fanout: 1,
         batch: 10,
@@ -93,6 +100,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
     },
     Scenario {
+        events: EVENTS,
         name: "fan-out 1, ingest in batches of 10, first-try success, 1 KB invoices",
         fanout: 1,
         batch: 10,
@@ -101,6 +109,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: Some(COST_GOAL_1KB),
     },
     Scenario {
+        events: EVENTS,
         name: "fan-out 1, ingest in batches of 10, first-try success, 4 KB invoices",
         fanout: 1,
         batch: 10,
@@ -118,6 +127,8 @@ struct Measured {
     cpu_seconds: f64,
     /// Whether DynamoDB ran on DynamoDB Local, which reports the consumed capacity.
     measured_capacity: bool,
+    /// Write units by partition key.
+    partition_writes: BTreeMap<String, f64>,
 }
 
 /// Hookline's own CPU time (user + system) so far, from /proc (USER_HZ assumed 100).
@@ -184,7 +195,7 @@ async fn measure(scenario: &Scenario) -> Measured {
     let base = serve_context(context.clone()).await;
     let client = stack.client(&base, Environment::Sandbox).await;
     stack.put_event_type("bench.event").await;
-    let expected = EVENTS * scenario.fanout;
+    let expected = scenario.events * scenario.fanout;
     let script = if scenario.fail_first { vec![Answer::status(500); expected] } else { Vec::new() };
     let receiver = Receiver::start(script).await;
     for n in 0..scenario.fanout {
@@ -198,7 +209,7 @@ async fn measure(scenario: &Scenario) -> Measured {
     meter.reset();
     let cpu_before = cpu_seconds();
     let mut http_requests = 0;
-    for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(scenario.batch) {
+    for chunk in (0..scenario.events).collect::<Vec<_>>().chunks(scenario.batch) {
         if scenario.batch == 1 {
             let payload = payload(scenario, chunk[0]);
             let reply = client.publish(json!({"event_type": "bench.event", "payload": payload}), None).await;
@@ -237,7 +248,16 @@ async fn measure(scenario: &Scenario) -> Measured {
         receive.requests = receive.requests.saturating_sub(empty_polls);
     }
     let delivered = receiver.requests().len().saturating_sub(if scenario.fail_first { expected } else { 0 });
-    Measured { delivered, tallies, http_requests, deliver_invocations, cpu_seconds, measured_capacity }
+    let partition_writes = meter.partition_writes();
+    Measured {
+        delivered,
+        tallies,
+        http_requests,
+        deliver_invocations,
+        cpu_seconds,
+        measured_capacity,
+        partition_writes,
+    }
 }
 
 /// Write and read request units as DynamoDB reported them (`ConsumedCapacity`), by operation.
@@ -316,7 +336,7 @@ pub async fn run() -> Vec<Row> {
             goal_applies.then_some(per_delivery <= REQUESTS_GOAL),
             format!(
                 "{} events, {} delivered; SDK interceptor per service and operation: {}; the event source's empty polls excluded",
-                EVENTS,
+                scenario.events,
                 measured.delivered,
                 breakdown.join(", ")
             ),
@@ -362,4 +382,42 @@ pub async fn run() -> Vec<Row> {
         ));
     }
     rows
+}
+
+/// Deliveries a second of one account at which the log's busiest partition key is reported.
+const LOAD_RATE: f64 = 10_000.0;
+/// DynamoDB's write throughput of one partition key, in units a second.
+const PARTITION_WRITE_LIMIT: f64 = 1_000.0;
+
+/// The log's hottest partition key in a load run of one account (fan-out 1, batched ingest,
+/// first-try success): its share of the log's write units, scaled to 10,000 deliveries a second.
+pub async fn hot_partition() -> Row {
+    let scenario = Scenario {
+        events: 1_600,
+        name: "load run",
+        fanout: 1,
+        batch: 10,
+        fail_first: false,
+        payload_bytes: 0,
+        cost_goal: None,
+    };
+    let measured = measure(&scenario).await;
+    let log: Vec<(&String, &f64)> = measured.partition_writes.iter().filter(|(pk, _)| pk.starts_with("LOG#")).collect();
+    let total: f64 = log.iter().map(|(_, units)| **units).sum();
+    let (hottest, peak) =
+        log.iter().max_by(|a, b| a.1.total_cmp(b.1)).map_or(("none", 0.0), |(pk, units)| (pk.as_str(), **units));
+    let delivered = measured.delivered.max(1) as f64;
+    let per_second = peak / delivered * LOAD_RATE;
+    Row::new(
+        "peak write units per second on one log partition key, one account at 10,000 deliveries/s",
+        format!("{per_second:.0}"),
+        format!("< {PARTITION_WRITE_LIMIT:.0}"),
+        Some(per_second < PARTITION_WRITE_LIMIT),
+        format!(
+            "{} events in batches of 10, fan-out 1, {} delivered; the log's {total:.0} write units went to {} partition keys, the busiest ({hottest}) took {peak:.0}; scaled: its units per delivery x 10,000/s (items' units estimated from their bytes)",
+            scenario.events,
+            measured.delivered,
+            log.len()
+        ),
+    )
 }

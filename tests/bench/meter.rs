@@ -62,6 +62,32 @@ fn consumed_units(body: &[u8]) -> Option<f64> {
 #[derive(Debug, Clone, Default)]
 pub struct Meter {
     tallies: Arc<Mutex<BTreeMap<(String, String), Tally>>>,
+    /// Write units by partition key (the `pk` of each item written), estimated from the
+    /// item's bytes: one unit per KB, at least one.
+    partition_writes: Arc<Mutex<BTreeMap<String, f64>>>,
+}
+
+/// The items a DynamoDB write request writes: (partition key, approximate item bytes).
+fn written_items(operation: &str, body: &serde_json::Value) -> Vec<(String, usize)> {
+    let item = |item: &serde_json::Value| {
+        let pk = item.pointer("/pk/S").and_then(serde_json::Value::as_str)?;
+        Some((pk.to_string(), item.to_string().len()))
+    };
+    match operation {
+        "PutItem" => body.get("Item").and_then(item).into_iter().collect(),
+        "UpdateItem" | "DeleteItem" => body.get("Key").and_then(item).into_iter().collect(),
+        "BatchWriteItem" => body
+            .get("RequestItems")
+            .and_then(serde_json::Value::as_object)
+            .into_iter()
+            .flat_map(|tables| tables.values())
+            .filter_map(serde_json::Value::as_array)
+            .flatten()
+            .filter_map(|request| request.pointer("/PutRequest/Item").or_else(|| request.pointer("/DeleteRequest/Key")))
+            .filter_map(item)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -110,6 +136,14 @@ impl Intercept for Meter {
         let text = String::from_utf8_lossy(body);
         let items = (text.matches("\"PutRequest\"").count() + text.matches("\"Put\"").count()) as u64;
         let (service, operation) = names(cfg);
+        if service.eq_ignore_ascii_case("dynamodb")
+            && let Ok(request) = serde_json::from_slice::<serde_json::Value>(body)
+        {
+            let mut partitions = self.partition_writes.lock().map_err(|_| "meter poisoned")?;
+            for (pk, bytes) in written_items(&operation, &request) {
+                *partitions.entry(pk).or_default() += (bytes as f64 / 1024.0).ceil().max(1.0);
+            }
+        }
         let mut tallies = self.tallies.lock().map_err(|_| "meter poisoned")?;
         let tally = tallies.entry((service, operation)).or_default();
         tally.requests += 1;
@@ -164,10 +198,18 @@ impl Meter {
         self.tallies.lock().map(|tallies| tallies.clone()).unwrap_or_default()
     }
 
+    /// Write units so far, by partition key.
+    pub fn partition_writes(&self) -> BTreeMap<String, f64> {
+        self.partition_writes.lock().map(|partitions| partitions.clone()).unwrap_or_default()
+    }
+
     /// Forgets everything counted so far.
     pub fn reset(&self) {
         if let Ok(mut tallies) = self.tallies.lock() {
             tallies.clear();
+        }
+        if let Ok(mut partitions) = self.partition_writes.lock() {
+            partitions.clear();
         }
     }
 

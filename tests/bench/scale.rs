@@ -1,6 +1,7 @@
 //! What a request costs as an account grows: AWS requests and read units of a warm ingest
 //! request, and of the first page of `GET /webhooks`, with 1, 100, 1,000 and 10,000 webhooks in
-//! the account (one subscribed to the published type, the others to another type).
+//! the account (one subscribed to the published type, the others to another type); and the
+//! log's busiest partition key under one account's load (`calls::hot_partition`).
 
 use crate::calls::{capacity_units, reported_units};
 use crate::meter::{Meter, Tally};
@@ -102,7 +103,7 @@ pub async fn run() -> Vec<Row> {
     }
     let smallest = &measured[0].1;
     let flat = |value: f64, base: f64| (value - base).abs() <= FLAT_WITHIN * base.max(f64::EPSILON);
-    let mut rows = Vec::new();
+    let mut rows = vec![crate::calls::hot_partition().await];
     for (size, figures) in &measured {
         let source = if figures.reported {
             "read units as DynamoDB Local reported them"

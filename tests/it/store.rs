@@ -51,6 +51,8 @@ on_both_engines!(
     when_cursor_is_forged_should_be_a_bad_request,
     when_entry_stored_should_hold_its_payload_deflated_and_read_it_back_whole,
     when_entry_predates_deflated_payloads_should_read_as_before,
+    when_log_spreads_over_shards_should_list_every_message_once_newest_first_across_pages,
+    when_entries_predate_shards_should_move_to_theirs_once,
 );
 
 fn webhook(account_id: u64, id: u64) -> Webhook {
@@ -258,12 +260,12 @@ fn plain(value: &serde_json::Value) -> AttributeValue {
 
 /// The item of `entry` as DynamoDB holds it.
 async fn stored_item(store: &Store, entry: &LogEntry) -> std::collections::HashMap<String, AttributeValue> {
-    let day = keys::message_day(&entry.message.id).expect("a message id");
+    let pk = keys::log_pk_of(entry.message.account_id, &entry.message.id).expect("a message id");
     let output = store
         .client()
         .get_item()
         .table_name(store.table())
-        .key("pk", AttributeValue::S(keys::log_pk(entry.message.account_id, day)))
+        .key("pk", AttributeValue::S(pk))
         .key("sk", AttributeValue::S(keys::log_sk(&entry.message.id, entry.webhook_id)))
         .send()
         .await
@@ -309,6 +311,83 @@ async fn when_entry_predates_deflated_payloads_should_read_as_before(store: Stor
     }
     store.client().put_item().table_name(store.table()).set_item(Some(item)).send().await.expect("put raw");
     assert_eq!(store.get_log_entry(12, &entry.message.id, 1).await.expect("read"), Some(entry));
+}
+
+async fn when_log_spreads_over_shards_should_list_every_message_once_newest_first_across_pages(store: Store) {
+    let mut entries = Vec::new();
+    for n in 0..60u64 {
+        let message = message(13);
+        // Some messages reach two webhooks, one matches none: entries of one message stay together.
+        let webhooks: &[u64] = if n % 3 == 0 { &[1, 2] } else { &[1] };
+        if n == 7 {
+            entries.push((LogEntry::unmatched(message), in_a_day()));
+            continue;
+        }
+        for webhook in webhooks {
+            entries.push((LogEntry::delivery_of(message.clone(), *webhook, Utc::now()), in_a_day()));
+        }
+    }
+    store.put_log_entries(&entries).await.expect("put");
+    let mut partitions = std::collections::BTreeSet::new();
+    for (entry, _) in &entries {
+        partitions.insert(keys::log_pk_of(13, &entry.message.id).expect("a message id"));
+    }
+    assert!(partitions.len() >= 8, "60 messages over {} of the day's partitions", partitions.len());
+
+    let mut listed: Vec<Vec<LogEntry>> = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let page = store.page_log(13, &since_yesterday(), 7, cursor.as_deref()).await.expect("page");
+        assert!(page.items.len() <= 7);
+        listed.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    // Newest first, a message's entries together, as the log has always listed them (a
+    // message's webhooks in descending order too).
+    let mut expected: Vec<Vec<LogEntry>> = Vec::new();
+    for (entry, _) in entries.into_iter().rev() {
+        match expected.last_mut() {
+            Some(group) if group[0].message.id == entry.message.id => group.push(entry),
+            _ => expected.push(vec![entry]),
+        }
+    }
+    expected.sort_by(|a, b| b[0].message.id.cmp(&a[0].message.id));
+    let ids = |groups: &[Vec<LogEntry>]| -> Vec<(String, Vec<Option<u64>>)> {
+        groups.iter().map(|group| (group[0].message.id.clone(), group.iter().map(|e| e.webhook_id).collect())).collect()
+    };
+    assert_eq!(listed.len(), 60, "every message once");
+    assert_eq!(ids(&listed), ids(&expected), "newest first, each with all its entries");
+    assert_eq!(listed, expected);
+}
+
+async fn when_entries_predate_shards_should_move_to_theirs_once(store: Store) {
+    let entry = LogEntry::delivery_of(message(14), 3, Utc::now());
+    store.put_log_entries(&[(entry.clone(), in_a_day())]).await.expect("put");
+    // Put it back where entries were before the log was sharded: the day key itself.
+    let mut item = stored_item(&store, &entry).await;
+    let day = keys::message_day(&entry.message.id).expect("a message id");
+    let sharded = item.insert("pk".into(), AttributeValue::S(keys::log_day(14, day))).expect("a key");
+    store.client().put_item().table_name(store.table()).set_item(Some(item)).send().await.expect("put raw");
+    let key = |pk: AttributeValue| {
+        [("pk".to_string(), pk), ("sk".to_string(), AttributeValue::S(keys::log_sk(&entry.message.id, Some(3))))]
+    };
+    store
+        .client()
+        .delete_item()
+        .table_name(store.table())
+        .set_key(Some(key(sharded).into()))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(store.get_log_entry(14, &entry.message.id, 3).await.expect("read"), None, "not found before");
+
+    assert_eq!(store.migrate_log().await.expect("migrated"), 1);
+    assert_eq!(store.migrate_log().await.expect("again"), 0, "idempotent");
+    assert_eq!(store.get_log_entry(14, &entry.message.id, 3).await.expect("read"), Some(entry.clone()));
+    assert_eq!(store.page_log(14, &since_yesterday(), 10, None).await.expect("page").items, vec![vec![entry]]);
 }
 
 async fn when_entry_expired_should_be_hidden_on_read(store: Store) {

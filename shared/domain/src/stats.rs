@@ -37,7 +37,7 @@ use serde::Deserialize;
 pub const MAX_ENTRIES_READ: usize = 20_000;
 /// The most queries one stats request makes (a query reads at most 1 MB, so this bounds the
 /// bytes read when entries are large).
-pub const MAX_QUERIES: usize = 100;
+pub const MAX_QUERIES: usize = 400;
 /// The resource type of a webhook's stats.
 pub const WEBHOOK_STATS_TYPE: &str = "webhook_stats";
 /// The resource type of an account's stats.

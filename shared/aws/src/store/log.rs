@@ -12,9 +12,9 @@ use hookline_domain::stats::{DeliveryRecord, LogSample};
 use hookline_domain::{Error, Result};
 
 /// Queries one page of the log may make (its day partitions and their pages).
-const LOG_READS_PER_PAGE: usize = 40;
+const LOG_READS_PER_PAGE: usize = 96;
 /// Items one log query reads.
-const LOG_READ_SIZE: i32 = 200;
+const LOG_READ_SIZE: usize = 200;
 /// Items one query of `read_log_window` reads (it keeps no page, so reads are larger).
 const LOG_WINDOW_READ_SIZE: usize = 1000;
 
@@ -124,8 +124,8 @@ impl Store {
         message_id: &str,
         webhook: WebhookId,
     ) -> Result<Option<LogEntry>> {
-        let Some(day) = keys::message_day(message_id) else { return Ok(None) };
-        self.get(keys::log_pk(account, day), &keys::log_sk(message_id, Some(webhook))).await
+        let Some(pk) = keys::log_pk_of(account, message_id) else { return Ok(None) };
+        self.get(pk, &keys::log_sk(message_id, Some(webhook))).await
     }
 
     /// Every entry of a message, by webhook id; empty if there is no such message (yet).
@@ -150,8 +150,10 @@ impl Store {
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<Page<LogEntry>> {
-        let Some(day) = keys::message_day(message_id) else { return Ok(Page { items: Vec::new(), next_cursor: None }) };
-        self.query_page(On::Table, keys::log_pk(account, day), Some(message_id), limit, cursor, true).await
+        let Some(pk) = keys::log_pk_of(account, message_id) else {
+            return Ok(Page { items: Vec::new(), next_cursor: None });
+        };
+        self.query_page(On::Table, pk, Some(message_id), limit, cursor, true).await
     }
 
     /// Puts a finished delivery back to pending for one more try (manual retry, recovery);
@@ -163,13 +165,13 @@ impl Store {
         webhook: WebhookId,
         from: &[DeliveryStatus],
     ) -> Result<bool> {
-        let Some(day) = keys::message_day(message_id) else { return Ok(false) };
+        let Some(pk) = keys::log_pk_of(account, message_id) else { return Ok(false) };
         let names: Vec<String> = (0..from.len()).map(|index| format!(":from{index}")).collect();
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(keys::log_pk(account, day)))
+            .key("pk", s(pk))
             .key("sk", s(keys::log_sk(message_id, Some(webhook))))
             .update_expression("SET #status = :pending, updated_at = :now, next_attempt_at = :now")
             .condition_expression(format!("#status IN ({})", names.join(", ")))
@@ -188,9 +190,10 @@ impl Store {
 
     /// A page of an account's log, newest message first, each message with its entries
     /// (only those that pass `filter`). Walks the day partitions from `before` (or now) back
-    /// to `after`; filters apply after each read, so a page may hold fewer than `limit`
-    /// messages (even none) and still have a next cursor. A message is never split between
-    /// pages unless it alone outgrows a page's reads.
+    /// to `after`, merging each day's shards by message id; filters apply after each read, so a
+    /// page may hold fewer than `limit` messages (even none) and still have a next cursor. A
+    /// message is never split between pages. The cursor is the day and the key the next page
+    /// reads below, whatever the shards: every message above it was listed or filtered out.
     pub async fn page_log(
         &self,
         account: AccountId,
@@ -200,94 +203,208 @@ impl Store {
     ) -> Result<Page<Vec<LogEntry>>> {
         let now = Utc::now();
         let oldest = filter.after.unwrap_or(now).date_naive();
-        let (mut day, mut start) = match cursor {
+        let top = filter.high_id() + "~";
+        let (mut day, mut below) = match cursor {
             Some(cursor) => {
-                let mut key = decode_cursor(cursor)?;
+                let key = decode_cursor(cursor)?;
                 let day = key
                     .get("pk")
                     .and_then(|pk| pk.as_s().ok())
                     .and_then(|pk| keys::log_pk_day(account, pk))
                     .filter(|_| key.keys().all(|name| name == "pk" || name == "sk"))
                     .ok_or_else(invalid_cursor)?;
-                (day, key.remove("sk").map(|sk| (keys::log_pk(account, day), sk)))
+                let below = key.get("sk").and_then(|sk| sk.as_s().ok()).ok_or_else(invalid_cursor)?;
+                (day, below.clone().min(top.clone()))
             }
-            None => (filter.newest(now).date_naive(), None),
+            None => (filter.newest(now).date_naive(), top.clone()),
         };
+        let per_shard = limit.saturating_mul(3).div_ceil(2 * keys::LOG_SHARDS as usize).clamp(2, 200);
         let mut groups: Vec<Vec<LogEntry>> = Vec::new();
-        let mut last_keys: Vec<(String, String)> = Vec::new();
-        for _ in 0..LOG_READS_PER_PAGE {
+        let mut queries = 0;
+        loop {
             if day < oldest {
                 return Ok(Page { items: groups, next_cursor: None });
             }
-            let pk = keys::log_pk(account, day);
-            let request = filter
-                .apply(
-                    self.client
-                        .query()
-                        .table_name(&self.table)
-                        .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-                        .expression_attribute_values(":pk", s(pk.clone()))
-                        .expression_attribute_values(":low", s(filter.low_id()))
-                        .expression_attribute_values(":high", s(filter.high_id() + "~"))
-                        .scan_index_forward(false)
-                        .limit(LOG_READ_SIZE),
-                )?
-                .set_exclusive_start_key(
-                    start
-                        .take()
-                        .map(|(pk, sk)| [("pk".to_string(), s(pk)), ("sk".to_string(), sk)].into_iter().collect()),
-                );
-            let output = request.send().await.map_err(|error| classify("query", error))?;
-            for item in output.items.unwrap_or_default() {
-                let envelope: Envelope<LogEntry> = from_item(item)?;
-                if envelope.is_expired(now) {
-                    continue;
-                }
-                let same_message = groups.last().is_some_and(|group| group[0].message.id == envelope.record.message.id);
-                if same_message {
-                    if let (Some(group), Some(key)) = (groups.last_mut(), last_keys.last_mut()) {
-                        group.push(envelope.record);
-                        *key = (envelope.pk, envelope.sk);
+            let day_key = keys::log_day(account, day);
+            let mut shards: Vec<ShardRead> = (0..keys::LOG_SHARDS)
+                .map(|shard| ShardRead::new(keys::log_pk(account, day, shard), per_shard))
+                .collect();
+            loop {
+                if queries >= LOG_READS_PER_PAGE && groups.is_empty() {
+                    // Out of reads, and all read was filtered out: go on below the highest key
+                    // a shard stopped at (above it, every shard has been read).
+                    let resume = shards.iter().filter_map(|shard| shard.next.as_ref()?.as_s().ok()).max();
+                    if let Some(resume) = resume {
+                        return Ok(Page {
+                            items: groups,
+                            next_cursor: Some(encode_log_cursor(&day_key, Some(resume))),
+                        });
                     }
-                    continue;
+                }
+                let waiting = shards.iter_mut().filter(|shard| shard.buffer.is_empty() && !shard.done);
+                let reads: Vec<_> = waiting.map(|shard| self.read_shard(shard, filter, &below, now)).collect();
+                queries += reads.len();
+                futures::future::try_join_all(reads).await?;
+                // The greatest head of all shards is the next message in order.
+                let Some(shard) = shards
+                    .iter_mut()
+                    .filter(|shard| !shard.buffer.is_empty())
+                    .max_by(|a, b| a.buffer[0].message.id.cmp(&b.buffer[0].message.id))
+                else {
+                    break;
+                };
+                let id = shard.buffer[0].message.id.clone();
+                while !shard.done && shard.buffer.back().is_some_and(|entry| entry.message.id == id) {
+                    queries += 1;
+                    self.read_shard(shard, filter, &below, now).await?;
                 }
                 if groups.len() == limit {
-                    // The last message is complete: the next page starts after it.
-                    let next = last_keys.pop().map(|(pk, sk)| encode_log_cursor(&pk, Some(&sk)));
-                    return Ok(Page { items: groups, next_cursor: next });
+                    let last = groups.last().map_or(below.as_str(), |group| group[0].message.id.as_str());
+                    let next_cursor = Some(encode_log_cursor(&day_key, Some(last)));
+                    return Ok(Page { items: groups, next_cursor });
                 }
-                groups.push(vec![envelope.record]);
-                last_keys.push((envelope.pk, envelope.sk));
+                let mut group = Vec::new();
+                while shard.buffer.front().is_some_and(|entry| entry.message.id == id) {
+                    group.extend(shard.buffer.pop_front());
+                }
+                groups.push(group);
+                if queries >= LOG_READS_PER_PAGE {
+                    return Ok(Page { items: groups, next_cursor: Some(encode_log_cursor(&day_key, Some(&id))) });
+                }
             }
-            match output.last_evaluated_key.and_then(|mut key| key.remove("sk")) {
-                Some(sk) => start = Some((pk, sk)),
-                None => day = day.pred_opt().unwrap_or(NaiveDate::MIN),
+            if queries >= LOG_READS_PER_PAGE && day > oldest {
+                // Out of reads at a day's end: the next page starts the day before.
+                let previous = day.pred_opt().unwrap_or(NaiveDate::MIN);
+                return Ok(Page {
+                    items: groups,
+                    next_cursor: Some(encode_log_cursor(&keys::log_day(account, previous), Some(&top))),
+                });
+            }
+            day = day.pred_opt().unwrap_or(NaiveDate::MIN);
+            below = top.clone();
+        }
+    }
+
+    /// Reads on down one shard of a day: its next items below `below` (newest first) that
+    /// pass `filter`, at most `shard.size` read, the size doubling for the next read.
+    async fn read_shard(
+        &self,
+        shard: &mut ShardRead,
+        filter: &LogFilter,
+        below: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let request = filter
+            .apply(
+                self.client
+                    .query()
+                    .table_name(&self.table)
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                    .expression_attribute_values(":pk", s(shard.pk.clone()))
+                    .expression_attribute_values(":low", s(filter.low_id()))
+                    .expression_attribute_values(":high", s(below))
+                    .scan_index_forward(false)
+                    .limit(i32::try_from(shard.size).unwrap_or(i32::MAX)),
+            )?
+            .set_exclusive_start_key(
+                shard.next.clone().map(|sk| [("pk".to_string(), s(shard.pk.clone())), ("sk".to_string(), sk)].into()),
+            );
+        let started_at = shard.next.take();
+        let output = request.send().await.map_err(|error| classify("query", error))?;
+        for item in output.items.unwrap_or_default() {
+            let envelope: Envelope<LogEntry> = from_item(item)?;
+            // The bound itself is excluded: a cursor names the last message listed.
+            if !envelope.is_expired(now) && envelope.sk != below {
+                shard.buffer.push_back(envelope.record);
             }
         }
-        // Out of reads for this page: stop after the last message known to be complete.
-        let next = if day < oldest {
-            None
-        } else if groups.len() > 1 {
-            groups.pop();
-            last_keys.pop();
-            last_keys.last().map(|(pk, sk)| encode_log_cursor(pk, Some(sk)))
-        } else {
-            Some(match &start {
-                Some((pk, sk)) => encode_log_cursor(pk, sk.as_s().ok().map(String::as_str)),
-                None => encode_log_cursor(&keys::log_pk(account, day), None),
-            })
-        };
-        Ok(Page { items: groups, next_cursor: next })
+        shard.next = output.last_evaluated_key.and_then(|mut key| key.remove("sk"));
+        // A read that ends where it started made no progress: nothing more to read there.
+        shard.done = shard.next.is_none() || shard.next == started_at;
+        shard.size = (shard.size * 2).min(LOG_READ_SIZE);
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Moves the log entries written before the log was sharded (partition `LOG#{account}#{day}`)
+    /// to their shard's partition, as they are; returns how many moved. Idempotent. One scan
+    /// of the table: run it once after upgrading (`hookline-local migrate`; `make dev` does).
+    pub async fn migrate_log(&self) -> Result<usize> {
+        let mut moved = 0;
+        let mut start: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("begins_with(pk, :log)")
+                .expression_attribute_values(":log", s("LOG#"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| classify("scan", error))?;
+            for mut item in output.items.unwrap_or_default() {
+                let (Some(pk), Some(sk)) = (string(&item, "pk"), string(&item, "sk")) else { continue };
+                let message_id = sk.split('#').next().unwrap_or_default();
+                let Some(account) = pk.split('#').nth(1).and_then(|id| id.parse().ok()) else { continue };
+                let Some(sharded) = keys::log_pk_of(account, message_id) else { continue };
+                // Only the day key itself is a partition of before: a shard's key is longer.
+                if keys::log_pk_day(account, &pk).is_none() || pk == sharded {
+                    continue;
+                }
+                item.insert("pk".into(), s(sharded));
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await
+                    .map_err(|error| classify("migrate_log", error))?;
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .key("pk", s(pk))
+                    .key("sk", s(sk))
+                    .send()
+                    .await
+                    .map_err(|error| classify("migrate_log", error))?;
+                moved += 1;
+            }
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(moved),
+            }
+        }
+    }
+}
+
+fn string(item: &Item, name: &str) -> Option<String> {
+    item.get(name).and_then(|value| value.as_s().ok()).cloned()
+}
+
+/// What a merge of a day's shards has read of one shard and not yet listed.
+struct ShardRead {
+    pk: String,
+    buffer: std::collections::VecDeque<LogEntry>,
+    next: Option<AttributeValue>,
+    done: bool,
+    size: usize,
+}
+
+impl ShardRead {
+    fn new(pk: String, size: usize) -> Self {
+        Self { pk, buffer: std::collections::VecDeque::new(), next: None, done: false, size }
     }
 }
 
 impl Store {
     /// The deliveries of an account's log that pass `filter` (its `after` must be set: where
-    /// the read stops), newest first, only what the stats need (status and attempts: the
-    /// payload is not fetched, though DynamoDB bills the whole items it reads). Bounded: at
-    /// most `max_entries` items read (those the filter drops included: DynamoDB bills them
-    /// too) in at most `max_queries` queries; a read that stops at its bound before `after`
-    /// says so, with the oldest acceptance time it covers in full.
+    /// the read stops), newest day first, every shard of a day, only what the stats need
+    /// (status and attempts: the payload is not fetched, though DynamoDB bills the whole items
+    /// it reads). Bounded: at most `max_entries` items read (those the filter drops included:
+    /// DynamoDB bills them too) in at most `max_queries` queries; a read that stops at its
+    /// bound leaves out the day it stopped in, and says the oldest time it covers in full.
     pub async fn read_log_window(
         &self,
         account: AccountId,
@@ -299,59 +416,57 @@ impl Store {
         let after = filter.after.unwrap_or(now);
         let oldest = after.date_naive();
         let mut day = filter.newest(now).date_naive();
-        let mut start: Option<AttributeValue> = None;
-        let mut sample = LogSample { deliveries: Vec::new(), entries_read: 0, truncated: false, covered_from: now };
+        let mut sample = LogSample { deliveries: Vec::new(), entries_read: 0, truncated: false, covered_from: after };
         let mut queries = 0;
         while day >= oldest {
-            if sample.entries_read >= max_entries || queries >= max_queries {
-                sample.truncated = true;
-                return Ok(sample);
-            }
-            let pk = keys::log_pk(account, day);
-            let limit = (max_entries - sample.entries_read).min(LOG_WINDOW_READ_SIZE);
-            let request = filter
-                .apply(
-                    self.client
-                        .query()
-                        .table_name(&self.table)
-                        .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-                        .expression_attribute_values(":pk", s(pk.clone()))
-                        .expression_attribute_values(":low", s(filter.low_id()))
-                        .expression_attribute_values(":high", s(filter.high_id() + "~"))
-                        .projection_expression("pk, sk, expires_at, #status, attempts, entry_z")
-                        .expression_attribute_names("#status", "status")
-                        .scan_index_forward(false)
-                        .limit(i32::try_from(limit).unwrap_or(i32::MAX)),
-                )?
-                .set_exclusive_start_key(
-                    start.take().map(|sk| [("pk".to_string(), s(pk.clone())), ("sk".to_string(), sk)].into()),
-                );
-            let output = request.send().await.map_err(|error| classify("query", error))?;
-            queries += 1;
-            sample.entries_read += usize::try_from(output.scanned_count).unwrap_or(0);
-            for item in output.items.unwrap_or_default() {
-                let mut envelope: Envelope<DeliveryRecord> = from_item(item)?;
-                if !envelope.is_expired(now) {
-                    envelope.record.accepted_at = message_time(&envelope.sk);
-                    sample.deliveries.push(envelope.record);
+            let kept = sample.deliveries.len();
+            for shard in 0..keys::LOG_SHARDS {
+                let pk = keys::log_pk(account, day, shard);
+                let mut start: Option<AttributeValue> = None;
+                loop {
+                    if sample.entries_read >= max_entries || queries >= max_queries {
+                        // This day is only partly read: its entries are left out.
+                        sample.deliveries.truncate(kept);
+                        sample.truncated = true;
+                        let next_day = day.succ_opt().and_then(|next| next.and_hms_opt(0, 0, 0));
+                        sample.covered_from = next_day.map_or(now, |midnight| midnight.and_utc().max(after));
+                        return Ok(sample);
+                    }
+                    let limit = (max_entries - sample.entries_read).min(LOG_WINDOW_READ_SIZE);
+                    let request = filter
+                        .apply(
+                            self.client
+                                .query()
+                                .table_name(&self.table)
+                                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                                .expression_attribute_values(":pk", s(pk.clone()))
+                                .expression_attribute_values(":low", s(filter.low_id()))
+                                .expression_attribute_values(":high", s(filter.high_id() + "~"))
+                                .projection_expression("pk, sk, expires_at, #status, attempts, entry_z")
+                                .expression_attribute_names("#status", "status")
+                                .limit(i32::try_from(limit).unwrap_or(i32::MAX)),
+                        )?
+                        .set_exclusive_start_key(
+                            start.take().map(|sk| [("pk".to_string(), s(pk.clone())), ("sk".to_string(), sk)].into()),
+                        );
+                    let output = request.send().await.map_err(|error| classify("query", error))?;
+                    queries += 1;
+                    sample.entries_read += usize::try_from(output.scanned_count).unwrap_or(0);
+                    for item in output.items.unwrap_or_default() {
+                        let mut envelope: Envelope<DeliveryRecord> = from_item(item)?;
+                        if !envelope.is_expired(now) {
+                            envelope.record.accepted_at = message_time(&envelope.sk);
+                            sample.deliveries.push(envelope.record);
+                        }
+                    }
+                    match output.last_evaluated_key.and_then(|mut key| key.remove("sk")) {
+                        Some(sk) => start = Some(sk),
+                        None => break,
+                    }
                 }
             }
-            match output.last_evaluated_key.and_then(|mut key| key.remove("sk")) {
-                Some(sk) => {
-                    // Read down to this key: the messages after its own are complete.
-                    let read_to = sk.as_s().ok().and_then(|sk| message_time(sk));
-                    sample.covered_from =
-                        read_to.map_or(sample.covered_from, |at| at + chrono::Duration::milliseconds(1));
-                    start = Some(sk);
-                }
-                None => {
-                    sample.covered_from =
-                        day.and_hms_opt(0, 0, 0).map_or(after, |midnight| midnight.and_utc().max(after));
-                    day = day.pred_opt().unwrap_or(NaiveDate::MIN);
-                }
-            }
+            day = day.pred_opt().unwrap_or(NaiveDate::MIN);
         }
-        sample.covered_from = after;
         Ok(sample)
     }
 }
@@ -383,14 +498,10 @@ fn log_item(entry: &LogEntry, expires_at: i64) -> Result<Item> {
     };
     let plain: serde_json::Map<String, serde_json::Value> =
         PLAIN.iter().filter_map(|name| rest.remove_entry(*name)).collect();
-    let day = keys::message_day(&entry.message.id)
+    let pk = keys::log_pk_of(entry.message.account_id, &entry.message.id)
         .ok_or_else(|| Error::internal(format!("{} is not a message id", entry.message.id)))?;
-    let envelope = Envelope::new(
-        keys::log_pk(entry.message.account_id, day),
-        keys::log_sk(&entry.message.id, entry.webhook_id),
-        plain,
-    )
-    .expiring(Some(expires_at));
+    let envelope =
+        Envelope::new(pk, keys::log_sk(&entry.message.id, entry.webhook_id), plain).expiring(Some(expires_at));
     let mut item = to_item(&envelope)?;
     let json = serde_json::to_vec(&rest).map_err(Error::internal)?;
     let deflated = miniz_oxide::deflate::compress_to_vec(&json, DEFLATE_LEVEL);
