@@ -285,6 +285,25 @@ impl Store {
         }
     }
 
+    /// A query of a log partition from the filter's lowest id up to `high`, with the filter's
+    /// conditions that are not key ranges.
+    fn range_query(
+        &self,
+        pk: &str,
+        filter: &LogFilter,
+        high: &str,
+    ) -> Result<aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder> {
+        filter.apply(
+            self.client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":low", s(filter.low_id()))
+                .expression_attribute_values(":high", s(high)),
+        )
+    }
+
     /// Reads on down one shard of a day: its next items below `below` (newest first) that
     /// pass `filter`, at most `shard.size` read, the size doubling for the next read.
     async fn read_shard(
@@ -294,18 +313,10 @@ impl Store {
         below: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let request = filter
-            .apply(
-                self.client
-                    .query()
-                    .table_name(&self.table)
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-                    .expression_attribute_values(":pk", s(shard.pk.clone()))
-                    .expression_attribute_values(":low", s(filter.low_id()))
-                    .expression_attribute_values(":high", s(below))
-                    .scan_index_forward(false)
-                    .limit(i32::try_from(shard.size).unwrap_or(i32::MAX)),
-            )?
+        let request = self
+            .range_query(&shard.pk, filter, below)?
+            .scan_index_forward(false)
+            .limit(i32::try_from(shard.size).unwrap_or(i32::MAX))
             .set_exclusive_start_key(
                 shard.next.clone().map(|sk| [("pk".to_string(), s(shard.pk.clone())), ("sk".to_string(), sk)].into()),
             );
@@ -433,19 +444,11 @@ impl Store {
                         return Ok(sample);
                     }
                     let limit = (max_entries - sample.entries_read).min(LOG_WINDOW_READ_SIZE);
-                    let request = filter
-                        .apply(
-                            self.client
-                                .query()
-                                .table_name(&self.table)
-                                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
-                                .expression_attribute_values(":pk", s(pk.clone()))
-                                .expression_attribute_values(":low", s(filter.low_id()))
-                                .expression_attribute_values(":high", s(filter.high_id() + "~"))
-                                .projection_expression("pk, sk, expires_at, #status, attempts, entry_z")
-                                .expression_attribute_names("#status", "status")
-                                .limit(i32::try_from(limit).unwrap_or(i32::MAX)),
-                        )?
+                    let request = self
+                        .range_query(&pk, filter, &(filter.high_id() + "~"))?
+                        .projection_expression("pk, sk, expires_at, #status, attempts, entry_z")
+                        .expression_attribute_names("#status", "status")
+                        .limit(i32::try_from(limit).unwrap_or(i32::MAX))
                         .set_exclusive_start_key(
                             start.take().map(|sk| [("pk".to_string(), s(pk.clone())), ("sk".to_string(), sk)].into()),
                         );
