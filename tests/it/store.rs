@@ -53,6 +53,7 @@ on_both_engines!(
     when_entry_predates_deflated_payloads_should_read_as_before,
     when_log_spreads_over_shards_should_list_every_message_once_newest_first_across_pages,
     when_entries_predate_shards_should_move_to_theirs_once,
+    when_a_filter_matches_one_message_among_many_should_list_it_alone,
 );
 
 fn webhook(account_id: u64, id: u64) -> Webhook {
@@ -361,6 +362,30 @@ async fn when_log_spreads_over_shards_should_list_every_message_once_newest_firs
     assert_eq!(listed.len(), 60, "every message once");
     assert_eq!(ids(&listed), ids(&expected), "newest first, each with all its entries");
     assert_eq!(listed, expected);
+}
+
+async fn when_a_filter_matches_one_message_among_many_should_list_it_alone(store: Store) {
+    let mut entries: Vec<(LogEntry, i64)> =
+        (0..55).map(|_| (LogEntry::unmatched(message(18)), in_a_day())).collect();
+    let mut failed = LogEntry::delivery_of(message(18), 1, Utc::now());
+    failed.settle(DeliveryStatus::Failed, None, Utc::now());
+    let mut succeeded = LogEntry::delivery_of(message(18), 1, Utc::now());
+    succeeded.settle(DeliveryStatus::Succeeded, None, Utc::now());
+    entries.push((failed.clone(), in_a_day()));
+    entries.push((succeeded.clone(), in_a_day()));
+    store.put_log_entries(&entries).await.expect("put");
+    let a_month = LogFilter { after: Some(Utc::now() - Duration::days(30)), ..LogFilter::default() };
+    for limit in [1, 10, 50] {
+        let by_status = LogFilter { status: Some(DeliveryStatus::Failed), ..a_month.clone() };
+        let page = store.page_log(18, &by_status, limit, None).await.expect("page");
+        assert_eq!((page.items, page.next_cursor), (vec![vec![failed.clone()]], None), "limit {limit}");
+        let by_webhook = LogFilter { webhook_id: Some(1), ..a_month.clone() };
+        let page = store.page_log(18, &by_webhook, limit, None).await.expect("page");
+        let ids: Vec<&str> = page.items.iter().map(|group| group[0].message.id.as_str()).collect();
+        let mut expected = vec![failed.message.id.as_str(), succeeded.message.id.as_str()];
+        expected.sort_unstable_by(|a, b| b.cmp(a));
+        assert_eq!(ids, expected[..limit.min(2)], "limit {limit}");
+    }
 }
 
 async fn when_entries_predate_shards_should_move_to_theirs_once(store: Store) {

@@ -11,6 +11,8 @@ test('a revoked session shows the ended page at its next call', async ({ portal 
   const session = await openSession(account);
   const page = await portal.open(session.token);
   await expect(heading(page, 'Webhooks')).toBeVisible();
+  // The page's own reads are done (a read after the revocation would end it before the click).
+  await expect(page.getByText('No webhooks yet')).toBeVisible();
 
   await revokeSession(account, session);
   await page.getByRole('navigation', { name: 'Portal' }).getByRole('link', { name: 'Messages' }).click();

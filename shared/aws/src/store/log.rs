@@ -11,8 +11,10 @@ use hookline_domain::model::{AccountId, DeliveryStatus, Environment, LogEntry, W
 use hookline_domain::stats::{DeliveryRecord, LogSample};
 use hookline_domain::{Error, Result};
 
-/// Queries one page of the log may make (its day partitions and their pages).
-const LOG_READS_PER_PAGE: usize = 96;
+/// Queries one page of the log may make: enough to walk 40 days of every shard when a
+/// filter finds little (an empty shard's query costs half a read unit), so that a sparse
+/// listing ends rather than handing out a cursor every few days.
+const LOG_READS_PER_PAGE: usize = 40 * keys::LOG_SHARDS as usize;
 /// Items one log query reads.
 const LOG_READ_SIZE: usize = 200;
 /// Items one query of `read_log_window` reads (it keeps no page, so reads are larger).
