@@ -113,6 +113,20 @@ pub fn log_pk_of(account: AccountId, message_id: &str) -> Option<String> {
     Some(log_pk(account, message_day(message_id)?, log_shard(message_id)))
 }
 
+/// Sort-key prefix of the days an account's log has entries in (in `ACCOUNT#{a}`), so that a
+/// listing reads only those days' shards.
+pub const LOG_DAY_PREFIX: &str = "LOGDAY#";
+
+/// The sort key saying that an account's log has entries on `day`.
+pub fn log_day_sk(day: NaiveDate) -> String {
+    format!("{LOG_DAY_PREFIX}{}", day.format("%Y-%m-%d"))
+}
+
+/// The day of a [`log_day_sk`].
+pub fn log_day_of_sk(sk: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(sk.strip_prefix(LOG_DAY_PREFIX)?, "%Y-%m-%d").ok()
+}
+
 /// The day of a log day key of `account` ([`log_day`]); `None` for any other key.
 pub fn log_pk_day(account: AccountId, pk: &str) -> Option<NaiveDate> {
     let day = pk.strip_prefix(&format!("LOG#{account}#"))?;

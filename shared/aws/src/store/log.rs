@@ -10,6 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hookline_domain::model::{AccountId, DeliveryStatus, Environment, LogEntry, WebhookId};
 use hookline_domain::stats::{DeliveryRecord, LogSample};
 use hookline_domain::{Error, Result};
+use std::collections::HashMap;
 
 /// Queries one page of the log may make: enough to walk 40 days of every shard when a
 /// filter finds little (an empty shard's query costs half a read unit), so that a sparse
@@ -92,6 +93,7 @@ impl Store {
     /// Writes log entries (each with its TTL) in batches of 25, unconditionally: first
     /// attempts and unmatched messages, which no one else writes.
     pub async fn put_log_entries(&self, entries: &[(LogEntry, i64)]) -> Result<()> {
+        self.mark_log_days(entries.iter().map(|(entry, expires_at)| (entry, *expires_at))).await?;
         let items =
             entries.iter().map(|(entry, expires_at)| log_item(entry, *expires_at)).collect::<Result<Vec<_>>>()?;
         self.batch_put(items).await
@@ -105,6 +107,7 @@ impl Store {
         read_at: Option<DateTime<Utc>>,
         expires_at: i64,
     ) -> Result<bool> {
+        self.mark_log_days([(entry, expires_at)]).await?;
         let mut request = self.client.put_item().table_name(&self.table).set_item(Some(log_item(entry, expires_at)?));
         request = match read_at {
             Some(at) => request
@@ -206,7 +209,7 @@ impl Store {
         let now = Utc::now();
         let oldest = filter.after.unwrap_or(now).date_naive();
         let top = filter.high_id() + "~";
-        let (mut day, mut below) = match cursor {
+        let (newest, mut below) = match cursor {
             Some(cursor) => {
                 let key = decode_cursor(cursor)?;
                 let day = key
@@ -222,31 +225,37 @@ impl Store {
         };
         let per_shard = limit.saturating_mul(3).div_ceil(2 * keys::LOG_SHARDS as usize).clamp(2, 200);
         let mut groups: Vec<Vec<LogEntry>> = Vec::new();
-        let mut queries = 0;
-        loop {
-            if day < oldest {
-                return Ok(Page { items: groups, next_cursor: None });
+        let days = self.log_days(account, oldest, newest).await?;
+        let mut queries = 1;
+        for (index, &day) in days.iter().enumerate() {
+            if day != newest {
+                below = top.clone();
             }
             let day_key = keys::log_day(account, day);
             let mut shards: Vec<ShardRead> = (0..keys::LOG_SHARDS)
                 .map(|shard| ShardRead::new(keys::log_pk(account, day, shard), per_shard))
                 .collect();
             loop {
-                if queries >= LOG_READS_PER_PAGE && groups.is_empty() {
-                    // Out of reads, and all read was filtered out: go on below the highest key
-                    // a shard stopped at (above it, every shard has been read).
-                    let resume = shards.iter().filter_map(|shard| shard.next.as_ref()?.as_s().ok()).max();
-                    if let Some(resume) = resume {
-                        return Ok(Page {
-                            items: groups,
-                            next_cursor: Some(encode_log_cursor(&day_key, Some(resume))),
-                        });
+                // Every shard not done must show its next item before the greatest is taken:
+                // a shard whose reads were all filtered out may still hold a greater one.
+                loop {
+                    if !shards.iter().any(|shard| shard.buffer.is_empty() && !shard.done) {
+                        break;
                     }
+                    if queries >= LOG_READS_PER_PAGE {
+                        // Out of reads: the next page starts below the last message listed,
+                        // or, if none was, where every shard has been read down to.
+                        let last = groups.last().map(|group| group[0].message.id.clone());
+                        if let Some(bound) = last.or_else(|| read_down_to(&shards)) {
+                            let next_cursor = Some(encode_log_cursor(&day_key, Some(&bound)));
+                            return Ok(Page { items: groups, next_cursor });
+                        }
+                    }
+                    let waiting = shards.iter_mut().filter(|shard| shard.buffer.is_empty() && !shard.done);
+                    let reads: Vec<_> = waiting.map(|shard| self.read_shard(shard, filter, &below, now)).collect();
+                    queries += reads.len();
+                    futures::future::try_join_all(reads).await?;
                 }
-                let waiting = shards.iter_mut().filter(|shard| shard.buffer.is_empty() && !shard.done);
-                let reads: Vec<_> = waiting.map(|shard| self.read_shard(shard, filter, &below, now)).collect();
-                queries += reads.len();
-                futures::future::try_join_all(reads).await?;
                 // The greatest head of all shards is the next message in order.
                 let Some(shard) = shards
                     .iter_mut()
@@ -274,17 +283,85 @@ impl Store {
                     return Ok(Page { items: groups, next_cursor: Some(encode_log_cursor(&day_key, Some(&id))) });
                 }
             }
-            if queries >= LOG_READS_PER_PAGE && day > oldest {
-                // Out of reads at a day's end: the next page starts the day before.
-                let previous = day.pred_opt().unwrap_or(NaiveDate::MIN);
-                return Ok(Page {
-                    items: groups,
-                    next_cursor: Some(encode_log_cursor(&keys::log_day(account, previous), Some(&top))),
-                });
+            if let Some(&previous) = days.get(index + 1)
+                && queries >= LOG_READS_PER_PAGE
+            {
+                // Out of reads at a day's end: the next page starts with the next day.
+                let next_cursor = Some(encode_log_cursor(&keys::log_day(account, previous), Some(&top)));
+                return Ok(Page { items: groups, next_cursor });
             }
-            day = day.pred_opt().unwrap_or(NaiveDate::MIN);
-            below = top.clone();
         }
+        Ok(Page { items: groups, next_cursor: None })
+    }
+
+    /// The days from `newest` back to `oldest` on which the account's log has entries, newest
+    /// first (one query of the account's day markers).
+    async fn log_days(&self, account: AccountId, oldest: NaiveDate, newest: NaiveDate) -> Result<Vec<NaiveDate>> {
+        let mut days = Vec::new();
+        if oldest > newest {
+            return Ok(days);
+        }
+        let mut start: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :low AND :high")
+                .expression_attribute_values(":pk", s(keys::account_pk(account)))
+                .expression_attribute_values(":low", s(keys::log_day_sk(oldest)))
+                .expression_attribute_values(":high", s(keys::log_day_sk(newest)))
+                .projection_expression("sk")
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| classify("query", error))?;
+            days.extend(
+                output.items.unwrap_or_default().iter().filter_map(|item| keys::log_day_of_sk(&string(item, "sk")?)),
+            );
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => return Ok(days),
+            }
+        }
+    }
+
+    /// Marks the days of `entries` in their accounts' day markers, once per process and day:
+    /// a listing reads only marked days. Written before the entries, so an entry is never on
+    /// an unmarked day; kept two days past the latest entry it was written for.
+    async fn mark_log_days<'e>(&self, entries: impl IntoIterator<Item = (&'e LogEntry, i64)>) -> Result<()> {
+        let mut unmarked: HashMap<(AccountId, NaiveDate), i64> = HashMap::new();
+        {
+            let marked = self.marked_days.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (entry, expires_at) in entries {
+                let Some(day) = keys::message_day(&entry.message.id) else { continue };
+                let key = (entry.message.account_id, day);
+                if !marked.contains(&key) {
+                    let latest = unmarked.entry(key).or_insert(expires_at);
+                    *latest = (*latest).max(expires_at);
+                }
+            }
+        }
+        for ((account, day), expires_at) in unmarked {
+            self.mark_log_day(account, day, expires_at).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the marker of an account's log day, kept two days past `expires_at`.
+    async fn mark_log_day(&self, account: AccountId, day: NaiveDate, expires_at: i64) -> Result<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(keys::account_pk(account)))
+            .item("sk", s(keys::log_day_sk(day)))
+            .item("expires_at", AttributeValue::N((expires_at + 2 * 86_400).to_string()))
+            .send()
+            .await
+            .map_err(|error| classify("mark_log_day", error))?;
+        self.marked_days.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert((account, day));
+        Ok(())
     }
 
     /// A query of a log partition from the filter's lowest id up to `high`, with the filter's
@@ -366,6 +443,10 @@ impl Store {
                 if keys::log_pk_day(account, &pk).is_none() || pk == sharded {
                     continue;
                 }
+                let expires_at = item.get("expires_at").and_then(|value| value.as_n().ok()?.parse().ok());
+                if let (Some(day), Some(expires_at)) = (keys::log_pk_day(account, &pk), expires_at) {
+                    self.mark_log_day(account, day, expires_at).await?;
+                }
                 item.insert("pk".into(), s(sharded));
                 self.client
                     .put_item()
@@ -394,6 +475,18 @@ impl Store {
 
 fn string(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|value| value.as_s().ok()).cloned()
+}
+
+/// The bound above which every shard has been read and nothing read is waiting to be
+/// listed: a shard's next item (included), else where its reads stopped.
+fn read_down_to(shards: &[ShardRead]) -> Option<String> {
+    shards
+        .iter()
+        .filter_map(|shard| match shard.buffer.front() {
+            Some(entry) => Some(format!("{}~", entry.message.id)),
+            None => shard.next.as_ref().and_then(|sk| sk.as_s().ok()).cloned(),
+        })
+        .max()
 }
 
 /// What a merge of a day's shards has read of one shard and not yet listed.
@@ -428,10 +521,10 @@ impl Store {
         let now = Utc::now();
         let after = filter.after.unwrap_or(now);
         let oldest = after.date_naive();
-        let mut day = filter.newest(now).date_naive();
+        let newest = filter.newest(now).date_naive();
         let mut sample = LogSample { deliveries: Vec::new(), entries_read: 0, truncated: false, covered_from: after };
-        let mut queries = 0;
-        while day >= oldest {
+        let mut queries = 1;
+        for day in self.log_days(account, oldest, newest).await? {
             let kept = sample.deliveries.len();
             for shard in 0..keys::LOG_SHARDS {
                 let pk = keys::log_pk(account, day, shard);
@@ -470,7 +563,6 @@ impl Store {
                     }
                 }
             }
-            day = day.pred_opt().unwrap_or(NaiveDate::MIN);
         }
         Ok(sample)
     }

@@ -102,12 +102,16 @@ enum On {
 pub struct Store {
     client: Client,
     table: String,
+    /// The (account, day) log markers this process has written (`Store::mark_log_days`).
+    marked_days: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashSet<(hookline_domain::model::AccountId, chrono::NaiveDate)>>,
+    >,
 }
 
 impl Store {
     /// A store on `table`, through `client` (built once per process).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self { client, table: table.into(), marked_days: std::sync::Arc::default() }
     }
 
     /// The table's name.
