@@ -93,7 +93,9 @@ impl Store {
     /// Writes log entries (each with its TTL) in batches of 25, unconditionally: first
     /// attempts and unmatched messages, which no one else writes.
     pub async fn put_log_entries(&self, entries: &[(LogEntry, i64)]) -> Result<()> {
-        self.mark_log_days(entries.iter().map(|(entry, expires_at)| (entry, *expires_at))).await?;
+        // Boxed: the marker's future inside every writer's would deepen the deliver handler's
+        // future past the compiler's layout depth limit.
+        Box::pin(self.mark_log_days(entries.iter().map(|(entry, expires_at)| (entry, *expires_at)))).await?;
         let items =
             entries.iter().map(|(entry, expires_at)| log_item(entry, *expires_at)).collect::<Result<Vec<_>>>()?;
         self.batch_put(items).await
@@ -107,7 +109,7 @@ impl Store {
         read_at: Option<DateTime<Utc>>,
         expires_at: i64,
     ) -> Result<bool> {
-        self.mark_log_days([(entry, expires_at)]).await?;
+        Box::pin(self.mark_log_days([(entry, expires_at)])).await?;
         let mut request = self.client.put_item().table_name(&self.table).set_item(Some(log_item(entry, expires_at)?));
         request = match read_at {
             Some(at) => request
