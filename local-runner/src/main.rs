@@ -135,6 +135,7 @@ async fn dev() -> Result<(), String> {
     operator::migrate_accounts(&context.store).await.map_err(|error| error.to_string())?;
     migrate_event_types(&context.store).await?;
     context.store.migrate_log().await.map_err(|error| error.to_string())?;
+    context.store.migrate_webhook_log().await.map_err(|error| error.to_string())?;
     let chosen = std::env::var("DEV_OPERATOR_KEY").ok().filter(|key| !key.is_empty());
     let operator_key = operator::create_operator_key(&context.store, Environment::Production, "dev", chosen)
         .await
@@ -226,6 +227,8 @@ async fn migrate() -> Result<(), String> {
     println!("{copied} event type(s) copied into the platform's catalog");
     let moved = store.migrate_log().await.map_err(|error| error.to_string())?;
     println!("{moved} log entr(ies) moved to their shard");
+    let segments = store.migrate_webhook_log().await.map_err(|error| error.to_string())?;
+    println!("{segments} segment(s) of webhooks' own logs written for the entries of before");
     Ok(())
 }
 

@@ -55,6 +55,10 @@ on_both_engines!(
     when_entries_predate_shards_should_move_to_theirs_once,
     when_a_filter_matches_one_message_among_many_should_list_it_alone,
     when_an_entry_is_first_written_by_replace_should_be_listed,
+    when_a_webhook_has_little_of_its_accounts_traffic_should_list_its_own_entries_newest_first,
+    when_batches_overlap_in_time_should_list_a_webhooks_entries_once_each_in_order,
+    when_entries_predate_webhooks_own_logs_should_be_indexed_once,
+    when_a_webhooks_window_is_read_should_count_its_own_deliveries_only,
 );
 
 fn webhook(account_id: u64, id: u64) -> Webhook {
@@ -609,4 +613,139 @@ async fn when_endpoint_refuses_connections_should_be_retryable() {
     let store = Store::new(aws_sdk_dynamodb::Client::new(&sdk), "t");
     let error = store.get_webhook(1, 1).await.expect_err("nothing listens");
     assert!(error.is_retryable(), "{error:?}");
+}
+
+/// All of a webhook's deliveries, page after page, as message ids.
+async fn webhook_pages(store: &Store, account: u64, filter: &LogFilter, limit: usize) -> Vec<String> {
+    let mut listed = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..500 {
+        let page = store.page_log(account, filter, limit, cursor.as_deref()).await.expect("page");
+        assert!(page.items.len() <= limit);
+        for group in page.items {
+            assert_eq!(group.len(), 1, "one entry per message for one webhook");
+            assert_eq!(group[0].webhook_id, filter.webhook_id);
+            listed.push(group[0].message.id.clone());
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return listed,
+        }
+    }
+    panic!("more than 500 pages");
+}
+
+fn newest_first(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids
+}
+
+async fn when_a_webhook_has_little_of_its_accounts_traffic_should_list_its_own_entries_newest_first(store: Store) {
+    // Ten worker batches of 31 deliveries: 30 to a busy webhook, one to a quiet one.
+    let mut quiet = Vec::new();
+    for _ in 0..10 {
+        let mut batch: Vec<(LogEntry, i64)> =
+            (0..30).map(|_| (LogEntry::delivery_of(message(21), 1, Utc::now()), in_a_day())).collect();
+        let entry = LogEntry::delivery_of(message(21), 2, Utc::now());
+        quiet.push(entry.message.id.clone());
+        batch.insert(15, (entry, in_a_day()));
+        store.put_log_entries(&batch).await.expect("put");
+    }
+    let by_quiet = LogFilter { webhook_id: Some(2), ..since_yesterday() };
+    for limit in [1, 3, 10, 50] {
+        assert_eq!(webhook_pages(&store, 21, &by_quiet, limit).await, newest_first(quiet.clone()), "limit {limit}");
+    }
+    let by_busy = LogFilter { webhook_id: Some(1), ..since_yesterday() };
+    let busy = webhook_pages(&store, 21, &by_busy, 25).await;
+    assert_eq!(busy.len(), 300);
+    assert_eq!(busy, newest_first(busy.clone()));
+    let failed_only = LogFilter { status: Some(DeliveryStatus::Failed), ..by_quiet.clone() };
+    assert_eq!(webhook_pages(&store, 21, &failed_only, 5).await, Vec::<String>::new(), "none failed");
+}
+
+async fn when_batches_overlap_in_time_should_list_a_webhooks_entries_once_each_in_order(store: Store) {
+    // 120 messages over six seconds, dealt to four batches in turn: every batch spans the six
+    // seconds (so its ids are cut into segments), and the batches' segments interleave.
+    let start = Utc::now() - Duration::seconds(10);
+    let ids: Vec<String> = (0..120).map(|n| id_at(start + Duration::milliseconds(n * 50))).collect();
+    for batch in 0..4 {
+        let entries: Vec<(LogEntry, i64)> = ids
+            .iter()
+            .skip(batch)
+            .step_by(4)
+            .map(|id| {
+                let mut message = message(22);
+                message.id = id.clone();
+                (LogEntry::delivery_of(message, 5, Utc::now()), in_a_day())
+            })
+            .collect();
+        store.put_log_entries(&entries).await.expect("put");
+    }
+    // A worker batch written twice (SQS handed it out again): still listed once.
+    let mut again = message(22);
+    again.id = ids[7].clone();
+    store.put_log_entries(&[(LogEntry::delivery_of(again, 5, Utc::now()), in_a_day())]).await.expect("put again");
+    let by_webhook = LogFilter { webhook_id: Some(5), ..since_yesterday() };
+    for limit in [1, 7, 40, 200] {
+        assert_eq!(webhook_pages(&store, 22, &by_webhook, limit).await, newest_first(ids.clone()), "limit {limit}");
+    }
+    let windowed = LogFilter {
+        after: Some(start + Duration::seconds(2)),
+        before: Some(start + Duration::seconds(4)),
+        ..by_webhook.clone()
+    };
+    let inside: Vec<String> = ids[40..80].to_vec();
+    assert_eq!(webhook_pages(&store, 22, &windowed, 6).await, newest_first(inside));
+}
+
+async fn when_entries_predate_webhooks_own_logs_should_be_indexed_once(store: Store) {
+    let entries: Vec<(LogEntry, i64)> =
+        (0..3).map(|_| (LogEntry::delivery_of(message(23), 6, Utc::now()), in_a_day())).collect();
+    store.put_log_entries(&entries).await.expect("put");
+    // Take the webhook's log away, as it was before webhooks had one.
+    let day = keys::message_day(&entries[0].0.message.id).expect("a message id");
+    let output = store
+        .client()
+        .query()
+        .table_name(store.table())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S(keys::webhook_log_pk(23, 6, day)))
+        .send()
+        .await
+        .expect("query");
+    let segments = output.items.unwrap_or_default();
+    assert!(!segments.is_empty(), "written with the entries");
+    for segment in segments {
+        let key = segment.into_iter().filter(|(name, _)| name == "pk" || name == "sk").collect();
+        store.client().delete_item().table_name(store.table()).set_key(Some(key)).send().await.expect("delete");
+    }
+    let by_webhook = LogFilter { webhook_id: Some(6), ..since_yesterday() };
+    assert_eq!(webhook_pages(&store, 23, &by_webhook, 10).await, Vec::<String>::new());
+
+    assert_eq!(store.migrate_webhook_log().await.expect("migrated"), 1, "three ids of one second: one segment");
+    assert_eq!(store.migrate_webhook_log().await.expect("again"), 0, "once");
+    let expected = newest_first(entries.iter().map(|(entry, _)| entry.message.id.clone()).collect());
+    assert_eq!(webhook_pages(&store, 23, &by_webhook, 2).await, expected);
+}
+
+async fn when_a_webhooks_window_is_read_should_count_its_own_deliveries_only(store: Store) {
+    let mut entries = Vec::new();
+    for n in 0..12 {
+        let mut entry = LogEntry::delivery_of(message(24), if n % 4 == 0 { 8 } else { 9 }, Utc::now());
+        entry.settle(if n % 8 == 0 { DeliveryStatus::Failed } else { DeliveryStatus::Succeeded }, None, Utc::now());
+        entries.push((entry, in_a_day()));
+    }
+    store.put_log_entries(&entries).await.expect("put");
+    let window = LogFilter { webhook_id: Some(8), ..since_yesterday() };
+    let sample = store.read_log_window(24, &window, 1000, 100).await.expect("window");
+    assert_eq!(sample.entries_read, 3, "its own three entries, not the account's twelve");
+    let mut statuses: Vec<_> = sample.deliveries.iter().map(|delivery| delivery.status).collect();
+    statuses.sort_by_key(|status| format!("{status:?}"));
+    assert_eq!(
+        statuses,
+        vec![Some(DeliveryStatus::Failed), Some(DeliveryStatus::Failed), Some(DeliveryStatus::Succeeded)]
+    );
+    assert!(sample.deliveries.iter().all(|delivery| delivery.accepted_at.is_some()));
+    let bounded = store.read_log_window(24, &window, 2, 100).await.expect("window");
+    assert!(bounded.truncated && bounded.deliveries.is_empty(), "the day would pass the bound: left out");
 }

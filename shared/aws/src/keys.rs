@@ -142,6 +142,25 @@ pub fn log_sk(message_id: &str, webhook: Option<WebhookId>) -> String {
     }
 }
 
+/// The partition of a webhook's own log for one day: segments of the ids of its messages of
+/// that day (`store/webhook_log.rs`), so that its attempts are found without reading its
+/// account's other traffic.
+pub fn webhook_log_pk(account: AccountId, webhook: WebhookId, day: NaiveDate) -> String {
+    format!("WEBHOOKLOG#{account}#{webhook:020}#{}", day.format("%Y-%m-%d"))
+}
+
+/// The day of a [`webhook_log_pk`] of `account`'s `webhook`; `None` for any other key.
+pub fn webhook_log_pk_day(account: AccountId, webhook: WebhookId, pk: &str) -> Option<NaiveDate> {
+    let day = pk.strip_prefix(&format!("WEBHOOKLOG#{account}#{webhook:020}#"))?;
+    NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
+}
+
+/// A segment's sort key: its greatest message id, then a digest of all its ids (two
+/// segments with the same greatest id are two items; the same segment written twice is one).
+pub fn webhook_log_sk(greatest: &str, digest: &str) -> String {
+    format!("{greatest}#{digest}")
+}
+
 /// An idempotency record's sort key.
 pub fn idempotency_sk(key: &str) -> String {
     format!("IDEMPOTENCY#{key}")
@@ -171,6 +190,9 @@ mod tests {
         assert_eq!(log_pk_of(4, &id), Some(format!("{}#{:02}", log_day(4, day), log_shard(&id))));
         assert_eq!(message_day("msg_nothex"), None);
         assert_eq!(message_day("wh_0123456789abcdef0123456789abcdef"), None);
+        assert_eq!(webhook_log_pk_day(4, 9, &webhook_log_pk(4, 9, day)), Some(day));
+        assert_eq!(webhook_log_pk_day(4, 19, &webhook_log_pk(4, 9, day)), None);
+        assert_eq!(webhook_log_pk_day(44, 9, &webhook_log_pk(4, 9, day)), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The delivery log: its entries, their filters and pages, and reopening a delivery.
 
 use super::cursor::{decode_cursor, encode_log_cursor, invalid_cursor};
+use super::webhook_log::{Recorded, segment_items};
 use super::{Envelope, Item, On, Page, Store, from_item, s, stored_string, to_item};
 use crate::error::classify;
 use crate::keys;
@@ -42,12 +43,12 @@ pub struct LogFilter {
 impl LogFilter {
     /// The smallest message id of the range: ids are `msg_` + a UUIDv7, whose first 12 hex
     /// digits are the Unix milliseconds, so a time range is a key range.
-    fn low_id(&self) -> String {
+    pub(super) fn low_id(&self) -> String {
         let millis = self.after.map_or(0, |at| at.timestamp_millis().max(0));
         format!("msg_{millis:012x}{}", "0".repeat(20))
     }
 
-    fn high_id(&self) -> String {
+    pub(super) fn high_id(&self) -> String {
         match self.before {
             Some(at) => format!("msg_{:012x}{}", (at.timestamp_millis() - 1).max(0), "f".repeat(20)),
             None => format!("msg_{}", "f".repeat(32)),
@@ -55,8 +56,16 @@ impl LogFilter {
     }
 
     /// The newest time the listing can reach.
-    fn newest(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+    pub(super) fn newest(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         self.before.map_or(now, |before| (before - chrono::Duration::milliseconds(1)).min(now))
+    }
+
+    /// Whether an entry read passes the conditions that are not key ranges (all but the webhook,
+    /// which a webhook's own log is read by).
+    pub(super) fn matches(&self, entry: &LogEntry) -> bool {
+        self.event_type.as_ref().is_none_or(|event_type| *event_type == entry.message.event_type)
+            && self.environment.is_none_or(|environment| environment == entry.message.environment)
+            && self.status.is_none_or(|status| Some(status) == entry.status)
     }
 
     /// Adds the filter expression of the conditions that are not key ranges.
@@ -96,8 +105,9 @@ impl Store {
         // Boxed: the marker's future inside every writer's would deepen the deliver handler's
         // future past the compiler's layout depth limit.
         Box::pin(self.mark_log_days(entries.iter().map(|(entry, expires_at)| (entry, *expires_at)))).await?;
-        let items =
+        let mut items =
             entries.iter().map(|(entry, expires_at)| log_item(entry, *expires_at)).collect::<Result<Vec<_>>>()?;
+        items.extend(segment_items(entries.iter().filter_map(|(entry, expires_at)| Recorded::of(entry, *expires_at))));
         self.batch_put(items).await
     }
 
@@ -110,6 +120,10 @@ impl Store {
         expires_at: i64,
     ) -> Result<bool> {
         Box::pin(self.mark_log_days([(entry, expires_at)])).await?;
+        if read_at.is_none() {
+            // A new entry (the test send): its webhook's log names it first.
+            self.batch_put(segment_items(Recorded::of(entry, expires_at))).await?;
+        }
         let mut request = self.client.put_item().table_name(&self.table).set_item(Some(log_item(entry, expires_at)?));
         request = match read_at {
             Some(at) => request
@@ -208,6 +222,9 @@ impl Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Page<Vec<LogEntry>>> {
+        if let Some(webhook) = filter.webhook_id {
+            return self.page_webhook_log(account, webhook, filter, limit, cursor).await;
+        }
         let now = Utc::now();
         let oldest = filter.after.unwrap_or(now).date_naive();
         let top = filter.high_id() + "~";
@@ -298,7 +315,7 @@ impl Store {
 
     /// The days from `newest` back to `oldest` on which the account's log has entries, newest
     /// first (one query of the account's day markers).
-    async fn log_days(&self, account: AccountId, oldest: NaiveDate, newest: NaiveDate) -> Result<Vec<NaiveDate>> {
+    pub(super) async fn log_days(&self, account: AccountId, oldest: NaiveDate, newest: NaiveDate) -> Result<Vec<NaiveDate>> {
         let mut days = Vec::new();
         if oldest > newest {
             return Ok(days);
@@ -520,6 +537,9 @@ impl Store {
         max_entries: usize,
         max_queries: usize,
     ) -> Result<LogSample> {
+        if let Some(webhook) = filter.webhook_id {
+            return self.read_webhook_window(account, webhook, filter, max_entries).await;
+        }
         let now = Utc::now();
         let after = filter.after.unwrap_or(now);
         let oldest = after.date_naive();
@@ -572,7 +592,7 @@ impl Store {
 
 /// The acceptance time of the message a log sort key (`{m}` or `{m}#{w}`) starts with: the
 /// Unix milliseconds in the first 12 hex digits of its UUIDv7.
-fn message_time(sk: &str) -> Option<DateTime<Utc>> {
+pub(super) fn message_time(sk: &str) -> Option<DateTime<Utc>> {
     let hex = sk.strip_prefix("msg_")?.get(..12)?;
     DateTime::from_timestamp_millis(i64::from_str_radix(hex, 16).ok()?)
 }

@@ -8,6 +8,7 @@ mod cursor;
 mod event_types;
 mod idempotency;
 mod log;
+mod webhook_log;
 mod webhooks;
 
 pub use hookline_core::IdempotencyRecord;
