@@ -128,6 +128,7 @@ async fn dev() -> Result<(), String> {
     let source = runner::EventSource {
         pollers: env_number("DELIVER_POLLERS")?.unwrap_or(defaults.pollers),
         max_concurrency: env_number("DELIVER_MAX_CONCURRENCY")?.unwrap_or(defaults.max_concurrency),
+        batch_size: env_number("DELIVER_BATCH_SIZE")?.unwrap_or(defaults.batch_size),
     };
     let chosen = std::env::var("DEV_API_KEY").ok().filter(|key| !key.is_empty());
     let api_key = operator::dev_api_key(&context.store, chosen).await.map_err(|error| error.to_string())?;

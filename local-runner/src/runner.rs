@@ -24,8 +24,11 @@ use tower::ServiceExt;
 
 /// API Gateway's (and Lambda's) request payload limit: larger bodies never reach a handler.
 pub const MAX_REQUEST_BYTES: usize = 6 * 1024 * 1024;
-/// The event source mapping's batch size in `template.yaml`.
-pub const BATCH_SIZE: i32 = 10;
+/// Messages one `ReceiveMessage` returns at most (SQS's limit; Lambda's pollers gather a batch
+/// from several receives).
+pub const RECEIVE_MAX: usize = 10;
+/// The event source mapping's `MaximumBatchingWindowInSeconds` in `template.yaml`.
+pub const BATCHING_WINDOW: Duration = Duration::from_secs(1);
 
 /// The two HTTP functions' routers, as API Gateway routes to them.
 #[derive(Clone)]
@@ -97,31 +100,54 @@ pub async fn dispatch(routes: &Routes, request: hyper::Request<Incoming>) -> axu
 }
 
 /// How the local runner polls the delivery queue, as Lambda's SQS event source mapping does:
-/// several pollers receive batches of up to 10, and at most `max_concurrency` batches run
-/// at once (the mapping's `ScalingConfig.MaximumConcurrency`).
+/// several pollers each gather a batch of up to `batch_size` from receives of up to 10, for
+/// at most `BATCHING_WINDOW`, and at most `max_concurrency` batches run at once (the
+/// mapping's `ScalingConfig.MaximumConcurrency`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EventSource {
     /// Concurrent long-polling receivers (Lambda starts with five).
     pub pollers: usize,
     /// Batches handled at once, at most.
     pub max_concurrency: usize,
+    /// Tasks in one batch, at most.
+    pub batch_size: usize,
 }
 
 /// The template parameter behind the mapping's `ScalingConfig.MaximumConcurrency`.
 pub const MAX_CONCURRENCY_PARAMETER: &str = "DeliverMaxConcurrency";
+/// The template parameter behind the mapping's `BatchSize`.
+pub const BATCH_SIZE_PARAMETER: &str = "DeliverBatchSize";
 
 impl EventSource {
-    /// Lambda's five pollers, and the maximum concurrency the template deploys by default.
+    /// Lambda's five pollers, and the maximum concurrency and batch size the template deploys
+    /// by default.
     pub fn from_template(template: &Template) -> Result<Self, TemplateError> {
-        let max_concurrency = template
-            .parameter_default(MAX_CONCURRENCY_PARAMETER)
-            .and_then(|text| text.parse().ok())
-            .ok_or_else(|| TemplateError::Resource {
-                resource: MAX_CONCURRENCY_PARAMETER.into(),
-                detail: "must be a parameter with a numeric Default".into(),
-            })?;
-        Ok(Self { pollers: 5, max_concurrency })
+        let number = |name: &str| {
+            template.parameter_default(name).and_then(|text| text.parse().ok()).ok_or_else(|| {
+                TemplateError::Resource { resource: name.into(), detail: "must be a parameter with a numeric Default".into() }
+            })
+        };
+        Ok(Self { pollers: 5, max_concurrency: number(MAX_CONCURRENCY_PARAMETER)?, batch_size: number(BATCH_SIZE_PARAMETER)? })
     }
+}
+
+/// Gathers one batch as the event source does: a long poll for the first messages, then
+/// more receives until the batch is full, the queue has nothing at hand, or the window ends.
+pub async fn gather(
+    queue: &hookline_aws::Queue,
+    batch_size: usize,
+    wait: Duration,
+) -> Result<Vec<Received>, Error> {
+    let mut batch = queue.receive(RECEIVE_MAX.min(batch_size.max(1)) as i32, wait).await?;
+    let window_ends = tokio::time::Instant::now() + BATCHING_WINDOW;
+    while !batch.is_empty() && batch.len() < batch_size && tokio::time::Instant::now() < window_ends {
+        let more = queue.receive(RECEIVE_MAX.min(batch_size - batch.len()) as i32, Duration::ZERO).await?;
+        if more.is_empty() {
+            break;
+        }
+        batch.extend(more);
+    }
+    Ok(batch)
 }
 
 /// Drives `deliver` from the delivery queue with `source`'s pollers until `shutdown`; waits
@@ -134,7 +160,9 @@ pub async fn drive_deliver(
 ) {
     let slots = Arc::new(Semaphore::new(source.max_concurrency.max(1)));
     let pollers: Vec<_> = (0..source.pollers.max(1))
-        .map(|_| tokio::spawn(poll(context.clone(), queue_arn.clone(), slots.clone(), shutdown.clone())))
+        .map(|_| {
+            tokio::spawn(poll(context.clone(), queue_arn.clone(), source.batch_size, slots.clone(), shutdown.clone()))
+        })
         .collect();
     for poller in pollers {
         let _ = poller.await;
@@ -145,14 +173,20 @@ pub async fn drive_deliver(
 
 /// One poller: takes a slot, long-polls, and hands a received batch to a task that keeps the
 /// slot until the batch is settled, so a slow batch never stops the poller.
-async fn poll(context: Arc<Deliverer>, queue_arn: String, slots: Arc<Semaphore>, mut shutdown: watch::Receiver<bool>) {
+async fn poll(
+    context: Arc<Deliverer>,
+    queue_arn: String,
+    batch_size: usize,
+    slots: Arc<Semaphore>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => match slot { Ok(slot) => slot, Err(_) => return },
             _ = shutdown.changed() => return,
         };
         let received = tokio::select! {
-            received = context.queue.receive(BATCH_SIZE, Duration::from_secs(20)) => received,
+            received = gather(&context.queue, batch_size, Duration::from_secs(20)) => received,
             _ = shutdown.changed() => return,
         };
         match received {

@@ -381,6 +381,12 @@ mod tests {
         let source = crate::runner::EventSource::from_template(&template).expect("a numeric default");
         let default = template.parameter_default(crate::runner::MAX_CONCURRENCY_PARAMETER).expect("default");
         assert_eq!(source.max_concurrency.to_string(), default);
+        let batch_size = reference(&sqs["Properties"]["BatchSize"]);
+        assert_eq!(batch_size, Reference::Ref(crate::runner::BATCH_SIZE_PARAMETER.into()));
+        let default = template.parameter_default(crate::runner::BATCH_SIZE_PARAMETER).expect("default");
+        assert_eq!(source.batch_size.to_string(), default);
+        let window = sqs["Properties"]["MaximumBatchingWindowInSeconds"].as_u64();
+        assert_eq!(window, Some(crate::runner::BATCHING_WINDOW.as_secs()), "the runner's window is the template's");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What a request costs as an account grows: AWS requests and read units of a warm ingest
 //! request, and of the first page of `GET /webhooks`, with 1, 100, 1,000 and 10,000 webhooks in
 //! the account (one subscribed to the published type, the others to another type); and the
-//! log's busiest partition key under one account's load (`calls::hot_partition`).
+//! log's busiest partition key under one account's load (`calls::hot_partition`); and what a
+//! quiet webhook's attempts cost to list in a busy account (`webhook_log`).
 
 use crate::calls::{capacity_units, reported_units};
 use crate::meter::{Meter, Tally};
@@ -103,7 +104,7 @@ pub async fn run() -> Vec<Row> {
     }
     let smallest = &measured[0].1;
     let flat = |value: f64, base: f64| (value - base).abs() <= FLAT_WITHIN * base.max(f64::EPSILON);
-    let mut rows = vec![crate::calls::hot_partition().await];
+    let mut rows = vec![crate::calls::hot_partition().await, webhook_log().await];
     for (size, figures) in &measured {
         let source = if figures.reported {
             "read units as DynamoDB Local reported them"
@@ -138,4 +139,99 @@ pub async fn run() -> Vec<Row> {
         ));
     }
     rows
+}
+
+/// Deliveries written to the account's log for `webhook_log`, in worker batches of
+/// `LOG_BATCH` (the template's `DeliverBatchSize`).
+const LOG_DELIVERIES: usize = 20_000;
+const LOG_BATCH: usize = 100;
+/// One delivery in this many goes to the quiet webhook: 0.1 % of the account's traffic.
+const QUIET_EVERY: usize = 1_000;
+/// Goal: listing a quiet webhook's attempts reads at most twice what its own entries weigh.
+const OWN_ENTRIES_FACTOR: f64 = 2.0;
+
+/// Lists every attempt of a webhook that has 0.1 % of its account's deliveries, through
+/// `GET /webhooks/{id}/attempts`, and compares the log's read units with its own entries'.
+async fn webhook_log() -> Row {
+    let mut stack = Stack::new().await;
+    let meter = Meter::default();
+    let reported = meter.instrument(&mut stack).await;
+    let base = serve_context(stack.context.clone()).await;
+    let client = stack.client(&base, Environment::Sandbox).await;
+    stack.put_event_type("bench.event").await;
+    let busy = client.create_webhook(json!({"url": "https://receiver.example/busy", "events": ["bench.event"]})).await;
+    let quiet = client.create_webhook(json!({"url": "https://receiver.example/quiet", "events": ["bench.event"]})).await;
+    let store = &stack.context.store;
+    let account = store.find_api_key(&client.key).await.expect("read").expect("the client's key").account_id;
+    let expires_at = (chrono::Utc::now() + chrono::Duration::days(1)).timestamp();
+    let mut own = 0;
+    for batch in (0..LOG_DELIVERIES).collect::<Vec<_>>().chunks(LOG_BATCH) {
+        let entries: Vec<_> = batch
+            .iter()
+            .map(|n| {
+                let webhook = if n % QUIET_EVERY == QUIET_EVERY / 2 { quiet } else { busy };
+                own += usize::from(webhook == quiet);
+                let now = chrono::Utc::now();
+                let message = hookline_domain::model::Message {
+                    id: hookline_domain::model::Message::new_id(),
+                    account_id: account,
+                    event_type: "bench.event".into(),
+                    environment: Environment::Sandbox,
+                    payload: crate::calls::invoice(1024, *n as u64),
+                    scopes: Default::default(),
+                    occurred_at: now,
+                    created_at: now,
+                    idempotency_key: None,
+                    matched: 1,
+                };
+                let mut entry = hookline_domain::model::LogEntry::delivery_of(message, webhook, now);
+                entry.settle(hookline_domain::model::DeliveryStatus::Succeeded, None, now);
+                (entry, expires_at)
+            })
+            .collect();
+        store.put_log_entries(&entries).await.expect("entries");
+    }
+
+    meter.reset();
+    let mut listed = 0;
+    let mut requests = 0;
+    let mut path = format!("/api/v3/notification/webhooks/{quiet}/attempts?page[size]=50");
+    loop {
+        let page = client.send("GET", &path, None).await;
+        assert_eq!(page.status, 200, "{:?}", page.body);
+        requests += 1;
+        listed += page.body["data"].as_array().map_or(0, Vec::len);
+        match page.body["links"]["next"].as_str() {
+            Some(next) => path = next.trim_start_matches(&base).to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(listed, own, "every attempt of the quiet webhook listed");
+    let tallies = meter.snapshot();
+    let units = |operations: &[&str]| -> f64 {
+        let selected: BTreeMap<(String, String), Tally> = tallies
+            .iter()
+            .filter(|((_, operation), _)| operations.contains(&operation.as_str()))
+            .map(|(key, tally)| (key.clone(), tally.clone()))
+            .collect();
+        read_units(&selected, reported)
+    };
+    let log_units = units(&["Query", "BatchGetItem"]);
+    let checks = units(&["GetItem"]);
+    // What reading its own entries alone costs: an eventually consistent read of an item
+    // under 4 KB is half a unit.
+    let own_units = own as f64 * 0.5;
+    Row::new(
+        "read units of GET /webhooks/{id}/attempts, webhook at 0.1% of its account's traffic",
+        format!("{log_units:.1} (its {own} entries: {own_units:.1})"),
+        format!("<= {OWN_ENTRIES_FACTOR:.0}x its own entries"),
+        Some(log_units <= OWN_ENTRIES_FACTOR * own_units),
+        format!(
+            "{LOG_DELIVERIES} first-try deliveries of realistic 1 KB invoices in worker batches of {LOG_BATCH}, one in \
+             {QUIET_EVERY} to the quiet webhook; all its attempts listed in {requests} page(s) of 50: the log's \
+             queries (day markers, the webhook's segments) and BatchGetItem of its entries; besides, each request's \
+             key and webhook checks read {checks:.1} units; {}",
+            if reported { "units as DynamoDB Local reported them" } else { "units estimated from response bytes" }
+        ),
+    )
 }

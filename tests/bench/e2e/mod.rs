@@ -33,8 +33,9 @@ use std::time::{Duration, Instant};
 /// `POST /events/batch` with 10).
 const SCENARIOS: &str = "100x1,300x1,600x1,100x10,300x10";
 const BATCHES: &str = "1,10";
-/// How the runner polls, as Lambda's event source mapping would.
-const SOURCE: EventSource = EventSource { pollers: 5, max_concurrency: 50 };
+/// How the runner polls, as Lambda's event source mapping would with the template's defaults
+/// (`DeliverMaxConcurrency`, `DeliverBatchSize`; a local-runner test holds them to it).
+const SOURCE: EventSource = EventSource { pollers: 5, max_concurrency: 50, batch_size: 100 };
 /// The longest a scenario waits for its backlog after publishing.
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 /// The shortest.

@@ -35,10 +35,11 @@ impl Outcome {
             svix.then_some(clean && p99 <= SVIX_P99_MS),
             format!(
                 "POST sent -> first arrival of its (message id, path) at a receiver on 127.0.0.1, over {} deliveries; \
-                 runner in-process (serve_http + drive_deliver with {} pollers and at most {} batches at once, one \
-                 Deliverer) on fauxqs and ministack{}{bound}{}",
+                 runner in-process (serve_http + drive_deliver with {} pollers, batches of up to {} gathered for up \
+                 to 1 s, at most {} batches at once, one Deliverer) on fauxqs and ministack{}{bound}{}",
                 self.delivered(),
                 SOURCE.pollers,
+                SOURCE.batch_size,
                 SOURCE.max_concurrency,
                 if self.missing > 0 { format!("; the {} missing are not in it", self.missing) } else { String::new() },
                 void.as_ref().map(|text| format!("; {text}")).unwrap_or_default(),
