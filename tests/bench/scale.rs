@@ -184,8 +184,20 @@ async fn webhook_log() -> Row {
                     idempotency_key: None,
                     matched: 1,
                 };
+                let attempt = hookline_domain::model::Attempt {
+                    message_id: message.id.clone(),
+                    webhook_id: webhook,
+                    account_id: account,
+                    number: 1,
+                    at: now,
+                    outcome: hookline_domain::model::AttemptOutcome::Success,
+                    status_code: Some(200),
+                    response_headers: [("content-type".to_string(), "application/json".to_string())].into(),
+                    response_body: r#"{"received":true}"#.into(),
+                    latency_ms: 42,
+                };
                 let mut entry = hookline_domain::model::LogEntry::delivery_of(message, webhook, now);
-                entry.settle(hookline_domain::model::DeliveryStatus::Succeeded, None, now);
+                entry.record(attempt, hookline_domain::model::DeliveryStatus::Succeeded, None);
                 (entry, expires_at)
             })
             .collect();

@@ -31,7 +31,7 @@ async fn sample(context: &Context, account: AccountId, webhook: Option<Id>, span
 /// `GET /webhooks/{id}/stats?window=`.
 #[utoipa::path(get, path = "/api/v3/notification/webhooks/{id}/stats", tag = "webhooks",
     summary = "A webhook's delivery health over a window",
-    description = "Deliveries of the messages accepted in the window, by status; the success rate; the attempts' latency percentiles; the last success and failure. Computed from the log when asked, reading at most 20,000 log entries (the account's other webhooks' included): `meta.truncated` says when the figures stop at `meta.covered_from`.",
+    description = "Deliveries of the messages accepted in the window, by status; the success rate; the attempts' latency percentiles; the last success and failure. Computed from the log when asked, reading at most 20,000 of the webhook's own log entries: `meta.truncated` says when the figures stop at `meta.covered_from`.",
     params(("id" = u64, Path, description = "The webhook id"),
         ("window" = Option<String>, Query, description = "1h, 24h (default) or 7d", pattern = "^(1h|24h|7d)$")),
     responses(

@@ -12,7 +12,7 @@
 //!
 //! The price is paid by the reader instead: a request reads the log's day partitions of the
 //! window (eventually consistent queries: half a read unit per 4 KB read), and for a webhook
-//! it reads the account's other webhooks' entries too, the log having no per-webhook index.
+//! its own log's segments and then its own entries (half a read unit each).
 //! So one request reads at most [`MAX_ENTRIES_READ`] entries in at most [`MAX_QUERIES`]
 //! queries (each reads at most 1 MB): newest first, and when it stops early the document says
 //! so (`meta.truncated`, `meta.entries_read`, `meta.covered_from`). At 1 KB an entry, a full

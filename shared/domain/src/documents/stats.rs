@@ -108,8 +108,7 @@ pub struct StatsMeta {
     /// `true` when the read stopped at its bound before reaching `start`: the figures then
     /// describe messages accepted from `covered_from` to `end` only.
     pub truncated: bool,
-    /// Log entries read (for a webhook, the account's other webhooks' entries included: the
-    /// log has no per-webhook index).
+    /// Log entries read (for a webhook, its own: a day that would pass `max_entries` is left out).
     pub entries_read: u64,
     /// The most entries one request reads.
     pub max_entries: u64,
