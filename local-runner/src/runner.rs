@@ -123,21 +123,22 @@ impl EventSource {
     /// by default.
     pub fn from_template(template: &Template) -> Result<Self, TemplateError> {
         let number = |name: &str| {
-            template.parameter_default(name).and_then(|text| text.parse().ok()).ok_or_else(|| {
-                TemplateError::Resource { resource: name.into(), detail: "must be a parameter with a numeric Default".into() }
+            template.parameter_default(name).and_then(|text| text.parse().ok()).ok_or_else(|| TemplateError::Resource {
+                resource: name.into(),
+                detail: "must be a parameter with a numeric Default".into(),
             })
         };
-        Ok(Self { pollers: 5, max_concurrency: number(MAX_CONCURRENCY_PARAMETER)?, batch_size: number(BATCH_SIZE_PARAMETER)? })
+        Ok(Self {
+            pollers: 5,
+            max_concurrency: number(MAX_CONCURRENCY_PARAMETER)?,
+            batch_size: number(BATCH_SIZE_PARAMETER)?,
+        })
     }
 }
 
 /// Gathers one batch as the event source does: a long poll for the first messages, then
 /// more receives until the batch is full, the queue has nothing at hand, or the window ends.
-pub async fn gather(
-    queue: &hookline_aws::Queue,
-    batch_size: usize,
-    wait: Duration,
-) -> Result<Vec<Received>, Error> {
+pub async fn gather(queue: &hookline_aws::Queue, batch_size: usize, wait: Duration) -> Result<Vec<Received>, Error> {
     let mut batch = queue.receive(RECEIVE_MAX.min(batch_size.max(1)) as i32, wait).await?;
     let window_ends = tokio::time::Instant::now() + BATCHING_WINDOW;
     while !batch.is_empty() && batch.len() < batch_size && tokio::time::Instant::now() < window_ends {

@@ -444,8 +444,7 @@ pub async fn hot_partition() -> Row {
         Some(per_second < PARTITION_WRITE_LIMIT),
         format!(
             "{} events in batches of 10, fan-out 1, {} delivered in worker batches of up to {DELIVER_BATCH}; the log's {total:.0} write units went to {keys} partition keys, the busiest ({hottest}) took {peak:.0}; the webhook's own log took {webhook_total:.0} on {webhook_key}; scaled: the busiest key's units per delivery x 10,000/s (items' units estimated from their bytes)",
-            scenario.events,
-            measured.delivered,
+            scenario.events, measured.delivered,
         ),
     )
 }

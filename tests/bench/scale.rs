@@ -33,13 +33,30 @@ fn read_units(tallies: &BTreeMap<(String, String), Tally>, reported: bool) -> f6
     if reported { reported_units(tallies).1 } else { capacity_units(tallies).1 }
 }
 
+/// A metered stack serving the API, with a client of a new account and the `bench.event` type.
+struct Bench {
+    stack: Stack,
+    meter: Meter,
+    /// Whether DynamoDB reports its units (DynamoDB Local), else they are estimated.
+    reported: bool,
+    base: String,
+    client: hookline_tests::Client,
+}
+
+impl Bench {
+    async fn new() -> Self {
+        let mut stack = Stack::new().await;
+        let meter = Meter::default();
+        let reported = meter.instrument(&mut stack).await;
+        let base = serve_context(stack.context.clone()).await;
+        let client = stack.client(&base, Environment::Sandbox).await;
+        stack.put_event_type("bench.event").await;
+        Self { stack, meter, reported, base, client }
+    }
+}
+
 async fn measure(size: usize) -> Measured {
-    let mut stack = Stack::new().await;
-    let meter = Meter::default();
-    let reported = meter.instrument(&mut stack).await;
-    let base = serve_context(stack.context.clone()).await;
-    let client = stack.client(&base, Environment::Sandbox).await;
-    stack.put_event_type("bench.event").await;
+    let Bench { stack, meter, reported, base: _, client } = Bench::new().await;
     stack.put_event_type("bench.other").await;
     client.create_webhook(json!({"url": "https://receiver.example/hook", "events": ["bench.event"]})).await;
     let store = &stack.context.store;
@@ -153,14 +170,10 @@ const OWN_ENTRIES_FACTOR: f64 = 2.0;
 /// Lists every attempt of a webhook that has 0.1 % of its account's deliveries, through
 /// `GET /webhooks/{id}/attempts`, and compares the log's read units with its own entries'.
 async fn webhook_log() -> Row {
-    let mut stack = Stack::new().await;
-    let meter = Meter::default();
-    let reported = meter.instrument(&mut stack).await;
-    let base = serve_context(stack.context.clone()).await;
-    let client = stack.client(&base, Environment::Sandbox).await;
-    stack.put_event_type("bench.event").await;
+    let Bench { stack, meter, reported, base, client } = Bench::new().await;
     let busy = client.create_webhook(json!({"url": "https://receiver.example/busy", "events": ["bench.event"]})).await;
-    let quiet = client.create_webhook(json!({"url": "https://receiver.example/quiet", "events": ["bench.event"]})).await;
+    let quiet =
+        client.create_webhook(json!({"url": "https://receiver.example/quiet", "events": ["bench.event"]})).await;
     let store = &stack.context.store;
     let account = store.find_api_key(&client.key).await.expect("read").expect("the client's key").account_id;
     let expires_at = (chrono::Utc::now() + chrono::Duration::days(1)).timestamp();
@@ -224,7 +237,7 @@ async fn webhook_log() -> Row {
         let selected: BTreeMap<(String, String), Tally> = tallies
             .iter()
             .filter(|((_, operation), _)| operations.contains(&operation.as_str()))
-            .map(|(key, tally)| (key.clone(), tally.clone()))
+            .map(|(key, tally)| (key.clone(), *tally))
             .collect();
         read_units(&selected, reported)
     };

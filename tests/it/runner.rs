@@ -205,6 +205,7 @@ async fn when_event_source_has_a_maximum_concurrency_should_run_no_more_batches_
     let one = deliver_through(runner::EventSource { pollers: 3, max_concurrency: 1, batch_size: 10 }, 30, delay).await;
     assert!(peak_within(&one, delay) <= 10, "peak {} with one batch at a time", peak_within(&one, delay));
     // Three at a time: the three pollers' batches overlap.
-    let three = deliver_through(runner::EventSource { pollers: 3, max_concurrency: 3, batch_size: 10 }, 30, delay).await;
+    let three =
+        deliver_through(runner::EventSource { pollers: 3, max_concurrency: 3, batch_size: 10 }, 30, delay).await;
     assert!(peak_within(&three, delay) > 10, "peak {} with three batches at a time", peak_within(&three, delay));
 }

@@ -26,6 +26,21 @@ pub(super) fn encode_log_cursor(pk: &str, sk: Option<&str>) -> String {
     encode_cursor(&key)
 }
 
+/// The day partition and the bound a log cursor names; `day_of` reads the day off a
+/// partition key of the caller's, and refuses any other (another account's, another webhook's).
+pub(super) fn decode_log_cursor(
+    cursor: &str,
+    day_of: impl Fn(&str) -> Option<chrono::NaiveDate>,
+) -> Result<(chrono::NaiveDate, String)> {
+    let key = decode_cursor(cursor)?;
+    if !key.keys().all(|name| name == "pk" || name == "sk") {
+        return Err(invalid_cursor());
+    }
+    let day = key.get("pk").and_then(|pk| pk.as_s().ok()).and_then(|pk| day_of(pk)).ok_or_else(invalid_cursor)?;
+    let below = key.get("sk").and_then(|sk| sk.as_s().ok()).ok_or_else(invalid_cursor)?;
+    Ok((day, below.clone()))
+}
+
 pub(super) fn invalid_cursor() -> Error {
     Error::bad_param("page[cursor]", "invalid_cursor", "the cursor is not one this API gave")
 }

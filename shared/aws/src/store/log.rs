@@ -1,6 +1,6 @@
 //! The delivery log: its entries, their filters and pages, and reopening a delivery.
 
-use super::cursor::{decode_cursor, encode_log_cursor, invalid_cursor};
+use super::cursor::{decode_log_cursor, encode_log_cursor};
 use super::webhook_log::{Recorded, segment_items};
 use super::{Envelope, Item, On, Page, Store, from_item, s, stored_string, to_item};
 use crate::error::classify;
@@ -230,15 +230,8 @@ impl Store {
         let top = filter.high_id() + "~";
         let (newest, mut below) = match cursor {
             Some(cursor) => {
-                let key = decode_cursor(cursor)?;
-                let day = key
-                    .get("pk")
-                    .and_then(|pk| pk.as_s().ok())
-                    .and_then(|pk| keys::log_pk_day(account, pk))
-                    .filter(|_| key.keys().all(|name| name == "pk" || name == "sk"))
-                    .ok_or_else(invalid_cursor)?;
-                let below = key.get("sk").and_then(|sk| sk.as_s().ok()).ok_or_else(invalid_cursor)?;
-                (day, below.clone().min(top.clone()))
+                let (day, below) = decode_log_cursor(cursor, |pk| keys::log_pk_day(account, pk))?;
+                (day, below.min(top.clone()))
             }
             None => (filter.newest(now).date_naive(), top.clone()),
         };
@@ -315,7 +308,12 @@ impl Store {
 
     /// The days from `newest` back to `oldest` on which the account's log has entries, newest
     /// first (one query of the account's day markers).
-    pub(super) async fn log_days(&self, account: AccountId, oldest: NaiveDate, newest: NaiveDate) -> Result<Vec<NaiveDate>> {
+    pub(super) async fn log_days(
+        &self,
+        account: AccountId,
+        oldest: NaiveDate,
+        newest: NaiveDate,
+    ) -> Result<Vec<NaiveDate>> {
         let mut days = Vec::new();
         if oldest > newest {
             return Ok(days);

@@ -7,7 +7,7 @@
 //! greatest id. A segment costs a write unit per batch and webhook (about 60 ids fit in a
 //! unit), not per delivery: see `docs/data-model.md`.
 
-use super::cursor::{decode_cursor, encode_log_cursor, invalid_cursor};
+use super::cursor::{decode_log_cursor, encode_log_cursor, invalid_cursor};
 use super::log::{LogFilter, message_time};
 use super::{Envelope, Item, Page, Store, from_item, s};
 use crate::error::classify;
@@ -158,18 +158,11 @@ impl Store {
         let top = filter.high_id() + "~";
         let (newest, mut below) = match cursor {
             Some(cursor) => {
-                let key = decode_cursor(cursor)?;
-                let day = key
-                    .get("pk")
-                    .and_then(|pk| pk.as_s().ok())
-                    .and_then(|pk| keys::webhook_log_pk_day(account, webhook, pk))
-                    .ok_or_else(invalid_cursor)?;
-                let below = key
-                    .get("sk")
-                    .and_then(|sk| sk.as_s().ok())
-                    .filter(|sk| text_millis(sk).is_some())
-                    .ok_or_else(invalid_cursor)?;
-                (day, below.clone().min(top.clone()))
+                let (day, below) = decode_log_cursor(cursor, |pk| keys::webhook_log_pk_day(account, webhook, pk))?;
+                if text_millis(&below).is_none() {
+                    return Err(invalid_cursor());
+                }
+                (day, below.min(top.clone()))
             }
             None => (filter.newest(now).date_naive(), top.clone()),
         };
@@ -355,7 +348,10 @@ impl Store {
                 .iter()
                 .filter_map(|id| {
                     let pk = keys::log_pk_of(account, id)?;
-                    Some(Item::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(keys::log_sk(id, Some(webhook))))]))
+                    Some(Item::from([
+                        ("pk".to_string(), s(pk)),
+                        ("sk".to_string(), s(keys::log_sk(id, Some(webhook)))),
+                    ]))
                 })
                 .collect();
             let mut pending = Some(
@@ -430,7 +426,8 @@ impl Store {
                 .map_err(|error| classify("scan", error))?;
             for item in output.items.unwrap_or_default() {
                 let number = |name: &str| item.get(name).and_then(|value| value.as_n().ok()?.parse::<i64>().ok());
-                let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get("pk"), item.get("sk")) else {
+                let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get("pk"), item.get("sk"))
+                else {
                     continue;
                 };
                 let account = pk.split('#').nth(1).and_then(|id| id.parse().ok());
@@ -480,8 +477,10 @@ mod tests {
         let entries = ids.iter().map(|id| Recorded { account: 1, webhook: 2, message_id: id, expires_at: 9 });
         let items = segment_items(entries);
         assert_eq!(items.len(), 2, "the third id is 1,000 ms after the first");
-        let mut greatest: Vec<String> =
-            items.iter().map(|item| item["sk"].as_s().expect("sk").split('#').next().expect("id").to_string()).collect();
+        let mut greatest: Vec<String> = items
+            .iter()
+            .map(|item| item["sk"].as_s().expect("sk").split('#').next().expect("id").to_string())
+            .collect();
         greatest.sort();
         assert_eq!(greatest, vec![ids[1].clone(), ids[2].clone()]);
         let sizes: Vec<usize> = items.iter().map(|item| item[IDS].as_b().expect("ids").as_ref().len()).collect();
