@@ -696,6 +696,13 @@ async fn when_batches_overlap_in_time_should_list_a_webhooks_entries_once_each_i
     };
     let inside: Vec<String> = ids[40..80].to_vec();
     assert_eq!(webhook_pages(&store, 22, &windowed, 6).await, newest_first(inside));
+    // A webhook's cursor is no other webhook's, nor another account's, nor the account's log's.
+    let cursor = store.page_log(22, &by_webhook, 5, None).await.expect("page").next_cursor.expect("a next page");
+    let other_webhook = LogFilter { webhook_id: Some(6), ..since_yesterday() };
+    for (account, filter) in [(22, &other_webhook), (23, &by_webhook), (22, &since_yesterday())] {
+        let error = store.page_log(account, filter, 5, Some(&cursor)).await.expect_err("not its cursor");
+        assert_eq!(error.status(), 400, "{error:?}");
+    }
 }
 
 async fn when_entries_predate_webhooks_own_logs_should_be_indexed_once(store: Store) {
