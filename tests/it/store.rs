@@ -59,6 +59,7 @@ on_both_engines!(
     when_batches_overlap_in_time_should_list_a_webhooks_entries_once_each_in_order,
     when_entries_predate_webhooks_own_logs_should_be_indexed_once,
     when_a_webhooks_window_is_read_should_count_its_own_deliveries_only,
+    when_workers_reserve_slots_at_once_should_each_get_its_own_in_the_rate,
 );
 
 fn webhook(account_id: u64, id: u64) -> Webhook {
@@ -755,4 +756,25 @@ async fn when_a_webhooks_window_is_read_should_count_its_own_deliveries_only(sto
     assert!(sample.deliveries.iter().all(|delivery| delivery.accepted_at.is_some()));
     let bounded = store.read_log_window(24, &window, 2, 100).await.expect("window");
     assert!(bounded.truncated && bounded.deliveries.is_empty(), "the day would pass the bound: left out");
+}
+
+async fn when_workers_reserve_slots_at_once_should_each_get_its_own_in_the_rate(store: Store) {
+    let interval = 50_000;
+    let now = Utc::now().timestamp_micros();
+    // Forty reservations from four workers at once (each a store of its own, as processes are).
+    let workers: Vec<Store> = (0..4).map(|_| Store::new(store.client().clone(), store.table())).collect();
+    let reservations = (0..40).map(|n| {
+        let worker = workers[n % 4].clone();
+        async move { worker.reserve_slot(25, 3, interval, now).await.expect("slot") }
+    });
+    let mut slots = hookline_tests::join_spawned(reservations).await;
+    slots.sort_unstable();
+    let expected: Vec<i64> = (0..40).map(|n| now + n * interval).collect();
+    assert_eq!(slots, expected, "one slot each, every 50 ms from now");
+    // Another webhook has a schedule of its own.
+    assert_eq!(store.reserve_slot(25, 4, interval, now).await.expect("slot"), now);
+    // Once the schedule lies in the past, the next slot is now again.
+    let later = now + 41 * interval;
+    assert_eq!(store.reserve_slot(25, 3, interval, later).await.expect("slot"), later);
+    assert_eq!(store.reserve_slot(25, 3, interval, later).await.expect("slot"), later + interval);
 }

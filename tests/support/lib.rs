@@ -149,6 +149,7 @@ pub fn webhook(
         previous_secrets: Vec::new(),
         retry_schedule: None,
         timeout_seconds: None,
+        rate_limit: None,
         failing_since: None,
         created_by: Audit::default(),
         updated_by: Audit::default(),

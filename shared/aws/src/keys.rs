@@ -53,6 +53,11 @@ pub fn api_keys_gsi1pk(kind: KeyKind, account: AccountId) -> String {
 /// (ingest keeps the webhooks while it stays the same).
 pub const ACCOUNT_VERSION_SK: &str = "VERSION";
 
+/// The sort key of a rate-limited webhook's send schedule (in `ACCOUNT#{a}`).
+pub fn rate_sk(webhook: WebhookId) -> String {
+    format!("RATE#{webhook:020}")
+}
+
 /// The per-account webhook-id counter's sort key.
 pub const WEBHOOK_COUNTER_SK: &str = "COUNTER#WEBHOOK";
 /// Sort-key prefix of webhooks.

@@ -5,7 +5,7 @@ use crate::store::Store;
 use chrono::{DateTime, Utc};
 use hookline_core::{
     AccountVersions, Accounts, DeliveryLog, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing,
-    TaskQueue, Webhooks,
+    RateLimits, TaskQueue, Webhooks,
 };
 use hookline_domain::Result;
 use hookline_domain::model::{Account, AccountId, ApiKey, DeliveryStatus, EventType, LogEntry, Webhook, WebhookId};
@@ -29,6 +29,12 @@ impl Accounts for Store {
 impl AccountVersions for Store {
     async fn account_version(&self, account: AccountId) -> Result<u64> {
         Store::account_version(self, account).await
+    }
+}
+
+impl RateLimits for Store {
+    async fn reserve_slot(&self, account: AccountId, webhook: WebhookId, interval_us: i64, now_us: i64) -> Result<i64> {
+        Store::reserve_slot(self, account, webhook, interval_us, now_us).await
     }
 }
 

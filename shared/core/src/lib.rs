@@ -16,8 +16,8 @@ pub mod routing;
 
 pub use accept::{Accepted, Acceptor};
 pub use auth::{Credentials, authenticate, authenticate_operator, authenticate_with_key};
-pub use deliver::{Deliverer, DeliveryPolicy, Handled, Skip};
+pub use deliver::{Deliverer, DeliveryPolicy, Handled, Skip, slot_interval_us};
 pub use ports::{
     AccountVersions, Accounts, DeliveryLog, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing,
-    OutgoingRequest, SendOutcome, TaskQueue, Transport, Webhooks,
+    OutgoingRequest, RateLimits, SendOutcome, TaskQueue, Transport, Webhooks,
 };

@@ -4,7 +4,7 @@
 
 use crate::ports::{
     AccountVersions, Accounts, DeliveryLog, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing,
-    OutgoingRequest, SendOutcome, TaskQueue, Transport, Webhooks,
+    OutgoingRequest, RateLimits, SendOutcome, TaskQueue, Transport, Webhooks,
 };
 use chrono::{DateTime, Utc};
 use hookline_domain::model::{
@@ -31,6 +31,17 @@ pub struct MemoryStore {
     versions: Mutex<HashMap<AccountId, u64>>,
     event_types: Mutex<Vec<EventType>>,
     reads: Mutex<BTreeMap<&'static str, usize>>,
+    slots: Mutex<HashMap<(AccountId, WebhookId), i64>>,
+}
+
+impl RateLimits for MemoryStore {
+    async fn reserve_slot(&self, account: AccountId, webhook: WebhookId, interval_us: i64, now_us: i64) -> Result<i64> {
+        let mut slots = lock(&self.slots);
+        let next = slots.entry((account, webhook)).or_insert(now_us);
+        let slot = (*next).max(now_us);
+        *next = slot + interval_us;
+        Ok(slot)
+    }
 }
 
 fn entry_key(entry: &LogEntry) -> EntryKey {
@@ -274,11 +285,11 @@ impl Idempotency for MemoryStore {
         Ok(None)
     }
 
-    async fn take_over_idempotency(&self, account: u64, key: &str, now_ms: i64, lease_until_ms: i64) -> Result<bool> {
+    async fn take_over_idempotency(&self, account: u64, key: &str, now_us: i64, lease_until_ms: i64) -> Result<bool> {
         suspend().await;
         let mut records = lock(&self.idempotency);
         match records.get_mut(&(account, key.to_string())) {
-            Some(record) if record.response.is_none() && record.lease_until_ms < now_ms => {
+            Some(record) if record.response.is_none() && record.lease_until_ms < now_us => {
                 record.lease_until_ms = lease_until_ms;
                 Ok(true)
             }

@@ -70,7 +70,7 @@ pub trait Idempotency: Send + Sync {
         &self,
         account: u64,
         key: &str,
-        now_ms: i64,
+        now_us: i64,
         lease_until_ms: i64,
     ) -> impl Future<Output = Result<bool>> + Send;
 
@@ -107,6 +107,19 @@ pub trait Webhooks: Send + Sync {
     /// Replaces a webhook if its stored version is still `webhook.version - 1`; a conflict
     /// otherwise, so that of two concurrent updates one fails instead of being lost.
     fn update_webhook(&self, webhook: &Webhook) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Each rate-limited webhook's schedule of send slots, shared by every worker.
+pub trait RateLimits: Send + Sync {
+    /// Reserves the webhook's next send slot, `interval_us` after the last one reserved, or
+    /// `now_us` if that lies in the past; returns it (Unix microseconds).
+    fn reserve_slot(
+        &self,
+        account: AccountId,
+        webhook: WebhookId,
+        interval_us: i64,
+        now_us: i64,
+    ) -> impl Future<Output = Result<i64>> + Send;
 }
 
 /// The version of an account's routing: every change of its webhooks bumps it.

@@ -489,3 +489,58 @@ async fn when_there_is_no_platform_or_the_delivery_is_the_platforms_own_should_t
     world.run_batch(&[first(&message(), &hook)]).await;
     assert!(told(&world).is_empty(), "no enabled webhook of the platform listens");
 }
+
+#[tokio::test]
+async fn when_a_webhook_has_a_rate_limit_should_send_in_its_slots_and_queue_the_rest_keeping_their_place() {
+    let mut limited = webhook(1);
+    limited.rate_limit = Some(4);
+    let (world, limited) = world_with(limited);
+    let free = webhook(2);
+    world.store.put_webhook(free.clone());
+    let messages: Vec<Message> = (0..8).map(|_| message()).collect();
+    let mut tasks: Vec<(Task, u32)> = messages.iter().map(|message| first(message, &limited)).collect();
+    tasks.extend(messages.iter().map(|message| first(message, &free)));
+    let started = std::time::Instant::now();
+    let results = world.run_batch(&tasks).await;
+
+    // Slots 250 ms apart: now to +1,000 ms are sent in this batch (waited for: under a second
+    // away when reserved), the three further away go back to the queue; the unlimited webhook
+    // gets all eight at once.
+    let throttled = results.iter().filter(|result| matches!(result, Ok(Handled::Skipped(Skip::Throttled)))).count();
+    assert_eq!(throttled, 3, "{results:?}");
+    let to = |hook: &Webhook| world.transport.requests().iter().filter(|request| request.url == hook.url).count();
+    assert_eq!((to(&limited), to(&free)), (5, 8));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(950), "waited for the +1,000 ms slot");
+    let waiting: Vec<(DeliverTask, std::time::Duration)> = world
+        .queue
+        .sent()
+        .into_iter()
+        .filter_map(|outgoing| match outgoing.task {
+            Task::Deliver(task) => Some((task, outgoing.delay)),
+            Task::Fanout(_) => None,
+        })
+        .collect();
+    assert_eq!(waiting.len(), 3, "{waiting:?}");
+    let mut slots: Vec<i64> = waiting.iter().map(|(task, _)| task.slot_at_us.expect("keeps its slot")).collect();
+    slots.sort_unstable();
+    assert_eq!((slots[1] - slots[0], slots[2] - slots[1]), (250_000, 250_000), "a quarter second apart");
+    for (task, delay) in &waiting {
+        assert!(task.message.is_some() && task.attempt == 1, "still the first attempt, with its message");
+        assert!(
+            *delay >= std::time::Duration::from_secs(1) && *delay <= std::time::Duration::from_secs(2),
+            "{delay:?}"
+        );
+    }
+    // Neither a failure nor an entry: the log has only what was sent.
+    for message in &messages {
+        let logged = world.store.get_log_entry(ACCOUNT, &message.id, limited.id).await.expect("read");
+        assert!(logged.is_none_or(|entry| entry.status == Some(DeliveryStatus::Succeeded)));
+    }
+
+    // Back from the queue with its slot: sent without reserving another.
+    let (late, _) = waiting.into_iter().max_by_key(|(task, _)| task.slot_at_us).expect("one");
+    tokio::time::sleep(std::time::Duration::from_millis(1_600)).await;
+    let again = world.run_batch(&[(Task::Deliver(late), 1)]).await;
+    assert!(matches!(again.as_slice(), [Ok(Handled::Attempted(_))]), "{again:?}");
+    assert_eq!(to(&limited), 6);
+}

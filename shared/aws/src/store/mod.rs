@@ -8,6 +8,7 @@ mod cursor;
 mod event_types;
 mod idempotency;
 mod log;
+mod rate_limits;
 mod webhook_log;
 mod webhooks;
 
@@ -107,12 +108,22 @@ pub struct Store {
     marked_days: std::sync::Arc<
         std::sync::Mutex<std::collections::HashSet<(hookline_domain::model::AccountId, chrono::NaiveDate)>>,
     >,
+    /// Each rate-limited webhook's next slot as this process last reserved it
+    /// (`Store::reserve_slot` tries first what it suggests).
+    schedules: std::sync::Arc<
+        std::sync::Mutex<HashMap<(hookline_domain::model::AccountId, hookline_domain::model::WebhookId), i64>>,
+    >,
 }
 
 impl Store {
     /// A store on `table`, through `client` (built once per process).
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into(), marked_days: std::sync::Arc::default() }
+        Self {
+            client,
+            table: table.into(),
+            marked_days: std::sync::Arc::default(),
+            schedules: std::sync::Arc::default(),
+        }
     }
 
     /// The table's name.

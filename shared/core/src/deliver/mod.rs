@@ -11,7 +11,9 @@ pub use settle::{DEFAULT_TIMEOUT, USER_AGENT, build_request};
 pub use test_send::describe;
 
 use crate::accept::retention_end;
-use crate::ports::{Accounts, DeliveryLog, Idempotency, Outgoing, SendOutcome, TaskQueue, Transport, Webhooks};
+use crate::ports::{
+    Accounts, DeliveryLog, Idempotency, Outgoing, RateLimits, SendOutcome, TaskQueue, Transport, Webhooks,
+};
 use chrono::{DateTime, Duration as Span, Utc};
 use hookline_domain::model::{
     AccountId, DeliverTask, DeliveryStatus, LogEntry, Message, Task, Webhook, WebhookId, WebhookStatus,
@@ -20,10 +22,10 @@ use hookline_domain::retry::sqs_wait;
 use hookline_domain::{Error, Result};
 
 /// What the delivery flow needs of the store: webhooks, the log, idempotency records (for
-/// the events it emits) and accounts (to tell the platform).
-pub trait DeliveryStore: Webhooks + DeliveryLog + Idempotency + Accounts {}
+/// the events it emits), accounts (to tell the platform) and the webhooks' rate limits.
+pub trait DeliveryStore: Webhooks + DeliveryLog + Idempotency + Accounts + RateLimits {}
 
-impl<S: Webhooks + DeliveryLog + Idempotency + Accounts> DeliveryStore for S {}
+impl<S: Webhooks + DeliveryLog + Idempotency + Accounts + RateLimits> DeliveryStore for S {}
 
 /// What the delivery policy is set to.
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +93,8 @@ pub enum Skip {
     AheadOfDelivery,
     /// Another worker rewrote the entry since it was read: its record stands.
     RecordedByAnotherWorker,
+    /// Its webhook's rate limit gave it a slot a second or more away: re-enqueued to wait.
+    Throttled,
 }
 
 /// What a task leaves for its batch to do once every task of the batch ran: log entries to
@@ -229,6 +233,9 @@ where
                 ));
             }
         };
+        if let Some(waiting) = self.throttle(&webhook, task).await? {
+            return Ok((Handled::Skipped(Skip::Throttled), Followups { entries: Vec::new(), tasks: vec![waiting] }));
+        }
         let (outcome, attempt) = self.attempt(&webhook, message, 1).await?;
         let next = self.settle(&webhook, &mut entry, attempt, &outcome).await?;
         Ok((
@@ -282,6 +289,9 @@ where
                 return nothing(reason);
             }
         };
+        if let Some(waiting) = self.throttle(&webhook, task).await? {
+            return Ok((Handled::Skipped(Skip::Throttled), Followups { entries: Vec::new(), tasks: vec![waiting] }));
+        }
         let message = entry.message.clone();
         let (outcome, attempt) = self.attempt(&webhook, &message, task.attempt).await?;
         let next = self.settle(&webhook, &mut entry, attempt, &outcome).await?;
@@ -290,6 +300,41 @@ where
         }
         Ok((Handled::Attempted(outcome), Followups { entries: Vec::new(), tasks: next.into_iter().collect() }))
     }
+}
+
+impl<S, Q, T> Deliverer<S, Q, T>
+where
+    S: DeliveryStore,
+    Q: TaskQueue,
+    T: Transport,
+{
+    /// Holds a task to its webhook's rate limit: takes the task's slot (reserving one if it
+    /// has none); a slot under a second away is waited for here, one further away sends the
+    /// task back to the queue to wait (whole seconds, so never late), keeping its slot.
+    async fn throttle(&self, webhook: &Webhook, task: &DeliverTask) -> Result<Option<Outgoing>> {
+        let Some(rate) = webhook.rate_limit.filter(|rate| *rate > 0) else { return Ok(None) };
+        let now = Utc::now().timestamp_micros();
+        let slot = match task.slot_at_us {
+            Some(slot) => slot,
+            None => self.store.reserve_slot(task.account_id, task.webhook_id, slot_interval_us(rate), now).await?,
+        };
+        let wait = slot - now;
+        if wait >= 1_000_000 {
+            let seconds =
+                u64::try_from(wait / 1_000_000).unwrap_or(0).min(hookline_domain::retry::SQS_MAX_DELAY.as_secs());
+            let waiting = DeliverTask { slot_at_us: Some(slot), ..task.clone() };
+            return Ok(Some(Outgoing { task: Task::Deliver(waiting), delay: std::time::Duration::from_secs(seconds) }));
+        }
+        if wait > 0 {
+            tokio::time::sleep(std::time::Duration::from_micros(wait.unsigned_abs())).await;
+        }
+        Ok(None)
+    }
+}
+
+/// Microseconds between two sends at `rate` a second.
+pub fn slot_interval_us(rate: u32) -> i64 {
+    1_000_000 / i64::from(rate.max(1))
 }
 
 /// The webhook if deliveries may go to it, else why not (its deliveries end cancelled).

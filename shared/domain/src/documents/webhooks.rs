@@ -92,6 +92,11 @@ pub struct WebhookInputAttributes {
     #[schema(value_type = Option<u32>)]
     #[serde(default)]
     pub timeout_seconds: Patch<u32>,
+    /// At most this many deliveries a second (1 to 1000), across every worker: the rest wait
+    /// their turn, never dropped nor failed; null removes the limit.
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    #[serde(default)]
+    pub rate_limit: Patch<u32>,
     /// Every other member: read-only attributes (ignored) and unknown ones (refused).
     #[serde(flatten)]
     #[schema(ignore)]
@@ -202,6 +207,9 @@ pub struct WebhookAttributes {
     /// Its delivery timeout; null for the default.
     #[schema(required = false)]
     pub timeout_seconds: Option<u32>,
+    /// Its rate limit in deliveries a second; null for none.
+    #[schema(required = false)]
+    pub rate_limit: Option<u32>,
     /// Which events reach it.
     #[schema(required = false, value_type = String, pattern = "^(production|sandbox)$")]
     pub environment: Environment,

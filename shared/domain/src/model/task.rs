@@ -62,6 +62,10 @@ pub struct DeliverTask {
     /// cached copy serves if it is at least this recent; a retry always reads the webhook.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_version: Option<u64>,
+    /// The send slot (Unix microseconds) its webhook's rate limit gave it, once reserved: a
+    /// task that waits for it through the queue keeps its place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_at_us: Option<i64>,
 }
 
 impl DeliverTask {
@@ -75,6 +79,7 @@ impl DeliverTask {
             not_before: None,
             message: Some(message.clone()),
             webhook_version: Some(webhook.version),
+            slot_at_us: None,
         }
     }
 
@@ -88,6 +93,7 @@ impl DeliverTask {
             not_before: None,
             message: None,
             webhook_version: None,
+            slot_at_us: None,
         }
     }
 }

@@ -138,6 +138,9 @@ pub struct Webhook {
     /// The total timeout of one delivery in seconds (default 15, at most 30).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u32>,
+    /// At most this many deliveries a second, across every worker; more wait their turn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
     /// Since when every delivery failed; cleared by a success. Drives the auto-disable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<DateTime<Utc>>,

@@ -43,6 +43,8 @@ pub mod limits {
     pub const VALUE: usize = 1024;
     /// The longest delivery timeout a webhook may ask for, in seconds.
     pub const TIMEOUT_SECONDS: u64 = 30;
+    /// The highest rate limit a webhook may ask for, deliveries a second.
+    pub const RATE_LIMIT: u32 = 1000;
     /// Bytes of a secret, once base64-decoded.
     pub const SECRET_BYTES: std::ops::RangeInclusive<usize> = 24..=64;
 }
@@ -61,6 +63,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "public_key",
     "retry_schedule",
     "timeout_seconds",
+    "rate_limit",
     "environment",
     "status",
     "disabled_reason",
@@ -93,6 +96,8 @@ pub struct WebhookChanges {
     pub retry_schedule: Patch<Vec<u32>>,
     /// A new delivery timeout (null resets it to the default).
     pub timeout_seconds: Patch<u32>,
+    /// A new rate limit (null removes it).
+    pub rate_limit: Patch<u32>,
 }
 
 /// What validation needs to know beyond the document.
@@ -153,6 +158,7 @@ pub fn new_webhook(
         previous_secrets: Vec::new(),
         retry_schedule: changes.retry_schedule.apply(None),
         timeout_seconds: changes.timeout_seconds.apply(None),
+        rate_limit: changes.rate_limit.apply(None),
         failing_since: None,
         created_by: audit.clone(),
         updated_by: audit,
@@ -188,6 +194,7 @@ pub fn apply_changes(webhook: &Webhook, changes: &WebhookChanges, audit: Audit, 
     }
     next.retry_schedule = changes.retry_schedule.apply(next.retry_schedule.take());
     next.timeout_seconds = changes.timeout_seconds.apply(next.timeout_seconds);
+    next.rate_limit = changes.rate_limit.apply(next.rate_limit);
     if let Some(status) = changes.status
         && status != webhook.status
     {
@@ -409,6 +416,33 @@ mod tests {
         for bad in [json!({"timeout_seconds": 31}), json!({"timeout_seconds": 0}), json!({"timeout_seconds": 1.5})] {
             assert_eq!(problems(with(bad.clone()).expect_err("invalid"))[0].1, "invalid_timeout", "{bad}");
         }
+    }
+
+    #[test]
+    fn when_rate_limit_given_should_take_whole_deliveries_a_second_and_reset_with_null() {
+        let catalog = catalog();
+        let with = |rate: Value| {
+            parse_create(
+                &document(json!({"url": "https://e.com", "events": ["*"], "rate_limit": rate})),
+                &rules(&catalog),
+            )
+        };
+        assert_eq!(with(json!(20)).expect("valid").rate_limit, Patch::Value(20));
+        assert_eq!(with(json!(limits::RATE_LIMIT)).expect("valid").rate_limit, Patch::Value(limits::RATE_LIMIT));
+        assert_eq!(with(Value::Null).expect("reset").rate_limit, Patch::Null);
+        for bad in [json!(0), json!(limits::RATE_LIMIT + 1), json!(2.5), json!("fast"), json!(-1)] {
+            let found = problems(with(bad.clone()).expect_err("invalid"));
+            assert_eq!(
+                (found[0].0.as_str(), found[0].1),
+                ("/data/attributes/rate_limit", "invalid_rate_limit"),
+                "{bad}"
+            );
+        }
+        let webhook =
+            new_webhook(1, 2, with(json!(20)).expect("valid"), Environment::Production, Audit::default(), Utc::now());
+        assert_eq!(webhook.rate_limit, Some(20));
+        let removed = WebhookChanges { rate_limit: Patch::Null, ..WebhookChanges::default() };
+        assert_eq!(apply_changes(&webhook, &removed, Audit::default(), Utc::now()).rate_limit, None);
     }
 
     #[test]

@@ -26,6 +26,7 @@ const WRITABLE: &[&str] = &[
     "status",
     "retry_schedule",
     "timeout_seconds",
+    "rate_limit",
 ];
 /// Attributes the server owns: accepted in a document (seed 003 lists them on create) and ignored.
 const READ_ONLY: &[&str] =
@@ -92,6 +93,7 @@ fn shape(at: &str) -> Problem {
         ("environment", _) => Problem::at(attribute, "not_a_string", "must be one of production, sandbox"),
         ("retry_schedule", _) => schedule_problem(&attribute),
         ("timeout_seconds", _) => timeout_problem(&attribute),
+        ("rate_limit", _) => rate_problem(&attribute),
         _ => Problem::at(item, "not_a_string", "must be a string"),
     }
 }
@@ -105,6 +107,14 @@ fn schedule_problem(at: &str) -> Problem {
             crate::retry::MAX_STEPS,
             crate::retry::MAX_STEP_SECONDS
         ),
+    )
+}
+
+fn rate_problem(at: &str) -> Problem {
+    Problem::at(
+        at,
+        "invalid_rate_limit",
+        format!("deliveries a second, a whole number from 1 to {}", limits::RATE_LIMIT),
     )
 }
 
@@ -221,6 +231,13 @@ fn validate(attributes: WebhookInputAttributes, rules: &Rules<'_>) -> Result<Web
                 } else {
                     Err(vec![timeout_problem(at)])
                 }
+            }),
+        )
+        .unwrap_or_default(),
+        rate_limit: keep(
+            &mut problems,
+            resettable(attributes.rate_limit, "rate_limit", |rate, at| {
+                if (1..=limits::RATE_LIMIT).contains(&rate) { Ok(rate) } else { Err(vec![rate_problem(at)]) }
             }),
         )
         .unwrap_or_default(),
