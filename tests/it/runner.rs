@@ -209,3 +209,72 @@ async fn when_event_source_has_a_maximum_concurrency_should_run_no_more_batches_
         deliver_through(runner::EventSource { pollers: 3, max_concurrency: 3, batch_size: 10 }, 30, delay).await;
     assert!(peak_within(&three, delay) > 10, "peak {} with three batches at a time", peak_within(&three, delay));
 }
+
+#[tokio::test]
+async fn when_a_webhook_is_rate_limited_should_receive_at_its_rate_while_another_does_not_wait() {
+    use hookline_tests::receiver::Receiver;
+    // The local DynamoDB emulator takes about 45 slot reservations a second on one webhook: a
+    // rate under it, so that the test measures the limiter and not the emulator.
+    const EVENTS: usize = 80;
+    const RATE: u32 = 20;
+    let stack = Stack::new().await;
+    let (base, _stop_http) = serve(&stack).await;
+    let client = stack.client(&base, hookline_domain::model::Environment::Sandbox).await;
+    client.register_event_type("invoice.paid").await;
+    let receiver = Receiver::start(Vec::new()).await;
+    let hook = |path: &str, rate: Option<u32>| serde_json::json!({"url": receiver.at(path), "events": ["invoice.paid"], "rate_limit": rate});
+    client.create_webhook(hook("/limited", Some(RATE))).await;
+    client.create_webhook(hook("/free", None)).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let arn = stack.provisioned.resources.get("DeliveryQueue").map(|queue| match queue {
+        hookline_local_runner::provision::Physical::Queue { arn, .. } => arn.clone(),
+        hookline_local_runner::provision::Physical::Table { .. } => unreachable!("DeliveryQueue is a queue"),
+    });
+    let source = runner::EventSource { pollers: 5, max_concurrency: 20, batch_size: 100 };
+    let driving =
+        tokio::spawn(runner::drive_deliver(Arc::new(stack.deliverer()), arn.expect("queue"), source, stopped));
+    // A burst: every event at once, in batches of 50.
+    let published = std::time::Instant::now();
+    for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(40) {
+        let events: Vec<serde_json::Value> =
+            chunk.iter().map(|n| serde_json::json!({"event_type": "invoice.paid", "payload": {"n": n}})).collect();
+        let reply =
+            client.send("POST", "/api/v3/notification/events/batch", Some(serde_json::json!({"events": events}))).await;
+        assert_eq!(reply.status, 202, "{:?}", reply.body);
+    }
+    let at = |path: &str| -> Vec<std::time::Instant> {
+        let mut times: Vec<_> =
+            receiver.requests().into_iter().filter(|request| request.path == path).map(|request| request.at).collect();
+        times.sort_unstable();
+        times
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while at("/limited").len() < EVENTS && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    let _ = driving.await;
+    let (limited, free) = (at("/limited"), at("/free"));
+    assert_eq!((limited.len(), free.len()), (EVENTS, EVENTS), "all delivered, none dropped");
+    // The limited webhook's deliveries come at its rate: (n - 1) intervals over the span.
+    let span = (limited[EVENTS - 1] - limited[0]).as_secs_f64();
+    let rate = (EVENTS - 1) as f64 / span;
+    let limit = f64::from(RATE);
+    assert!((rate - limit).abs() <= limit * 0.1, "{rate:.1} deliveries a second, limit {RATE}");
+    // No stretch of it goes over the limit: two seconds (a second's window would count the
+    // jitter of a loaded machine's HTTP round trips) hold at most twice the limit, plus 10 %.
+    for (index, start) in limited.iter().enumerate() {
+        let within = limited[index..].iter().take_while(|at| **at - *start < Duration::from_secs(2)).count();
+        assert!(within as f64 <= 2.0 * limit * 1.1, "{within} in the two seconds from delivery {index}");
+    }
+    // The other webhook is not held: it has everything before the limited one is halfway.
+    assert!(
+        free[EVENTS - 1] < limited[EVENTS / 2],
+        "unlimited webhook done after {:?}, the limited one halfway after {:?}",
+        free[EVENTS - 1] - published,
+        limited[EVENTS / 2] - published
+    );
+    // Nothing was logged as failed: waiting is not an attempt.
+    let failed = client.send("GET", "/api/v3/notification/messages?filter[status]=failed", None).await;
+    assert_eq!(failed.body["data"].as_array().map(Vec::len), Some(0), "{:?}", failed.body);
+}

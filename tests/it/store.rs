@@ -761,20 +761,25 @@ async fn when_a_webhooks_window_is_read_should_count_its_own_deliveries_only(sto
 async fn when_workers_reserve_slots_at_once_should_each_get_its_own_in_the_rate(store: Store) {
     let interval = 50_000;
     let now = Utc::now().timestamp_micros();
-    // Forty reservations from four workers at once (each a store of its own, as processes are).
+    // Forty reservations of one to three slots from four workers at once (each a store of its
+    // own, as processes are): the spans they get tile the schedule from now, none overlapping.
     let workers: Vec<Store> = (0..4).map(|_| Store::new(store.client().clone(), store.table())).collect();
     let reservations = (0..40).map(|n| {
         let worker = workers[n % 4].clone();
-        async move { worker.reserve_slot(25, 3, interval, now).await.expect("slot") }
+        let span = interval * (n as i64 % 3 + 1);
+        async move { (worker.reserve_slots(25, 3, span, now).await.expect("slots"), span) }
     });
-    let mut slots = hookline_tests::join_spawned(reservations).await;
-    slots.sort_unstable();
-    let expected: Vec<i64> = (0..40).map(|n| now + n * interval).collect();
-    assert_eq!(slots, expected, "one slot each, every 50 ms from now");
+    let mut spans = hookline_tests::join_spawned(reservations).await;
+    spans.sort_unstable();
+    let mut expected_start = now;
+    for (start, span) in &spans {
+        assert_eq!(*start, expected_start, "{spans:?}");
+        expected_start += span;
+    }
     // Another webhook has a schedule of its own.
-    assert_eq!(store.reserve_slot(25, 4, interval, now).await.expect("slot"), now);
+    assert_eq!(store.reserve_slots(25, 4, interval, now).await.expect("slot"), now);
     // Once the schedule lies in the past, the next slot is now again.
-    let later = now + 41 * interval;
-    assert_eq!(store.reserve_slot(25, 3, interval, later).await.expect("slot"), later);
-    assert_eq!(store.reserve_slot(25, 3, interval, later).await.expect("slot"), later + interval);
+    let later = expected_start + interval;
+    assert_eq!(store.reserve_slots(25, 3, interval, later).await.expect("slot"), later);
+    assert_eq!(store.reserve_slots(25, 3, interval, later).await.expect("slot"), later + interval);
 }

@@ -33,8 +33,15 @@ impl AccountVersions for Store {
 }
 
 impl RateLimits for Store {
-    async fn reserve_slot(&self, account: AccountId, webhook: WebhookId, interval_us: i64, now_us: i64) -> Result<i64> {
-        Store::reserve_slot(self, account, webhook, interval_us, now_us).await
+    async fn reserve_slots(
+        &self,
+        account: AccountId,
+        webhook: WebhookId,
+        interval_us: i64,
+        count: u32,
+        now_us: i64,
+    ) -> Result<i64> {
+        Store::reserve_slots(self, account, webhook, interval_us * i64::from(count.max(1)), now_us).await
     }
 }
 

@@ -35,12 +35,19 @@ pub struct MemoryStore {
 }
 
 impl RateLimits for MemoryStore {
-    async fn reserve_slot(&self, account: AccountId, webhook: WebhookId, interval_us: i64, now_us: i64) -> Result<i64> {
+    async fn reserve_slots(
+        &self,
+        account: AccountId,
+        webhook: WebhookId,
+        interval_us: i64,
+        count: u32,
+        now_us: i64,
+    ) -> Result<i64> {
         let mut slots = lock(&self.slots);
         let next = slots.entry((account, webhook)).or_insert(now_us);
-        let slot = (*next).max(now_us);
-        *next = slot + interval_us;
-        Ok(slot)
+        let first = (*next).max(now_us);
+        *next = first + interval_us * i64::from(count);
+        Ok(first)
     }
 }
 

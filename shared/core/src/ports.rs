@@ -111,13 +111,15 @@ pub trait Webhooks: Send + Sync {
 
 /// Each rate-limited webhook's schedule of send slots, shared by every worker.
 pub trait RateLimits: Send + Sync {
-    /// Reserves the webhook's next send slot, `interval_us` after the last one reserved, or
-    /// `now_us` if that lies in the past; returns it (Unix microseconds).
-    fn reserve_slot(
+    /// Reserves the webhook's next `count` send slots, `interval_us` apart, starting
+    /// `interval_us` after the last one reserved, or at `now_us` if that lies in the past;
+    /// returns the first (Unix microseconds).
+    fn reserve_slots(
         &self,
         account: AccountId,
         webhook: WebhookId,
         interval_us: i64,
+        count: u32,
         now_us: i64,
     ) -> impl Future<Output = Result<i64>> + Send;
 }

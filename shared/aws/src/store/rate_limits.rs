@@ -15,15 +15,16 @@ const KEPT_SECONDS: i64 = 15 * 86_400;
 const TRIES: usize = 5;
 
 impl Store {
-    /// Reserves a webhook's next send slot (Unix microseconds): `interval_us` after the last
-    /// one if the schedule is ahead of `now_us`, else `now_us`. Two conditional updates of
+    /// Reserves a webhook's next `span_us` of send time (its slots of one batch) and returns
+    /// where it starts (Unix microseconds): where the last reservation ended if that is ahead
+    /// of `now_us`, else `now_us`. Two conditional updates of
     /// `ACCOUNT#{a}` / `RATE#{w}`, tried in the order this process last saw work: a failed
     /// condition costs a write unit, so a busy webhook usually pays one, an idle one one.
-    pub async fn reserve_slot(
+    pub async fn reserve_slots(
         &self,
         account: AccountId,
         webhook: WebhookId,
-        interval_us: i64,
+        span_us: i64,
         now_us: i64,
     ) -> Result<i64> {
         let key = (account, webhook);
@@ -31,15 +32,12 @@ impl Store {
             self.schedules.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key).copied() > Some(now_us);
         for _ in 0..TRIES {
             let reserved = if ahead {
-                self.take_next_slot(account, webhook, interval_us, now_us).await?
+                self.take_next_slot(account, webhook, span_us, now_us).await?
             } else {
-                self.restart_schedule(account, webhook, interval_us, now_us).await?
+                self.restart_schedule(account, webhook, span_us, now_us).await?
             };
             if let Some(slot) = reserved {
-                self.schedules
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .insert(key, slot + interval_us);
+                self.schedules.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, slot + span_us);
                 return Ok(slot);
             }
             ahead = !ahead;
@@ -47,19 +45,19 @@ impl Store {
         Err(Error::Unavailable(format!("reserve_slot: the schedule of webhook {webhook} kept moving")))
     }
 
-    /// The schedule is ahead of now: its next slot, and the one after becomes next.
+    /// The schedule is ahead of now: the span starts where it ends, and it ends later.
     async fn take_next_slot(
         &self,
         account: AccountId,
         webhook: WebhookId,
-        interval_us: i64,
+        span_us: i64,
         now_us: i64,
     ) -> Result<Option<i64>> {
         let request = self
             .slot_update(account, webhook, now_us)
-            .update_expression("SET next_us = next_us + :interval, expires_at = :expires")
+            .update_expression("SET next_us = next_us + :span, expires_at = :expires")
             .condition_expression("next_us >= :now")
-            .expression_attribute_values(":interval", AttributeValue::N(interval_us.to_string()))
+            .expression_attribute_values(":span", AttributeValue::N(span_us.to_string()))
             .return_values(ReturnValue::UpdatedNew);
         match request.send().await.map_err(|error| classify("reserve_slot", error)) {
             Ok(output) => {
@@ -70,7 +68,7 @@ impl Store {
                     .and_then(|value| value.as_n().ok())
                     .and_then(|number| number.parse::<i64>().ok())
                     .ok_or_else(|| Error::internal("reserve_slot: no next_us returned"))?;
-                Ok(Some(next - interval_us))
+                Ok(Some(next - span_us))
             }
             Err(Error::Conflict(_)) => Ok(None),
             Err(error) => Err(error),
@@ -82,14 +80,14 @@ impl Store {
         &self,
         account: AccountId,
         webhook: WebhookId,
-        interval_us: i64,
+        span_us: i64,
         now_us: i64,
     ) -> Result<Option<i64>> {
         let request = self
             .slot_update(account, webhook, now_us)
             .update_expression("SET next_us = :next, expires_at = :expires")
             .condition_expression("attribute_not_exists(next_us) OR next_us < :now")
-            .expression_attribute_values(":next", AttributeValue::N((now_us + interval_us).to_string()));
+            .expression_attribute_values(":next", AttributeValue::N((now_us + span_us).to_string()));
         match request.send().await.map_err(|error| classify("reserve_slot", error)) {
             Ok(_) => Ok(Some(now_us)),
             Err(Error::Conflict(_)) => Ok(None),

@@ -93,7 +93,7 @@ pub enum Skip {
     AheadOfDelivery,
     /// Another worker rewrote the entry since it was read: its record stands.
     RecordedByAnotherWorker,
-    /// Its webhook's rate limit gave it a slot a second or more away: re-enqueued to wait.
+    /// Its webhook's rate limit gave it a slot two seconds or more away: re-enqueued to wait.
     Throttled,
 }
 
@@ -155,12 +155,54 @@ where
         futures::future::join_all(missing.into_iter().map(|(account, id)| self.fresh_webhook(account, id))).await;
     }
 
+    /// Reserves, in one write per rate-limited webhook, the send slots of the batch's tasks
+    /// that have none yet (one per task, in the batch's order); `None` for the others, and
+    /// where the reservation failed (the task then reserves its own).
+    async fn reserve_batch_slots(&self, tasks: &[(Task, u32)]) -> Vec<Option<i64>> {
+        let mut groups: std::collections::BTreeMap<(AccountId, WebhookId), (u32, Vec<usize>)> = Default::default();
+        for (index, (task, _)) in tasks.iter().enumerate() {
+            let Task::Deliver(task) = task else { continue };
+            if task.slot_at_us.is_some() {
+                continue;
+            }
+            let known = self.webhooks.at_least(task.account_id, task.webhook_id, task.webhook_version.unwrap_or(0));
+            if let Some(rate) = known.and_then(|webhook| webhook.rate_limit).filter(|rate| *rate > 0) {
+                groups.entry((task.account_id, task.webhook_id)).or_insert((rate, Vec::new())).1.push(index);
+            }
+        }
+        let mut slots = vec![None; tasks.len()];
+        let reservations = groups.into_iter().map(|((account, webhook), (rate, indices))| async move {
+            let interval = slot_interval_us(rate);
+            let count = u32::try_from(indices.len()).unwrap_or(u32::MAX);
+            let now = Utc::now().timestamp_micros();
+            let first = self.store.reserve_slots(account, webhook, interval, count, now).await;
+            (first, interval, indices)
+        });
+        for (first, interval, indices) in futures::future::join_all(reservations).await {
+            match first {
+                Ok(first) => {
+                    for (n, index) in indices.into_iter().enumerate() {
+                        slots[index] = Some(first + interval * n as i64);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "reserving a batch's send slots failed; each task reserves its own")
+                }
+            }
+        }
+        slots
+    }
+
     /// Runs a batch of tasks (each with the queue's count of its receipts) concurrently, then
     /// writes their log entries together and sends their follow-up tasks together. One result
     /// per task: a task whose writes failed is an error, so the queue hands it out again.
     pub async fn run_batch(&self, tasks: &[(Task, u32)]) -> Vec<Result<Handled>> {
         self.warm(tasks).await;
-        let ran = futures::future::join_all(tasks.iter().map(|(task, count)| self.run_task(task, *count))).await;
+        let slots = self.reserve_batch_slots(tasks).await;
+        let ran = futures::future::join_all(
+            tasks.iter().zip(slots).map(|((task, count), slot)| self.run_task_in_slot(task, *count, slot)),
+        )
+        .await;
         let mut results = Vec::with_capacity(ran.len());
         let mut pending: Vec<(usize, Followups)> = Vec::new();
         for (index, outcome) in ran.into_iter().enumerate() {
@@ -205,6 +247,19 @@ where
 
     /// Runs one task; `receive_count` is the queue's count of its receipts.
     pub async fn run_task(&self, task: &Task, receive_count: u32) -> Ran {
+        self.run_task_in_slot(task, receive_count, None).await
+    }
+
+    /// Runs one task, with the send slot its batch reserved for it if its webhook is rate-limited.
+    async fn run_task_in_slot(&self, task: &Task, receive_count: u32, slot: Option<i64>) -> Ran {
+        let slotted;
+        let task = match (task, slot) {
+            (Task::Deliver(deliver), Some(slot)) => {
+                slotted = Task::Deliver(DeliverTask { slot_at_us: Some(slot), ..deliver.clone() });
+                &slotted
+            }
+            _ => task,
+        };
         match task {
             Task::Fanout(task) => Ok((
                 Handled::Skipped(Skip::FannedOut),
@@ -309,19 +364,29 @@ where
     T: Transport,
 {
     /// Holds a task to its webhook's rate limit: takes the task's slot (reserving one if it
-    /// has none); a slot under a second away is waited for here, one further away sends the
-    /// task back to the queue to wait (whole seconds, so never late), keeping its slot.
+    /// has none); a slot less than `IN_BATCH_WAIT_US` away is waited for here, one further
+    /// away sends the task back to the queue, keeping its slot, to come back a second or two
+    /// early (whole seconds of delay, then up to a second in the event source's batching
+    /// window) and wait the rest here.
     async fn throttle(&self, webhook: &Webhook, task: &DeliverTask) -> Result<Option<Outgoing>> {
         let Some(rate) = webhook.rate_limit.filter(|rate| *rate > 0) else { return Ok(None) };
-        let now = Utc::now().timestamp_micros();
-        let slot = match task.slot_at_us {
-            Some(slot) => slot,
-            None => self.store.reserve_slot(task.account_id, task.webhook_id, slot_interval_us(rate), now).await?,
-        };
-        let wait = slot - now;
-        if wait >= 1_000_000 {
+        let interval = slot_interval_us(rate);
+        let mut slot = task.slot_at_us;
+        for _ in 0..RESERVE_TRIES {
+            let now = Utc::now().timestamp_micros();
+            match slot {
+                // A slot that passed while it was being reserved (a slow or contended store)
+                // would go out together with the slots after it: take a fresh one instead.
+                Some(reserved) if task.slot_at_us.is_some() || now - reserved <= interval => break,
+                _ => slot = Some(self.store.reserve_slots(task.account_id, task.webhook_id, interval, 1, now).await?),
+            }
+        }
+        let slot = slot.unwrap_or_default();
+        // Measured after the reservation: its round trip is part of the wait, not added to it.
+        let wait = slot - Utc::now().timestamp_micros();
+        if wait >= IN_BATCH_WAIT_US {
             let seconds =
-                u64::try_from(wait / 1_000_000).unwrap_or(0).min(hookline_domain::retry::SQS_MAX_DELAY.as_secs());
+                u64::try_from(wait / 1_000_000 - 1).unwrap_or(0).min(hookline_domain::retry::SQS_MAX_DELAY.as_secs());
             let waiting = DeliverTask { slot_at_us: Some(slot), ..task.clone() };
             return Ok(Some(Outgoing { task: Task::Deliver(waiting), delay: std::time::Duration::from_secs(seconds) }));
         }
@@ -331,6 +396,13 @@ where
         Ok(None)
     }
 }
+
+/// Reservations a rate-limited task makes at most, when the slots it gets have passed already.
+const RESERVE_TRIES: usize = 3;
+
+/// The longest a rate-limited task waits for its slot inside a batch; further away, it waits in
+/// the queue.
+const IN_BATCH_WAIT_US: i64 = 2_000_000;
 
 /// Microseconds between two sends at `rate` a second.
 pub fn slot_interval_us(rate: u32) -> i64 {
