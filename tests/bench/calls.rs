@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// us-east-1 prices, read on 2026-11-22 from the issue (AWS public price lists).
-mod prices {
+pub mod prices {
     /// Lambda arm64, per request.
     pub const LAMBDA_REQUEST: f64 = 0.20 / 1e6;
     /// Lambda arm64, per GB-second.

@@ -7,6 +7,7 @@ mod init;
 mod meter;
 mod report;
 mod scale;
+mod throttle;
 
 use report::Row;
 
@@ -23,6 +24,9 @@ async fn main() {
     }
     if wanted("scale") {
         rows.extend(scale::run().await);
+    }
+    if wanted("throttle") {
+        rows.extend(throttle::run().await);
     }
     if wanted("e2e") {
         rows.extend(e2e::run().await);
