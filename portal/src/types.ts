@@ -42,6 +42,7 @@ export interface WebhookAttributes {
   public_key: string | null;
   retry_schedule: number[] | null;
   timeout_seconds: number | null;
+  rate_limit?: number | null;
   environment: Environment;
   status: 'enabled' | 'disabled';
   disabled_reason: string | null;
@@ -58,6 +59,7 @@ export interface WebhookInput {
   headers?: Record<string, string>;
   signature_algo?: SignatureAlgo;
   retry_schedule?: number[] | null;
+  rate_limit?: number | null;
   status?: 'enabled' | 'disabled';
 }
 

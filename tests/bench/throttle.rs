@@ -77,8 +77,16 @@ async fn burst(rate: Option<u32>) -> Burst {
     }
     let _ = stop.send(true);
     let _ = driving.await;
-    let free_latencies =
-        arrivals("/free").iter().map(|at| at.saturating_duration_since(published).as_secs_f64() * 1000.0).collect();
+    let free_latencies = receiver
+        .requests()
+        .into_iter()
+        .filter(|request| request.path == "/free")
+        .filter_map(|request| {
+            let body: serde_json::Value = serde_json::from_slice(&request.body).ok()?;
+            let sent = sent_at.get(usize::try_from(body["n"].as_u64()?).ok()?)?;
+            Some(request.at.saturating_duration_since(*sent).as_secs_f64() * 1000.0)
+        })
+        .collect();
     Burst { limited: arrivals("/limited"), free_latencies, tallies: meter.snapshot() }
 }
 

@@ -77,6 +77,8 @@ function Summary({ webhook }: { webhook: Webhook }) {
       <dd>{attributes.signature_algo}</dd>
       <dt>Retry schedule</dt>
       <dd>{retrySchedule(attributes.retry_schedule)}</dd>
+      <dt>Rate limit</dt>
+      <dd>{attributes.rate_limit ? `${attributes.rate_limit} deliveries a second` : 'none'}</dd>
       <dt>Custom headers</dt>
       <dd>{headerNames.length ? headerNames.join(', ') : 'none'}</dd>
       <dt>Created</dt>

@@ -7,7 +7,7 @@ import { toApiError, useLoad } from '../hooks';
 import { navigate, paths } from '../router';
 import type { EventType, Filters, SignatureAlgo, Subscription, Webhook, WebhookInput } from '../types';
 
-type Field = 'url' | 'name' | 'events' | 'filter' | 'headers' | 'signature_algo' | 'retry_schedule';
+type Field = 'url' | 'name' | 'events' | 'filter' | 'headers' | 'signature_algo' | 'retry_schedule' | 'rate_limit';
 type FieldErrors = Partial<Record<Field, string[]>>;
 
 interface HeaderRow {
@@ -29,7 +29,7 @@ function fieldOf(pointer: string | undefined): Field | null {
   const match = /^\/data\/attributes\/([^/]+)(\/\d+\/filters)?/.exec(pointer ?? '');
   if (!match) return null;
   if (match[1] === 'events') return match[2] ? 'filter' : 'events';
-  const fields: Field[] = ['url', 'name', 'headers', 'signature_algo', 'retry_schedule'];
+  const fields: Field[] = ['url', 'name', 'headers', 'signature_algo', 'retry_schedule', 'rate_limit'];
   return fields.includes(match[1] as Field) ? (match[1] as Field) : null;
 }
 
@@ -118,6 +118,7 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
   const [nextKey, setNextKey] = useState(1000);
   const [algo, setAlgo] = useState<SignatureAlgo>(initial?.signature_algo ?? 'hmac');
   const [schedule, setSchedule] = useState(initial?.retry_schedule?.join(', ') ?? '');
+  const [rate, setRate] = useState(initial?.rate_limit ? String(initial.rate_limit) : '');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [alert, setAlert] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -155,6 +156,10 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
     } catch {
       local.retry_schedule = ['Write whole seconds separated by commas, e.g. 5, 300, 1800.'];
     }
+    const rateLimit = rate.trim() ? Number(rate.trim()) : null;
+    if (rateLimit !== null && !(Number.isInteger(rateLimit) && rateLimit >= 1 && rateLimit <= 1000)) {
+      local.rate_limit = ['Write a whole number of deliveries a second, from 1 to 1000, or leave it empty.'];
+    }
     if (headers.some((row) => !row.name.trim() && row.value.trim())) local.headers = ['Every header needs a name.'];
     if (Object.keys(local).length) {
       const messages = Object.values(local).flat();
@@ -167,6 +172,7 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
       name: name.trim(),
       headers: Object.fromEntries(headers.filter((row) => row.name.trim()).map((row) => [row.name.trim(), row.value])),
       retry_schedule: retry,
+      rate_limit: rateLimit,
     };
     // An untouched edit leaves each subscription's own filters as they are.
     if (!webhook || eventsTouched || filterText !== (firstFilter ? prettyJson(firstFilter) : '')) {
@@ -175,6 +181,7 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
     // Sent only when chosen or changed: a new algorithm means a new signing key.
     if (!webhook || algo !== initial?.signature_algo) attributes.signature_algo = algo;
     if (!webhook && retry === null) delete attributes.retry_schedule;
+    if (!webhook && rateLimit === null) delete attributes.rate_limit;
 
     setBusy(true);
     try {
@@ -376,6 +383,24 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
           10 h).
         </p>
         <FieldError id="retry_schedule-error" errors={errors.retry_schedule} />
+      </div>
+
+      <div class="field">
+        <label for="rate-limit">Rate limit</label>
+        <input
+          id="rate-limit"
+          type="text"
+          inputMode="numeric"
+          value={rate}
+          onInput={(event) => setRate(event.currentTarget.value)}
+          aria-invalid={errors.rate_limit ? true : undefined}
+          aria-describedby={describedBy('rate_limit', 'rate-hint')}
+          placeholder="no limit"
+        />
+        <p id="rate-hint" class="hint">
+          At most this many deliveries a second (1 to 1000); more wait their turn, none is dropped. Empty: no limit.
+        </p>
+        <FieldError id="rate_limit-error" errors={errors.rate_limit} />
       </div>
 
       <div class="actions">

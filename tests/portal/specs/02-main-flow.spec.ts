@@ -123,12 +123,19 @@ test('a webhook is created through the form', async () => {
   await expect(page.getByRole('combobox', { name: 'Signature algorithm' })).toBeVisible();
   await expect(page.getByRole('textbox', { name: 'Retry schedule' })).toBeVisible();
   await screenshot(page, 'webhook-new', test.info());
+  const rate = page.getByRole('textbox', { name: 'Rate limit' });
+  await rate.fill('0');
+  await page.getByRole('button', { name: 'Create webhook' }).click();
+  await expect(page.locator('#rate_limit-error')).toContainText('from 1 to 1000');
+  await expect(rate).toHaveAttribute('aria-invalid', 'true');
+  await rate.fill('50');
 
   await page.getByRole('button', { name: 'Create webhook' }).click();
   await expect(page).toHaveURL(/#\/webhooks\/\d+$/);
   webhookId = page.url().match(/#\/webhooks\/(\d+)$/)![1];
   await expect(heading(page, hookUrl)).toBeVisible();
   await expect(page.getByRole('main')).toContainText('enabled');
+  await expect(page.getByRole('main')).toContainText('50 deliveries a second');
 
   // And it is listed.
   await nav('Webhooks').click();
