@@ -31,12 +31,7 @@ impl Store {
         let mut ahead =
             self.schedules.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&key).copied() > Some(now_us);
         for _ in 0..TRIES {
-            let reserved = if ahead {
-                self.take_next_slot(account, webhook, span_us, now_us).await?
-            } else {
-                self.restart_schedule(account, webhook, span_us, now_us).await?
-            };
-            if let Some(slot) = reserved {
+            if let Some(slot) = self.try_reserve(account, webhook, span_us, now_us, ahead).await? {
                 self.schedules.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(key, slot + span_us);
                 return Ok(slot);
             }
@@ -45,20 +40,37 @@ impl Store {
         Err(Error::Unavailable(format!("reserve_slot: the schedule of webhook {webhook} kept moving")))
     }
 
-    /// The schedule is ahead of now: the span starts where it ends, and it ends later.
-    async fn take_next_slot(
+    /// One conditional update: if the schedule is `ahead` of now, the span starts where the
+    /// schedule ends (which moves on by the span); else the schedule lies in the past (or there
+    /// is none) and the span starts now. `None` when the schedule was not as supposed.
+    async fn try_reserve(
         &self,
         account: AccountId,
         webhook: WebhookId,
         span_us: i64,
         now_us: i64,
+        ahead: bool,
     ) -> Result<Option<i64>> {
+        let span = AttributeValue::N(span_us.to_string());
         let request = self
-            .slot_update(account, webhook, now_us)
-            .update_expression("SET next_us = next_us + :span, expires_at = :expires")
-            .condition_expression("next_us >= :now")
-            .expression_attribute_values(":span", AttributeValue::N(span_us.to_string()))
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(keys::account_pk(account)))
+            .key("sk", s(keys::rate_sk(webhook)))
+            .expression_attribute_values(":now", AttributeValue::N(now_us.to_string()))
+            .expression_attribute_values(":span", span)
+            .expression_attribute_values(":expires", AttributeValue::N((now_us / 1_000_000 + KEPT_SECONDS).to_string()))
             .return_values(ReturnValue::UpdatedNew);
+        let request = if ahead {
+            request
+                .update_expression("SET next_us = next_us + :span, expires_at = :expires")
+                .condition_expression("next_us >= :now")
+        } else {
+            request
+                .update_expression("SET next_us = :now + :span, expires_at = :expires")
+                .condition_expression("attribute_not_exists(next_us) OR next_us < :now")
+        };
         match request.send().await.map_err(|error| classify("reserve_slot", error)) {
             Ok(output) => {
                 let next = output
@@ -73,40 +85,5 @@ impl Store {
             Err(Error::Conflict(_)) => Ok(None),
             Err(error) => Err(error),
         }
-    }
-
-    /// The schedule lies in the past (or there is none): the slot is now.
-    async fn restart_schedule(
-        &self,
-        account: AccountId,
-        webhook: WebhookId,
-        span_us: i64,
-        now_us: i64,
-    ) -> Result<Option<i64>> {
-        let request = self
-            .slot_update(account, webhook, now_us)
-            .update_expression("SET next_us = :next, expires_at = :expires")
-            .condition_expression("attribute_not_exists(next_us) OR next_us < :now")
-            .expression_attribute_values(":next", AttributeValue::N((now_us + span_us).to_string()));
-        match request.send().await.map_err(|error| classify("reserve_slot", error)) {
-            Ok(_) => Ok(Some(now_us)),
-            Err(Error::Conflict(_)) => Ok(None),
-            Err(error) => Err(error),
-        }
-    }
-
-    fn slot_update(
-        &self,
-        account: AccountId,
-        webhook: WebhookId,
-        now_us: i64,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(keys::account_pk(account)))
-            .key("sk", s(keys::rate_sk(webhook)))
-            .expression_attribute_values(":now", AttributeValue::N(now_us.to_string()))
-            .expression_attribute_values(":expires", AttributeValue::N((now_us / 1_000_000 + KEPT_SECONDS).to_string()))
     }
 }
