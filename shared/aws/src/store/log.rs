@@ -441,17 +441,8 @@ impl Store {
         let mut moved = 0;
         let mut start: Option<Item> = None;
         loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(pk, :log)")
-                .expression_attribute_values(":log", s("LOG#"))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|error| classify("scan", error))?;
-            for mut item in output.items.unwrap_or_default() {
+            let (items, next) = self.scan_log_page(None, None, start.take()).await?;
+            for mut item in items {
                 let (Some(pk), Some(sk)) = (string(&item, "pk"), string(&item, "sk")) else { continue };
                 let message_id = sk.split('#').next().unwrap_or_default();
                 let Some(account) = pk.split('#').nth(1).and_then(|id| id.parse().ok()) else { continue };
@@ -482,11 +473,38 @@ impl Store {
                     .map_err(|error| classify("migrate_log", error))?;
                 moved += 1;
             }
-            match output.last_evaluated_key {
+            match next {
                 Some(key) => start = Some(key),
                 None => return Ok(moved),
             }
         }
+    }
+
+    /// One page of a Scan of the log's entries (`LOG#` items; with `condition` too, and only
+    /// `projection` if given), from `start`; and where the next page starts. Migrations only:
+    /// nothing that serves a request scans.
+    pub(super) async fn scan_log_page(
+        &self,
+        condition: Option<&str>,
+        projection: Option<&str>,
+        start: Option<Item>,
+    ) -> Result<(Vec<Item>, Option<Item>)> {
+        let filter = match condition {
+            Some(condition) => format!("begins_with(pk, :log) AND {condition}"),
+            None => "begins_with(pk, :log)".to_string(),
+        };
+        let output = self
+            .client
+            .scan()
+            .table_name(&self.table)
+            .filter_expression(filter)
+            .expression_attribute_values(":log", s("LOG#"))
+            .set_projection_expression(projection.map(str::to_string))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|error| classify("scan", error))?;
+        Ok((output.items.unwrap_or_default(), output.last_evaluated_key))
     }
 }
 

@@ -413,18 +413,14 @@ impl Store {
         let mut found: Vec<(AccountId, WebhookId, String, i64)> = Vec::new();
         let mut start: Option<Item> = None;
         loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("begins_with(pk, :log) AND attribute_exists(webhook_id)")
-                .expression_attribute_values(":log", s("LOG#"))
-                .projection_expression("pk, sk, webhook_id, expires_at")
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|error| classify("scan", error))?;
-            for item in output.items.unwrap_or_default() {
+            let (items, next) = self
+                .scan_log_page(
+                    Some("attribute_exists(webhook_id)"),
+                    Some("pk, sk, webhook_id, expires_at"),
+                    start.take(),
+                )
+                .await?;
+            for item in items {
                 let number = |name: &str| item.get(name).and_then(|value| value.as_n().ok()?.parse::<i64>().ok());
                 let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get("pk"), item.get("sk"))
                 else {
@@ -437,7 +433,7 @@ impl Store {
                     found.push((account, webhook, message_id, expires_at));
                 }
             }
-            match output.last_evaluated_key {
+            match next {
                 Some(key) => start = Some(key),
                 None => break,
             }
