@@ -68,6 +68,40 @@ function groupTypes(types: EventType[]): Array<[string, EventType[]]> {
   return [...groups.entries()].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));
 }
 
+/** A text field for numbers, with its hint and the errors of its attribute. */
+function NumericField(props: {
+  id: string;
+  label: string;
+  value: string;
+  onInput: (value: string) => void;
+  placeholder: string;
+  hint: string;
+  field: Field;
+  errors: string[] | undefined;
+  describedBy: (field: Field, hint?: string) => string | undefined;
+}) {
+  const hintId = `${props.id}-hint`;
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="text"
+        inputMode="numeric"
+        value={props.value}
+        onInput={(event) => props.onInput(event.currentTarget.value)}
+        aria-invalid={props.errors ? true : undefined}
+        aria-describedby={props.describedBy(props.field, hintId)}
+        placeholder={props.placeholder}
+      />
+      <p id={hintId} class="hint">
+        {props.hint}
+      </p>
+      <FieldError id={`${props.field}-error`} errors={props.errors} />
+    </div>
+  );
+}
+
 function FieldError({ id, errors }: { id: string; errors: string[] | undefined }) {
   if (!errors?.length) return null;
   return (
@@ -366,42 +400,29 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
         <FieldError id="signature_algo-error" errors={errors.signature_algo} />
       </div>
 
-      <div class="field">
-        <label for="retry-schedule">Retry schedule</label>
-        <input
-          id="retry-schedule"
-          type="text"
-          inputMode="numeric"
-          value={schedule}
-          onInput={(event) => setSchedule(event.currentTarget.value)}
-          aria-invalid={errors.retry_schedule ? true : undefined}
-          aria-describedby={describedBy('retry_schedule', 'retry-hint')}
-          placeholder="5, 300, 1800, 7200, 18000, 36000, 36000"
-        />
-        <p id="retry-hint" class="hint">
-          Seconds to wait after each failed try, comma-separated. Empty: the default (5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
-          10 h).
-        </p>
-        <FieldError id="retry_schedule-error" errors={errors.retry_schedule} />
-      </div>
+      <NumericField
+        id="retry-schedule"
+        label="Retry schedule"
+        value={schedule}
+        onInput={setSchedule}
+        placeholder="5, 300, 1800, 7200, 18000, 36000, 36000"
+        hint="Seconds to wait after each failed try, comma-separated. Empty: the default (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h)."
+        field="retry_schedule"
+        errors={errors.retry_schedule}
+        describedBy={describedBy}
+      />
 
-      <div class="field">
-        <label for="rate-limit">Rate limit</label>
-        <input
-          id="rate-limit"
-          type="text"
-          inputMode="numeric"
-          value={rate}
-          onInput={(event) => setRate(event.currentTarget.value)}
-          aria-invalid={errors.rate_limit ? true : undefined}
-          aria-describedby={describedBy('rate_limit', 'rate-hint')}
-          placeholder="no limit"
-        />
-        <p id="rate-hint" class="hint">
-          At most this many deliveries a second (1 to 1000); more wait their turn, none is dropped. Empty: no limit.
-        </p>
-        <FieldError id="rate_limit-error" errors={errors.rate_limit} />
-      </div>
+      <NumericField
+        id="rate-limit"
+        label="Rate limit"
+        value={rate}
+        onInput={setRate}
+        placeholder="no limit"
+        hint="At most this many deliveries a second (1 to 1000); more wait their turn, none is dropped. Empty: no limit."
+        field="rate_limit"
+        errors={errors.rate_limit}
+        describedBy={describedBy}
+      />
 
       <div class="actions">
         <button type="submit" class="button primary" disabled={busy}>
