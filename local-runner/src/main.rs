@@ -36,8 +36,14 @@ const USAGE: &str = "usage:
 const API_FUNCTION: &str = "ApiFunction";
 const DELIVERY_QUEUE: &str = "DeliveryQueue";
 
+fn main() -> ExitCode {
+    // Started as the transformation sandbox (by its own API and deliveries), it serves and exits.
+    hookline_transform::serve_if_asked();
+    run()
+}
+
 #[tokio::main]
-async fn main() -> ExitCode {
+async fn run() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

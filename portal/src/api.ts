@@ -14,6 +14,8 @@ import type {
   StatsDocument,
   StatsWindow,
   TestResult,
+  TransformationTestDocument,
+  TransformationTestInput,
   Webhook,
   WebhookInput,
 } from './types';
@@ -122,6 +124,10 @@ export const api = {
   deleteWebhook: (id: string) => request<void>('DELETE', webhookPath(id)),
   secret: (id: string) => request<SecretDocument>('GET', `${webhookPath(id)}/secret`),
   rotateSecret: (id: string) => request<SecretDocument>('POST', `${webhookPath(id)}/rotate_secret`, { json: {} }),
+  testTransformation: (id: string, attributes: TransformationTestInput) =>
+    request<TransformationTestDocument>('POST', `${webhookPath(id)}/transformation/test`, {
+      document: { data: { type: 'transformation_tests', attributes } },
+    }),
   sendTest: (id: string) => request<TestResult>('POST', `${NOTIFICATION}/webhooks/test/${encodeURIComponent(id)}`),
   stats: (id: string, window: StatsWindow) => request<StatsDocument>('GET', `${webhookPath(id)}/stats${query({ window })}`),
   webhookAttempts: (id: string, next?: string) =>

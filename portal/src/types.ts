@@ -3,7 +3,7 @@
 export type Environment = 'production' | 'sandbox';
 export type SignatureAlgo = 'hmac' | 'jwt' | 'ed25519';
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'refused' | 'cancelled';
-export type AttemptStatus = 'success' | 'http_error' | 'timeout' | 'connection_error' | 'refused';
+export type AttemptStatus = 'success' | 'http_error' | 'timeout' | 'connection_error' | 'refused' | 'transformation_error';
 export type StatsWindow = '1h' | '24h' | '7d';
 
 export interface Resource<T extends string, A> {
@@ -43,6 +43,8 @@ export interface WebhookAttributes {
   retry_schedule: number[] | null;
   timeout_seconds: number | null;
   rate_limit?: number | null;
+  /** A jq program that rewrites each delivery (its body and extra headers); null or absent: none. */
+  transformation?: string | null;
   environment: Environment;
   status: 'enabled' | 'disabled';
   disabled_reason: string | null;
@@ -60,6 +62,7 @@ export interface WebhookInput {
   signature_algo?: SignatureAlgo;
   retry_schedule?: number[] | null;
   rate_limit?: number | null;
+  transformation?: string | null;
   status?: 'enabled' | 'disabled';
 }
 
@@ -161,6 +164,25 @@ export interface SecretAttributes {
 export type SecretDocument = Document<Resource<'webhook_secrets', SecretAttributes>>;
 export type ActionDocument = Document<Resource<'retries' | 'recoveries', { enqueued: number }>>;
 
+/** POST /webhooks/{id}/transformation/test: each member defaults to the webhook's own (its program, first event type, that type's example). */
+export interface TransformationTestInput {
+  transformation?: string;
+  event_type?: string;
+  payload?: Record<string, unknown>;
+}
+
+export interface TransformationTestAttributes {
+  status: 'ok' | 'transformation_error';
+  /** The event the program got: id, type, timestamp, payload, headers. */
+  input: unknown;
+  /** What the webhook would receive (when ok). */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Why the program failed (when transformation_error). */
+  error?: string;
+}
+export type TransformationTestDocument = Document<Resource<'transformation_tests', TransformationTestAttributes>>;
+
 export interface TestResult {
   success: boolean;
   message: string;
@@ -172,4 +194,6 @@ export interface ApiErrorObject {
   title: string;
   detail?: string;
   source?: { pointer?: string; parameter?: string; header?: string } | null;
+  /** E.g. `{"line": 1, "column": 5}` for a transformation that does not parse. */
+  meta?: Record<string, unknown> | null;
 }

@@ -11,8 +11,14 @@ mod throttle;
 
 use report::Row;
 
+fn main() {
+    // Transformations measured here run in this very binary, started as their sandbox.
+    hookline_transform::serve_if_asked();
+    run();
+}
+
 #[tokio::main]
-async fn main() {
+async fn run() {
     let only: Vec<String> = std::env::args().skip(1).collect();
     let wanted = |part: &str| only.is_empty() || only.iter().any(|name| name == part);
     let mut rows: Vec<Row> = Vec::new();

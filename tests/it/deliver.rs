@@ -10,15 +10,15 @@ use hookline_tests::{Client, Stack};
 use serde_json::{Value, json};
 use std::time::Duration;
 
-const WEBHOOKS: &str = "/api/v3/notification/webhooks";
+pub(crate) const WEBHOOKS: &str = "/api/v3/notification/webhooks";
 
-struct World {
-    stack: Stack,
-    client: Client,
-    account: u64,
+pub(crate) struct World {
+    pub(crate) stack: Stack,
+    pub(crate) client: Client,
+    pub(crate) account: u64,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let stack = Stack::new().await;
     let base = stack.serve().await;
     // Sandbox webhooks may use plain http, as the receivers on loopback do.
@@ -29,7 +29,7 @@ async fn world() -> World {
 }
 
 impl World {
-    async fn webhook(&self, url: &str, extra: Value) -> (u64, Value) {
+    pub(crate) async fn webhook(&self, url: &str, extra: Value) -> (u64, Value) {
         let mut attributes = json!({"url": url, "events": ["invoice.paid"]});
         for (key, value) in extra.as_object().expect("object") {
             attributes[key] = value.clone();
@@ -43,13 +43,13 @@ impl World {
         (id, reply.body["data"]["attributes"].clone())
     }
 
-    async fn publish(&self, payload: Value) -> String {
+    pub(crate) async fn publish(&self, payload: Value) -> String {
         let reply = self.client.publish(json!({"event_type": "invoice.paid", "payload": payload}), None).await;
         assert_eq!(reply.status, 202, "{:?}", reply.body);
         reply.body["data"]["id"].as_str().expect("message id").to_string()
     }
 
-    async fn settle(&self, message: &str, webhook: u64, limit: Duration) -> Option<DeliveryStatus> {
+    pub(crate) async fn settle(&self, message: &str, webhook: u64, limit: Duration) -> Option<DeliveryStatus> {
         let deliverer = self.stack.deliverer();
         self.stack
             .drive_until(&deliverer, limit, || async {
@@ -62,7 +62,7 @@ impl World {
         self.stack.delivery_status(self.account, message, webhook).await
     }
 
-    async fn attempts(&self, path: &str) -> Vec<Value> {
+    pub(crate) async fn attempts(&self, path: &str) -> Vec<Value> {
         let reply = self.client.send("GET", path, None).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
         reply.body["data"].as_array().expect("attempts").clone()

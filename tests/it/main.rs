@@ -14,3 +14,4 @@ mod runner;
 mod sender;
 mod stats;
 mod store;
+mod transformations;

@@ -150,6 +150,7 @@ pub fn webhook(
         retry_schedule: None,
         timeout_seconds: None,
         rate_limit: None,
+        transformation: None,
         failing_since: None,
         created_by: Audit::default(),
         updated_by: Audit::default(),
@@ -218,6 +219,14 @@ impl PlatformKey {
     }
 }
 
+/// The transformation sandbox of a test harness (`target/…/deps/it-…`): the package's
+/// `transform-sandbox` binary beside `deps/`. Any other executable (the bench) serves itself.
+pub fn transform_sandbox() -> Option<std::path::PathBuf> {
+    let executable = std::env::current_exe().ok()?;
+    let deps = executable.parent().filter(|dir| dir.ends_with("deps"))?;
+    Some(deps.parent()?.join("transform-sandbox"))
+}
+
 impl Stack {
     /// Provisions a fresh stack on this binary's emulators.
     pub async fn new() -> Self {
@@ -232,6 +241,7 @@ impl Stack {
         let mut settings = provisioned.settings(&template, "ApiFunction").expect("settings");
         // Receivers of the tests listen on loopback, which the SSRF guard refuses by default.
         settings.allowed_target_cidrs = LOOPBACK.into();
+        settings.transform_sandbox = transform_sandbox();
         Self { context: Context::new(settings, &sdk), provisioned, sdk, platform_keys: Default::default() }
     }
 

@@ -36,7 +36,7 @@ fn outcome_filter(filters: &[(String, Filter)]) -> Result<Option<AttemptOutcome>
         Error::bad_param(
             "filter[status]",
             "invalid_filter",
-            "one of success, http_error, timeout, connection_error, refused",
+            "one of success, http_error, timeout, connection_error, refused, transformation_error",
         )
     })
 }
@@ -66,7 +66,7 @@ fn attempts_document(
     params(("id" = u64, Path, description = "The webhook id"),
         ("page[size]" = Option<u32>, Query, description = "Deliveries per page, each with all its attempts: default 50, at most 250"),
         ("page[cursor]" = Option<String>, Query, description = "The `next` cursor of the previous page"),
-        ("filter[status]" = Option<String>, Query, description = "success, http_error, timeout, connection_error or refused")),
+        ("filter[status]" = Option<String>, Query, description = "success, http_error, timeout, connection_error, refused or transformation_error")),
     responses(
         (status = 200, description = "A page of attempts", body = AttemptListDocument, content_type = "application/vnd.api+json"),
         WebhookNotFound,
@@ -97,7 +97,7 @@ pub async fn webhook_attempts(
     params(("id" = String, Path, description = "The message id"),
         ("page[size]" = Option<u32>, Query, description = "Deliveries per page, each with all its attempts: default 50, at most 250"),
         ("page[cursor]" = Option<String>, Query, description = "The `next` cursor of the previous page"),
-        ("filter[status]" = Option<String>, Query, description = "success, http_error, timeout, connection_error or refused")),
+        ("filter[status]" = Option<String>, Query, description = "success, http_error, timeout, connection_error, refused or transformation_error")),
     responses(
         (status = 200, description = "A page of attempts", body = AttemptListDocument, content_type = "application/vnd.api+json"),
         (status = 404, description = "No such message", body = ErrorDocument, content_type = "application/vnd.api+json"),

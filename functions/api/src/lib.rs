@@ -10,6 +10,7 @@ pub mod openapi;
 mod portal;
 mod reply;
 mod stats;
+mod transformation;
 mod webhooks;
 
 use axum::Router;
@@ -60,6 +61,7 @@ fn with_routes(base: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
         .routes(routes!(webhooks::show, webhooks::patch, webhooks::delete))
         .routes(routes!(webhooks::secret))
         .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(transformation::test))
         .routes(routes!(deliveries::webhook_attempts))
         .routes(routes!(deliveries::recover))
         .routes(routes!(stats::webhook))

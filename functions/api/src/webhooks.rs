@@ -60,7 +60,8 @@ async fn account_catalog(context: &Context) -> Result<Catalog, Error> {
     Ok(Catalog::new(context.store.list_event_types().await?))
 }
 
-async fn find(context: &Context, caller: &Caller, id: u64) -> Result<Webhook, Error> {
+/// The caller's webhook `id` (404 when its account has none).
+pub(crate) async fn find(context: &Context, caller: &Caller, id: u64) -> Result<Webhook, Error> {
     context.store.get_webhook(caller.account_id, id).await?.ok_or_else(|| Error::not_found("webhook"))
 }
 
@@ -181,6 +182,7 @@ pub async fn create(
     let catalog = account_catalog(context).await?;
     let changes = webhooks::parse_create(&document, &rules(context, &caller, &catalog.names()))?;
     catalog.check_new_subscriptions(changes.events.as_deref(), &[])?;
+    crate::transformation::check(context, &changes).await?;
     let key_given = changes.secret.is_some();
     let now = chrono::Utc::now();
     // The id comes from a counter; the put is conditional, so a taken id (a counter that is
@@ -251,6 +253,7 @@ pub async fn patch(
     };
     let names = catalog.as_ref().map(Catalog::names).unwrap_or_default();
     let changes = webhooks::parse_patch(&document, id, &rules(context, &caller, &names))?;
+    crate::transformation::check(context, &changes).await?;
     for _ in 0..PATCH_TRIES {
         let current = find(context, &caller, id).await?;
         if let Some(catalog) = &catalog {

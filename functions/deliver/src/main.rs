@@ -3,8 +3,14 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, run, service_fn, tracing};
 
+fn main() -> Result<(), Error> {
+    // Started as the transformation sandbox (by its own deliveries), it serves and exits.
+    hookline_transform::serve_if_asked();
+    serve()
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn serve() -> Result<(), Error> {
     tracing::init_default_subscriber();
     let context = hookline_aws::Context::from_env().await?;
     let deliverer = hookline_deliver::deliverer(&context)?;

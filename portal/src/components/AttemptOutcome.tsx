@@ -7,6 +7,7 @@ const ATTEMPT: Record<AttemptStatus, string> = {
   timeout: 'timeout',
   connection_error: 'connection error',
   refused: 'refused (forbidden address)',
+  transformation_error: 'transformation error',
 };
 
 export function AttemptOutcome({ status }: { status: AttemptStatus }) {

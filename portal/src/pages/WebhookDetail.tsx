@@ -81,6 +81,16 @@ function Summary({ webhook }: { webhook: Webhook }) {
       <dd>{attributes.rate_limit ? `${attributes.rate_limit} deliveries a second` : 'none'}</dd>
       <dt>Custom headers</dt>
       <dd>{headerNames.length ? headerNames.join(', ') : 'none'}</dd>
+      <dt>Transformation</dt>
+      <dd>
+        {attributes.transformation ? (
+          <pre class="code" role="region" aria-label="Transformation" tabIndex={0}>
+            {attributes.transformation}
+          </pre>
+        ) : (
+          'none'
+        )}
+      </dd>
       <dt>Created</dt>
       <dd>
         <Time iso={attributes.created_at} />

@@ -1,13 +1,15 @@
 // #/webhooks/new and #/webhooks/{id}/edit: the webhook form, with the catalog's event picker and 422s shown by field.
-import { useMemo, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useContext, useMemo, useState } from 'preact/hooks';
 import { ApiError, api } from '../api';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { prettyJson } from '../format';
 import { toApiError, useLoad } from '../hooks';
 import { navigate, paths } from '../router';
-import type { EventType, Filters, SignatureAlgo, Subscription, Webhook, WebhookInput } from '../types';
+import { SessionContext } from '../session';
+import type { EventType, Filters, SignatureAlgo, Subscription, TransformationTestAttributes, Webhook, WebhookInput } from '../types';
 
-type Field = 'url' | 'name' | 'events' | 'filter' | 'headers' | 'signature_algo' | 'retry_schedule' | 'rate_limit';
+type Field = 'url' | 'name' | 'events' | 'filter' | 'headers' | 'signature_algo' | 'retry_schedule' | 'rate_limit' | 'transformation';
 type FieldErrors = Partial<Record<Field, string[]>>;
 
 interface HeaderRow {
@@ -24,12 +26,15 @@ const ALGORITHMS: Array<[SignatureAlgo, string]> = [
 
 const WILDCARD = '*';
 
+/** The API's limit on a transformation, in UTF-8 bytes. */
+const MAX_TRANSFORMATION_BYTES = 16384;
+
 /** Which field a JSON:API error pointer such as `/data/attributes/events/0/filters` names. */
 function fieldOf(pointer: string | undefined): Field | null {
   const match = /^\/data\/attributes\/([^/]+)(\/\d+\/filters)?/.exec(pointer ?? '');
   if (!match) return null;
   if (match[1] === 'events') return match[2] ? 'filter' : 'events';
-  const fields: Field[] = ['url', 'name', 'headers', 'signature_algo', 'retry_schedule', 'rate_limit'];
+  const fields: Field[] = ['url', 'name', 'headers', 'signature_algo', 'retry_schedule', 'rate_limit', 'transformation'];
   return fields.includes(match[1] as Field) ? (match[1] as Field) : null;
 }
 
@@ -68,36 +73,42 @@ function groupTypes(types: EventType[]): Array<[string, EventType[]]> {
   return [...groups.entries()].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : a.localeCompare(b)));
 }
 
-/** A text field for numbers, with its hint and the errors of its attribute. */
-function NumericField(props: {
+/**
+ * A text field with its hint and its errors (shown under it as `#{errorId}`): a one-line input
+ * for numbers, or with `rows` a monospace textarea (JSON, jq).
+ */
+function TextField(props: {
   id: string;
   label: string;
   value: string;
   onInput: (value: string) => void;
   placeholder: string;
-  hint: string;
-  field: Field;
+  hint: ComponentChildren;
+  errorId: string;
   errors: string[] | undefined;
-  describedBy: (field: Field, hint?: string) => string | undefined;
+  rows?: number;
 }) {
   const hintId = `${props.id}-hint`;
+  const common = {
+    id: props.id,
+    value: props.value,
+    onInput: (event: { currentTarget: HTMLInputElement | HTMLTextAreaElement }) => props.onInput(event.currentTarget.value),
+    'aria-invalid': props.errors?.length ? true : undefined,
+    'aria-describedby': [hintId, props.errors?.length ? props.errorId : undefined].filter(Boolean).join(' '),
+    placeholder: props.placeholder,
+  };
   return (
     <div class="field">
       <label for={props.id}>{props.label}</label>
-      <input
-        id={props.id}
-        type="text"
-        inputMode="numeric"
-        value={props.value}
-        onInput={(event) => props.onInput(event.currentTarget.value)}
-        aria-invalid={props.errors ? true : undefined}
-        aria-describedby={props.describedBy(props.field, hintId)}
-        placeholder={props.placeholder}
-      />
+      {props.rows ? (
+        <textarea {...common} rows={props.rows} class="mono" spellcheck={false} />
+      ) : (
+        <input {...common} type="text" inputMode="numeric" />
+      )}
       <p id={hintId} class="hint">
         {props.hint}
       </p>
-      <FieldError id={`${props.field}-error`} errors={props.errors} />
+      <FieldError id={props.errorId} errors={props.errors} />
     </div>
   );
 }
@@ -135,6 +146,132 @@ function EventTypeOption({ type, checked, onToggle, disabled }: { type: EventTyp
   );
 }
 
+/** What a transformation's output sends: its extra headers (`Name: value`), a blank line, then the body as JSON. */
+function outputText(result: TransformationTestAttributes): string {
+  const headerLines = Object.entries(result.headers ?? {}).map(([headerName, value]) => `${headerName}: ${value}`);
+  return [...headerLines, ...(headerLines.length ? [''] : []), prettyJson(result.body)].join('\n');
+}
+
+/** The event type whose example the test route uses without a sample: the webhook's first subscribed type in the catalog. */
+function firstCatalogType(webhook: Webhook, catalog: EventType[]): EventType | undefined {
+  for (const subscription of webhook.attributes.events) {
+    const type = catalog.find((each) => each.id === subscriptionName(subscription));
+    if (type) return type;
+  }
+  return undefined;
+}
+
+type Problem = Pick<ApiError, 'errors'>;
+const problem = (detail: string): Problem => ({ errors: [{ status: '422', title: 'Invalid value', detail }] });
+
+/** The edit form's "Test transformation" panel: runs the program being edited on a sample event, saving nothing. */
+function TransformationTest({ webhook, catalog, program }: { webhook: Webhook; catalog: EventType[]; program: string }) {
+  const readOnly = useContext(SessionContext).read_only;
+  const [sample, setSample] = useState('');
+  const [sampleErrors, setSampleErrors] = useState<string[] | undefined>(undefined);
+  const [result, setResult] = useState<TransformationTestAttributes | null>(null);
+  const [error, setError] = useState<Problem | null>(null);
+  const [busy, setBusy] = useState(false);
+  const type = useMemo(() => firstCatalogType(webhook, catalog), [webhook, catalog]);
+  const example = type?.attributes.example;
+
+  const run = async () => {
+    setResult(null);
+    setError(null);
+    setSampleErrors(undefined);
+    if (!program.trim()) {
+      setError(problem('Write a program in “Transformation (jq)” to test it.'));
+      return;
+    }
+    let payload: Record<string, unknown> | undefined;
+    if (sample.trim()) {
+      let message: string | undefined;
+      try {
+        const value: unknown = JSON.parse(sample);
+        if (value && typeof value === 'object' && !Array.isArray(value)) payload = value as Record<string, unknown>;
+        else message = 'The sample payload must be a JSON object, e.g. {"invoice": "inv-1"}.';
+      } catch (caught) {
+        message = `The sample payload is not valid JSON: ${caught instanceof Error ? caught.message : String(caught)}`;
+      }
+      if (message) {
+        setSampleErrors([message]);
+        setError(problem(message));
+        return;
+      }
+    }
+    setBusy(true);
+    try {
+      const answer = (await api.testTransformation(webhook.id, { transformation: program, ...(payload ? { payload } : {}) })).data.attributes;
+      setResult(answer);
+      if (answer.status !== 'ok') {
+        setError({ errors: [{ status: '200', title: 'The program failed on this event', detail: `The program failed on this event: ${answer.error ?? 'no reason given'}` }] });
+      }
+    } catch (caught) {
+      const apiError = toApiError(caught);
+      const onSample = apiError.errors.filter((item) => item.source?.pointer?.startsWith('/data/attributes/payload'));
+      if (onSample.length) setSampleErrors(onSample.map((item) => item.detail || item.title));
+      setError(apiError);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section class="panel" aria-labelledby="transformation-test-heading">
+      <h2 id="transformation-test-heading">Test transformation</h2>
+      <p class="hint">Runs the program above, as it is now, on an event made of the sample payload. Nothing is saved or sent.</p>
+      <TextField
+        id="transformation-sample"
+        label="Sample payload (JSON)"
+        rows={5}
+        value={sample}
+        onInput={setSample}
+        placeholder={example == null ? '{}' : prettyJson(example)}
+        hint={
+          type ? (
+            <>
+              Empty: the example of <code>{type.id}</code>
+              {example == null && ', which has none ({})'}.
+            </>
+          ) : (
+            'Empty: the example of the webhook’s first event type, or {}.'
+          )
+        }
+        errorId="transformation-sample-error"
+        errors={sampleErrors}
+      />
+      {!readOnly && (
+        <div class="actions">
+          <button type="button" class="button" disabled={busy} onClick={run}>
+            Run test
+          </button>
+        </div>
+      )}
+      <div role="region" aria-label="Result of the transformation test" aria-live="polite" class="test-result">
+        {busy && <p>Running…</p>}
+        <ErrorAlert id="transformation-test-error" error={error} />
+        {result?.status === 'ok' && (
+          <>
+            <h3 class="small-heading">What the webhook receives</h3>
+            <p class="hint">Extra headers first, if any, then the body.</p>
+            <pre id="transformation-output" class="code" tabIndex={0}>
+              {outputText(result)}
+            </pre>
+          </>
+        )}
+        {result && (
+          <details>
+            <summary>Input event</summary>
+            <pre class="code" tabIndex={0}>
+              {prettyJson(result.input)}
+            </pre>
+          </details>
+        )}
+      </div>
+    </section>
+  );
+}
+
 function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | null }) {
   const initial = webhook?.attributes;
   const initialFilters = (initial?.events ?? []).map(subscriptionFilters);
@@ -153,6 +290,7 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
   const [algo, setAlgo] = useState<SignatureAlgo>(initial?.signature_algo ?? 'hmac');
   const [schedule, setSchedule] = useState(initial?.retry_schedule?.join(', ') ?? '');
   const [rate, setRate] = useState(initial?.rate_limit ? String(initial.rate_limit) : '');
+  const [program, setProgram] = useState(initial?.transformation ?? '');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [alert, setAlert] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -195,6 +333,12 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
       local.rate_limit = ['Write a whole number of deliveries a second, from 1 to 1000, or leave it empty.'];
     }
     if (headers.some((row) => !row.name.trim() && row.value.trim())) local.headers = ['Every header needs a name.'];
+    // Empty (or blank) means none.
+    const transformation = program.trim() ? program : null;
+    const programBytes = new TextEncoder().encode(program).length;
+    if (transformation !== null && programBytes > MAX_TRANSFORMATION_BYTES) {
+      local.transformation = [`A transformation has at most ${MAX_TRANSFORMATION_BYTES} bytes; this one has ${programBytes}.`];
+    }
     if (Object.keys(local).length) {
       const messages = Object.values(local).flat();
       fail(local, new ApiError(422, messages.map((detail) => ({ status: '422', title: 'Invalid value', detail }))));
@@ -216,6 +360,8 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
     if (!webhook || algo !== initial?.signature_algo) attributes.signature_algo = algo;
     if (!webhook && retry === null) delete attributes.retry_schedule;
     if (!webhook && rateLimit === null) delete attributes.rate_limit;
+    // Sent only when set or changed (null removes it), so that other edits leave the saved program alone.
+    if (webhook ? transformation !== (initial?.transformation ?? null) : transformation !== null) attributes.transformation = transformation;
 
     setBusy(true);
     try {
@@ -306,25 +452,23 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
         ))}
       </fieldset>
 
-      <div class="field">
-        <label for="filter">Payload filter</label>
-        <textarea
-          id="filter"
-          rows={4}
-          class="mono"
-          value={filterText}
-          onInput={(event) => setFilterText(event.currentTarget.value)}
-          aria-invalid={errors.filter ? true : undefined}
-          aria-describedby={describedBy('filter', 'filter-hint')}
-          placeholder='{"status": ["open", "paid"]}'
-        />
-        <p id="filter-hint" class="hint">
-          JSON: a dotted payload path to the values it may have. Applies to every selected event type; leave empty to
-          receive every event.
-          {distinctFilters.size > 1 && ' This webhook’s event types have different filters now; saving a change applies this one to all.'}
-        </p>
-        <FieldError id="filter-error" errors={errors.filter} />
-      </div>
+      <TextField
+        id="filter"
+        label="Payload filter"
+        rows={4}
+        value={filterText}
+        onInput={setFilterText}
+        placeholder='{"status": ["open", "paid"]}'
+        hint={
+          <>
+            JSON: a dotted payload path to the values it may have. Applies to every selected event type; leave empty to
+            receive every event.
+            {distinctFilters.size > 1 && ' This webhook’s event types have different filters now; saving a change applies this one to all.'}
+          </>
+        }
+        errorId="filter-error"
+        errors={errors.filter}
+      />
 
       <fieldset class="headers" aria-describedby={describedBy('headers', 'headers-hint')}>
         <legend>Custom headers</legend>
@@ -400,29 +544,48 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
         <FieldError id="signature_algo-error" errors={errors.signature_algo} />
       </div>
 
-      <NumericField
+      <TextField
         id="retry-schedule"
         label="Retry schedule"
         value={schedule}
         onInput={setSchedule}
         placeholder="5, 300, 1800, 7200, 18000, 36000, 36000"
         hint="Seconds to wait after each failed try, comma-separated. Empty: the default (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h)."
-        field="retry_schedule"
+        errorId="retry_schedule-error"
         errors={errors.retry_schedule}
-        describedBy={describedBy}
       />
 
-      <NumericField
+      <TextField
         id="rate-limit"
         label="Rate limit"
         value={rate}
         onInput={setRate}
         placeholder="no limit"
         hint="At most this many deliveries a second (1 to 1000); more wait their turn, none is dropped. Empty: no limit."
-        field="rate_limit"
+        errorId="rate_limit-error"
         errors={errors.rate_limit}
-        describedBy={describedBy}
       />
+
+      <div class="transformation">
+        <TextField
+          id="transformation"
+          label="Transformation (jq)"
+          rows={6}
+          value={program}
+          onInput={setProgram}
+          placeholder="none"
+          hint={
+            <>
+              A jq program that rewrites what this webhook receives; empty: the event as it is. Its input is the event (
+              <code>{'{id, type, timestamp, payload, headers}'}</code>) and its output an object with the <code>body</code> to send
+              and optional extra <code>headers</code>, e.g. <code>{'{body: {text: "Invoice \\(.payload.id) paid"}}'}</code>.
+            </>
+          }
+          errorId="transformation-error"
+          errors={errors.transformation}
+        />
+        {webhook && <TransformationTest webhook={webhook} catalog={catalog} program={program} />}
+      </div>
 
       <div class="actions">
         <button type="submit" class="button primary" disabled={busy}>

@@ -21,6 +21,9 @@ pub struct Settings {
     /// `PORTAL_FRAME_ANCESTORS`: the pages that may embed the portal, as the sources of CSP's
     /// `frame-ancestors` (space-separated; default `'self'`).
     pub portal_frame_ancestors: String,
+    /// `TRANSFORM_SANDBOX`: the binary that runs transformations (`hookline-transform`); unset,
+    /// the process starts itself as the sandbox (what the Lambdas do).
+    pub transform_sandbox: Option<std::path::PathBuf>,
 }
 
 impl Settings {
@@ -67,6 +70,7 @@ impl Settings {
             allowed_target_cidrs: lookup("ALLOWED_TARGET_CIDRS").unwrap_or_default(),
             disable_after_days,
             portal_frame_ancestors,
+            transform_sandbox: lookup("TRANSFORM_SANDBOX").filter(|path| !path.is_empty()).map(Into::into),
         })
     }
 }

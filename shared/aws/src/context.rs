@@ -16,6 +16,8 @@ pub struct Context {
     pub queue: Queue,
     /// What ingest keeps between requests in this container (keys, catalog, webhooks).
     pub routing: std::sync::Arc<hookline_core::routing::RoutingCache>,
+    /// Runs webhooks' transformations (a child process, started on first use).
+    pub transformer: std::sync::Arc<hookline_transform::Sandbox>,
 }
 
 impl Context {
@@ -51,7 +53,13 @@ impl Context {
             retention_days: self.settings.retention_days,
             disable_after: chrono::Duration::days(i64::from(self.settings.disable_after_days)),
         };
-        hookline_core::Deliverer::new(self.store.clone(), self.queue.clone(), transport, policy)
+        hookline_core::Deliverer::new(
+            self.store.clone(),
+            self.queue.clone(),
+            transport,
+            self.transformer.clone(),
+            policy,
+        )
     }
 
     /// When a record made at `from` expires (the retention setting).
@@ -74,6 +82,7 @@ impl Context {
             allowed_target_cidrs: String::new(),
             disable_after_days: 5,
             portal_frame_ancestors: "'self'".into(),
+            transform_sandbox: None,
         };
         Self::new(settings, &sdk)
     }
@@ -83,6 +92,7 @@ impl Context {
     pub fn with_clients(settings: Settings, dynamodb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {
         let store = Store::new(dynamodb, settings.table_name.clone());
         let queue = Queue::new(sqs, settings.delivery_queue_url.clone());
-        Self { settings, store, queue, routing: std::sync::Arc::default() }
+        let transformer = std::sync::Arc::new(hookline_transform::Sandbox::new(settings.transform_sandbox.clone()));
+        Self { settings, store, queue, routing: std::sync::Arc::default(), transformer }
     }
 }

@@ -6,6 +6,7 @@ use hookline_domain::Result;
 use hookline_domain::model::{
     Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, EventType, LogEntry, Task, Webhook, WebhookId,
 };
+use hookline_domain::transformations::TransformFailure;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::Duration;
@@ -216,4 +217,16 @@ impl SendOutcome {
 pub trait Transport: Send + Sync {
     /// Sends the request and classifies what happened.
     fn send(&self, request: &OutgoingRequest) -> impl Future<Output = SendOutcome> + Send;
+}
+
+/// Runs webhooks' transformations: in production the sandbox process of `hookline-transform`,
+/// which bounds each run in time and memory.
+pub trait Transformer: Send + Sync + std::fmt::Debug {
+    /// `program`'s output on `input`, or why there is none (the delivery's attempt records
+    /// it); an error when the transformer itself failed (the task is tried again).
+    fn transform<'a>(
+        &'a self,
+        program: &'a str,
+        input: serde_json::Value,
+    ) -> futures::future::BoxFuture<'a, Result<std::result::Result<serde_json::Value, TransformFailure>>>;
 }

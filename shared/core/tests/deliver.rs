@@ -21,7 +21,8 @@ type World = Deliverer<MemoryStore, MemoryQueue, MemoryTransport>;
 
 fn world() -> World {
     let policy = DeliveryPolicy { retention_days: 30, disable_after: Duration::days(5) };
-    Deliverer::new(MemoryStore::default(), MemoryQueue::default(), MemoryTransport::default(), policy)
+    let transformer = std::sync::Arc::new(hookline_transform::InProcess);
+    Deliverer::new(MemoryStore::default(), MemoryQueue::default(), MemoryTransport::default(), transformer, policy)
 }
 
 /// A world whose store holds `hook`.
@@ -541,4 +542,78 @@ async fn when_a_webhook_has_a_rate_limit_should_send_in_its_slots_and_queue_the_
     let again = world.run_batch(&[(Task::Deliver(late), 1)]).await;
     assert!(matches!(again.as_slice(), [Ok(Handled::Attempted(_))]), "{again:?}");
     assert_eq!(to(&limited), 10);
+}
+
+#[tokio::test]
+async fn when_a_webhook_has_a_transformation_should_send_and_sign_its_output() {
+    let mut hook = webhook(1);
+    hook.headers =
+        BTreeMap::from([("X-Team".to_string(), "loans".to_string()), ("X-Kind".to_string(), "raw".to_string())]);
+    hook.transformation =
+        Some(r#"{body: {text: "Loan \(.payload.loan) (\(.type))"}, headers: {"x-kind": .headers["X-Team"]}}"#.into());
+    let (world, hook) = world_with(hook);
+    let message = message();
+
+    world.run_batch(&[first(&message, &hook)]).await;
+
+    let request = &world.transport.requests()[0];
+    assert_eq!(String::from_utf8_lossy(&request.body), r#"{"text":"Loan 1 (loan.created)"}"#);
+    let header = |wanted: &str| {
+        request
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, value)| value.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(header("x-kind"), ["loans"], "the output's header replaces the webhook's own of that name");
+    assert_eq!(header("x-team"), ["loans"]);
+    let timestamp: i64 = header("webhook-timestamp")[0].parse().expect("timestamp");
+    let expected = hookline_domain::signing::signature_headers(
+        hook.signature_algo,
+        &[hook.secret.as_str()],
+        &message.id,
+        timestamp,
+        &request.body,
+    )
+    .expect("sign");
+    let signature = expected.iter().find(|(name, _)| *name == "webhook-signature").expect("signature").1.clone();
+    assert_eq!(header("webhook-signature"), [signature.as_str()], "the signature covers the transformed body");
+    assert_eq!(entry(&world, &message, &hook).await.status, Some(DeliveryStatus::Succeeded));
+}
+
+#[tokio::test]
+async fn when_a_transformation_fails_should_record_it_send_nothing_and_not_retry() {
+    for program in [r#"error("no loan")"#, "{text: .payload}", "{body: 1, headers: {\"webhook-id\": \"forged\"}}"] {
+        let mut hook = webhook(1);
+        hook.transformation = Some(program.into());
+        let (world, hook) = world_with(hook);
+        let message = message();
+
+        let results = world.run_batch(&[first(&message, &hook)]).await;
+
+        assert!(
+            matches!(results.as_slice(), [Ok(Handled::Attempted(outcome))] if outcome.outcome == AttemptOutcome::TransformationError),
+            "{program}: {results:?}"
+        );
+        assert!(world.transport.requests().is_empty(), "{program}: nothing is sent");
+        let entry = entry(&world, &message, &hook).await;
+        assert_eq!(entry.status, Some(DeliveryStatus::Failed), "{program}");
+        assert_eq!(entry.attempts[0].outcome, AttemptOutcome::TransformationError);
+        assert!(!entry.attempts[0].response_body.is_empty(), "{program}: the log says why");
+        assert!(entry.next_attempt_at.is_none());
+        assert!(
+            world
+                .queue
+                .sent()
+                .iter()
+                .all(|outgoing| !matches!(&outgoing.task, Task::Deliver(task) if task.account_id == ACCOUNT)),
+            "{program}: no retry"
+        );
+        assert_eq!(
+            world.store.webhook(ACCOUNT, hook.id).expect("webhook").failing_since,
+            None,
+            "not the endpoint's failure"
+        );
+    }
 }

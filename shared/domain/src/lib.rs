@@ -16,6 +16,7 @@ pub mod query;
 pub mod retry;
 pub mod signing;
 pub mod stats;
+pub mod transformations;
 pub mod webhooks;
 
 pub use error::{Error, Problem, Result, Source};

@@ -12,7 +12,7 @@ pub use test_send::describe;
 
 use crate::accept::retention_end;
 use crate::ports::{
-    Accounts, DeliveryLog, Idempotency, Outgoing, RateLimits, SendOutcome, TaskQueue, Transport, Webhooks,
+    Accounts, DeliveryLog, Idempotency, Outgoing, RateLimits, SendOutcome, TaskQueue, Transformer, Transport, Webhooks,
 };
 use chrono::{DateTime, Duration as Span, Utc};
 use hookline_domain::model::{
@@ -48,6 +48,8 @@ pub struct Deliverer<S, Q, T> {
     pub transport: T,
     /// Retention and disabling.
     pub policy: DeliveryPolicy,
+    /// Runs webhooks' transformations.
+    pub transformer: std::sync::Arc<dyn Transformer>,
     webhooks: WebhookCache,
     platform: PlatformCache,
 }
@@ -116,8 +118,22 @@ where
     T: Transport,
 {
     /// The flow on these ports, with an empty cache.
-    pub fn new(store: S, queue: Q, transport: T, policy: DeliveryPolicy) -> Self {
-        Self { store, queue, transport, policy, webhooks: WebhookCache::default(), platform: PlatformCache::default() }
+    pub fn new(
+        store: S,
+        queue: Q,
+        transport: T,
+        transformer: std::sync::Arc<dyn Transformer>,
+        policy: DeliveryPolicy,
+    ) -> Self {
+        Self {
+            store,
+            queue,
+            transport,
+            policy,
+            transformer,
+            webhooks: WebhookCache::default(),
+            platform: PlatformCache::default(),
+        }
     }
 
     /// When a record made at `from` expires.

@@ -15,6 +15,7 @@ use hookline_domain::model::{
 };
 use hookline_domain::retry::{DEFAULT_SCHEDULE, next_delay, retry_after};
 use hookline_domain::signing::signature_headers;
+use hookline_domain::transformations::{self, TransformFailure, Transformed};
 use hookline_domain::{Error, Result};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -24,12 +25,24 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
 /// The `user-agent` of every delivery.
 pub const USER_AGENT: &str = concat!("Hookline/", env!("CARGO_PKG_VERSION"));
 
-/// The signed POST of `message` to `webhook`.
-pub fn build_request(webhook: &Webhook, message: &Message, at: DateTime<Utc>) -> Result<OutgoingRequest> {
-    let body = serde_json::to_vec(&message.payload).map_err(Error::internal)?;
+/// The signed POST of `message` to `webhook`: its payload, or what the webhook's
+/// transformation made of it (the body it signs, and headers over the webhook's own).
+pub fn build_request(
+    webhook: &Webhook,
+    message: &Message,
+    transformed: Option<&Transformed>,
+    at: DateTime<Utc>,
+) -> Result<OutgoingRequest> {
+    let body = serde_json::to_vec(transformed.map_or(&message.payload, |transformed| &transformed.body))
+        .map_err(Error::internal)?;
     let mut headers: Vec<(String, String)> =
         vec![("content-type".into(), "application/json".into()), ("user-agent".into(), USER_AGENT.into())];
-    headers.extend(webhook.headers.iter().map(|(name, value)| (name.clone(), value.clone())));
+    let extra = transformed.map(|transformed| &transformed.headers);
+    let replaced = |name: &str| extra.is_some_and(|extra| extra.keys().any(|own| own.eq_ignore_ascii_case(name)));
+    headers.extend(
+        webhook.headers.iter().filter(|(name, _)| !replaced(name)).map(|(name, value)| (name.clone(), value.clone())),
+    );
+    headers.extend(extra.into_iter().flatten().map(|(name, value)| (name.clone(), value.clone())));
     let keys = webhook.signing_keys(at);
     for (name, value) in signature_headers(webhook.signature_algo, &keys, &message.id, at.timestamp(), &body)? {
         headers.push((name.to_string(), value));
@@ -44,11 +57,20 @@ where
     Q: TaskQueue,
     T: Transport,
 {
-    /// Sends one attempt; returns what happened and its record.
+    /// Sends one attempt (after the webhook's transformation, if it has one); returns what
+    /// happened and its record.
     pub async fn attempt(&self, webhook: &Webhook, message: &Message, number: u32) -> Result<(SendOutcome, Attempt)> {
         let at = Utc::now();
-        let request = build_request(webhook, message, at)?;
-        let outcome = self.transport.send(&request).await;
+        let outcome = match self.transform(webhook, message).await? {
+            Ok(transformed) => {
+                let request = build_request(webhook, message, transformed.as_ref(), at)?;
+                self.transport.send(&request).await
+            }
+            Err(failure) => {
+                let took = u64::try_from((Utc::now() - at).num_milliseconds()).unwrap_or(0);
+                SendOutcome::without_response(AttemptOutcome::TransformationError, failure.to_string(), took)
+            }
+        };
         tracing::info!(
             message_id = %message.id,
             webhook_id = webhook.id,
@@ -76,6 +98,17 @@ where
         Ok((outcome, record))
     }
 
+    /// What `webhook`'s transformation makes of `message`: `None` when it has none.
+    async fn transform(
+        &self,
+        webhook: &Webhook,
+        message: &Message,
+    ) -> Result<std::result::Result<Option<Transformed>, TransformFailure>> {
+        let Some(program) = &webhook.transformation else { return Ok(Ok(None)) };
+        let output = self.transformer.transform(program, transformations::input(message, webhook)).await?;
+        Ok(output.and_then(transformations::output).map(Some))
+    }
+
     /// Decides what follows an attempt and records both in `entry`: success, a retry (the
     /// task returned), or a final state; and keeps the webhook's failure record (410 and long
     /// failure disable it).
@@ -97,6 +130,12 @@ where
                 if number > 1 {
                     self.tell(operational::ATTEMPT_RECOVERED, entry, outcome).await?;
                 }
+                return Ok(None);
+            }
+            AttemptOutcome::TransformationError => {
+                // Not the endpoint's failure: the webhook's failure record is left alone.
+                entry.record(attempt, DeliveryStatus::Failed, None);
+                self.tell(operational::ATTEMPT_EXHAUSTED, entry, outcome).await?;
                 return Ok(None);
             }
             AttemptOutcome::Refused => {

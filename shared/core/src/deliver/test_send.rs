@@ -53,6 +53,9 @@ pub fn describe(outcome: &SendOutcome) -> String {
             format!("the endpoint answered {status} in {} ms; only 2xx counts as delivered", outcome.latency_ms)
         }
         (AttemptOutcome::Timeout, _) => format!("no answer in time ({} ms)", outcome.latency_ms),
+        (AttemptOutcome::TransformationError, _) => {
+            format!("the transformation failed: {}", outcome.error.as_deref().unwrap_or("no output"))
+        }
         (AttemptOutcome::Refused, _) => {
             format!("refused: {}", outcome.error.as_deref().unwrap_or("the target address is not allowed"))
         }

@@ -135,7 +135,7 @@ pub struct AttemptAttributes {
     /// When it was made.
     pub at: String,
     /// How it ended.
-    #[schema(value_type = String, pattern = "^(success|http_error|timeout|connection_error|refused)$")]
+    #[schema(value_type = String, pattern = "^(success|http_error|timeout|connection_error|refused|transformation_error)$")]
     pub status: AttemptOutcome,
     /// The HTTP status, when the endpoint answered.
     pub status_code: Option<u16>,

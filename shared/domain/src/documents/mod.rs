@@ -8,6 +8,7 @@ pub mod events;
 pub mod messages;
 pub mod platform;
 pub mod stats;
+pub mod transformations;
 pub mod webhooks;
 
 use crate::error::{Error, Problem};
@@ -23,6 +24,7 @@ pub use events::*;
 pub use messages::*;
 pub use platform::*;
 pub use stats::*;
+pub use transformations::*;
 pub use webhooks::*;
 
 /// Reads `document` as a `T`. A value of the wrong JSON type is refused with the problem

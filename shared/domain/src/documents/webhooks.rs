@@ -97,6 +97,12 @@ pub struct WebhookInputAttributes {
     #[schema(value_type = Option<u32>, minimum = 1, maximum = 1000)]
     #[serde(default)]
     pub rate_limit: Patch<u32>,
+    /// A jq program mapping the event (`{id, type, timestamp, payload, headers}`) to what this
+    /// webhook receives: `{body, headers?}` (at most 16 KiB); null removes it. A program that
+    /// does not parse is refused with its line and column.
+    #[schema(value_type = Option<String>, max_length = 16384)]
+    #[serde(default)]
+    pub transformation: Patch<String>,
     /// Every other member: read-only attributes (ignored) and unknown ones (refused).
     #[serde(flatten)]
     #[schema(ignore)]
@@ -210,6 +216,9 @@ pub struct WebhookAttributes {
     /// Its rate limit in deliveries a second; null for none.
     #[schema(required = false)]
     pub rate_limit: Option<u32>,
+    /// Its jq transformation; null for none.
+    #[schema(required = false)]
+    pub transformation: Option<String>,
     /// Which events reach it.
     #[schema(required = false, value_type = String, pattern = "^(production|sandbox)$")]
     pub environment: Environment,

@@ -221,6 +221,11 @@ impl Catalog {
         self.entries.contains_key(name)
     }
 
+    /// The example payload of type `name`, if it has one.
+    pub fn example(&self, name: &str) -> Option<Value> {
+        self.entries.get(name).and_then(|entry| entry.example.clone())
+    }
+
     /// Whether `name` is deprecated.
     pub fn is_deprecated(&self, name: &str) -> bool {
         self.entries.get(name).is_some_and(|entry| entry.deprecated)

@@ -97,6 +97,9 @@ pub enum AttemptOutcome {
     ConnectionError,
     /// The target address is forbidden.
     Refused,
+    /// The webhook's transformation failed on this event: nothing was sent, and the same
+    /// program would fail again, so it is not retried (a manual retry runs the current one).
+    TransformationError,
 }
 
 /// One HTTP try of a delivery.

@@ -141,6 +141,9 @@ pub struct Webhook {
     /// At most this many deliveries a second, across every worker; more wait their turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
+    /// A jq program that maps each event into the body (and extra headers) this webhook receives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transformation: Option<String>,
     /// Since when every delivery failed; cleared by a success. Drives the auto-disable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<DateTime<Utc>>,

@@ -5,7 +5,7 @@
 mod render;
 mod rotation;
 mod subscriptions;
-mod validate;
+pub(crate) mod validate;
 
 pub use render::{attributes, render, resource, self_link};
 pub use rotation::{Rotation, parse_rotation, rotation_key};
@@ -64,6 +64,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "retry_schedule",
     "timeout_seconds",
     "rate_limit",
+    "transformation",
     "environment",
     "status",
     "disabled_reason",
@@ -98,6 +99,8 @@ pub struct WebhookChanges {
     pub timeout_seconds: Patch<u32>,
     /// A new rate limit (null removes it).
     pub rate_limit: Patch<u32>,
+    /// A new transformation (null removes it); parsed by the caller, which has the sandbox.
+    pub transformation: Patch<String>,
 }
 
 /// What validation needs to know beyond the document.
@@ -159,6 +162,7 @@ pub fn new_webhook(
         retry_schedule: changes.retry_schedule.apply(None),
         timeout_seconds: changes.timeout_seconds.apply(None),
         rate_limit: changes.rate_limit.apply(None),
+        transformation: changes.transformation.clone().apply(None),
         failing_since: None,
         created_by: audit.clone(),
         updated_by: audit,
@@ -195,6 +199,7 @@ pub fn apply_changes(webhook: &Webhook, changes: &WebhookChanges, audit: Audit, 
     next.retry_schedule = changes.retry_schedule.apply(next.retry_schedule.take());
     next.timeout_seconds = changes.timeout_seconds.apply(next.timeout_seconds);
     next.rate_limit = changes.rate_limit.apply(next.rate_limit);
+    next.transformation = changes.transformation.clone().apply(next.transformation.take());
     if let Some(status) = changes.status
         && status != webhook.status
     {

@@ -40,6 +40,7 @@ pub fn render(webhook: &Webhook, reveal: bool) -> WebhookAttributes {
         retry_schedule: webhook.retry_schedule.clone(),
         timeout_seconds: webhook.timeout_seconds,
         rate_limit: webhook.rate_limit,
+        transformation: webhook.transformation.clone(),
         environment: webhook.environment,
         status: webhook.status,
         disabled_reason: webhook.disabled_reason,

@@ -27,6 +27,7 @@ const WRITABLE: &[&str] = &[
     "retry_schedule",
     "timeout_seconds",
     "rate_limit",
+    "transformation",
 ];
 /// Attributes the server owns: accepted in a document (seed 003 lists them on create) and ignored.
 const READ_ONLY: &[&str] =
@@ -94,6 +95,7 @@ fn shape(at: &str) -> Problem {
         ("retry_schedule", _) => schedule_problem(&attribute),
         ("timeout_seconds", _) => timeout_problem(&attribute),
         ("rate_limit", _) => rate_problem(&attribute),
+        ("transformation", _) => transformation_problem(&attribute),
         _ => Problem::at(item, "not_a_string", "must be a string"),
     }
 }
@@ -115,6 +117,14 @@ fn rate_problem(at: &str) -> Problem {
         at,
         "invalid_rate_limit",
         format!("deliveries a second, a whole number from 1 to {}", limits::RATE_LIMIT),
+    )
+}
+
+fn transformation_problem(at: &str) -> Problem {
+    Problem::at(
+        at,
+        "invalid_transformation",
+        format!("null, or a jq program of 1 to {} bytes", crate::transformations::MAX_PROGRAM_BYTES),
     )
 }
 
@@ -238,6 +248,17 @@ fn validate(attributes: WebhookInputAttributes, rules: &Rules<'_>) -> Result<Web
             &mut problems,
             resettable(attributes.rate_limit, "rate_limit", |rate, at| {
                 if (1..=limits::RATE_LIMIT).contains(&rate) { Ok(rate) } else { Err(vec![rate_problem(at)]) }
+            }),
+        )
+        .unwrap_or_default(),
+        transformation: keep(
+            &mut problems,
+            resettable(attributes.transformation, "transformation", |program, at| {
+                if program.trim().is_empty() || program.len() > crate::transformations::MAX_PROGRAM_BYTES {
+                    Err(vec![transformation_problem(at)])
+                } else {
+                    Ok(program)
+                }
             }),
         )
         .unwrap_or_default(),
@@ -386,7 +407,7 @@ pub fn is_reserved_header(name: &str) -> bool {
     lower.starts_with("webhook-") || RESERVED_HEADERS.contains(&lower.as_str())
 }
 
-fn validate_headers(headers: BTreeMap<String, String>, at: &str) -> Found<BTreeMap<String, String>> {
+pub(crate) fn validate_headers(headers: BTreeMap<String, String>, at: &str) -> Found<BTreeMap<String, String>> {
     if headers.len() > limits::HEADERS {
         return Err(one(at, "too_many", format!("at most {} headers", limits::HEADERS)));
     }
