@@ -196,6 +196,8 @@ async fn webhook_log() -> Row {
                     created_at: now,
                     idempotency_key: None,
                     matched: 1,
+                    subject: None,
+                    erased_at: None,
                 };
                 let attempt = hookline_domain::model::Attempt {
                     message_id: message.id.clone(),

@@ -32,7 +32,7 @@ async fn when_25_tasks_sent_should_receive_each_once_decoded() {
         .iter()
         .map(|message| match Task::from_body(&message.body).expect("decodes") {
             Task::Deliver(task) => task.webhook_id,
-            Task::Fanout(task) => panic!("only deliver tasks were sent, got {task:?}"),
+            other @ (Task::Fanout(_) | Task::Erase(_)) => panic!("only deliver tasks were sent, got {other:?}"),
         })
         .collect();
     assert_eq!(received.len(), 25);

@@ -93,6 +93,8 @@ fn message(account_id: u64) -> Message {
         created_at: now,
         idempotency_key: Some("idem-1".into()),
         matched: 0,
+        subject: None,
+        erased_at: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod deliveries;
+mod erasures;
 mod event_types;
 mod keys;
 mod messages;
@@ -72,9 +73,12 @@ fn with_routes(base: OpenApiRouter<ApiState>) -> OpenApiRouter<ApiState> {
         .routes(routes!(messages::show))
         .routes(routes!(deliveries::message_attempts))
         .routes(routes!(deliveries::retry))
+        .routes(routes!(erasures::erase_payload))
         .routes(routes!(accounts::list, accounts::create))
         .routes(routes!(accounts::show, accounts::patch, accounts::delete))
         .routes(routes!(stats::account))
+        .routes(routes!(erasures::create))
+        .routes(routes!(erasures::show))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::create_session))

@@ -24,6 +24,9 @@ pub struct Settings {
     /// `TRANSFORM_SANDBOX`: the binary that runs transformations (`hookline-transform`); unset,
     /// the process starts itself as the sandbox (what the Lambdas do).
     pub transform_sandbox: Option<std::path::PathBuf>,
+    /// `ERASURE_SWEEP_SECONDS`: how long after an erasure its sweep runs, longer than the deliver
+    /// function's timeout (default 120).
+    pub erasure_sweep_seconds: u64,
 }
 
 impl Settings {
@@ -70,6 +73,12 @@ impl Settings {
             allowed_target_cidrs: lookup("ALLOWED_TARGET_CIDRS").unwrap_or_default(),
             disable_after_days,
             portal_frame_ancestors,
+            erasure_sweep_seconds: match lookup("ERASURE_SWEEP_SECONDS") {
+                None => 120,
+                Some(text) => text.parse().map_err(|_| {
+                    Error::internal(format!("ERASURE_SWEEP_SECONDS must be a whole number of seconds, not {text:?}"))
+                })?,
+            },
             transform_sandbox: lookup("TRANSFORM_SANDBOX").filter(|path| !path.is_empty()).map(Into::into),
         })
     }

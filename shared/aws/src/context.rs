@@ -38,6 +38,16 @@ impl Context {
         hookline_core::Acceptor { store: &self.store, queue: &self.queue, retention_days: self.settings.retention_days }
     }
 
+    /// The erasure flow on this context's store and queue.
+    pub fn eraser(&self) -> hookline_core::erase::Eraser<'_, Store, Queue> {
+        hookline_core::erase::Eraser {
+            store: &self.store,
+            queue: &self.queue,
+            retention_days: self.settings.retention_days,
+            sweep_after: std::time::Duration::from_secs(self.settings.erasure_sweep_seconds),
+        }
+    }
+
     /// The operational events' publisher on this context's store and queue.
     pub fn publisher(&self) -> hookline_core::operational::Publisher<'_, Store, Queue> {
         hookline_core::operational::Publisher {
@@ -52,6 +62,7 @@ impl Context {
         let policy = hookline_core::DeliveryPolicy {
             retention_days: self.settings.retention_days,
             disable_after: chrono::Duration::days(i64::from(self.settings.disable_after_days)),
+            erasure_sweep: std::time::Duration::from_secs(self.settings.erasure_sweep_seconds),
         };
         hookline_core::Deliverer::new(
             self.store.clone(),
@@ -83,6 +94,7 @@ impl Context {
             disable_after_days: 5,
             portal_frame_ancestors: "'self'".into(),
             transform_sandbox: None,
+            erasure_sweep_seconds: 120,
         };
         Self::new(settings, &sdk)
     }

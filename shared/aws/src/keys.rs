@@ -1,7 +1,7 @@
 //! The single-table key layout: how each record's partition and sort keys are spelled.
 //! `docs/data-model.md` lists the access pattern each one serves.
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use hookline_domain::model::{AccountId, KeyKind, WebhookId};
 
 /// The partition of everything an account owns directly.
@@ -80,12 +80,7 @@ pub fn event_type_sk(name: &str) -> String {
 /// The day of a message: the UTC date of the Unix milliseconds in the first 12 hex digits of
 /// its id (`msg_` + a UUIDv7). `None` for a string that is not a message id.
 pub fn message_day(message_id: &str) -> Option<NaiveDate> {
-    let hex = message_id.strip_prefix("msg_")?;
-    if hex.len() != 32 || !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-        return None;
-    }
-    let millis = i64::from_str_radix(&hex[..12], 16).ok()?;
-    DateTime::from_timestamp_millis(millis).map(|at| at.date_naive())
+    hookline_domain::model::Message::time_of(message_id).map(|at| at.date_naive())
 }
 
 /// Partition keys each day of an account's log is spread over, by a hash of the message id:
@@ -208,4 +203,24 @@ mod tests {
         }
         assert!(counts.iter().all(|count| (800..1200).contains(count)), "{counts:?}");
     }
+}
+
+/// The subject index of an account's subject (by its digest): one item per message about it.
+pub fn subject_pk(account: AccountId, digest: &str) -> String {
+    format!("SUBJECT#{account}#{digest}")
+}
+
+/// The erasure marks made on `day`: one item per erased message, sorted by when.
+pub fn erased_pk(day: NaiveDate) -> String {
+    format!("ERASED#{day}")
+}
+
+/// An erasure mark's sort key: when (Unix milliseconds, fixed width), the account, the message.
+pub fn erased_sk(at_ms: i64, account: AccountId, message_id: &str) -> String {
+    format!("{at_ms:013}#{account}#{message_id}")
+}
+
+/// An account's erasure job.
+pub fn erasure_sk(id: &str) -> String {
+    format!("ERASURE#{id}")
 }

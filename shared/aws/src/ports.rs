@@ -2,13 +2,15 @@
 
 use crate::queue::Queue;
 use crate::store::Store;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hookline_core::{
-    AccountVersions, Accounts, DeliveryLog, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing,
-    RateLimits, TaskQueue, Webhooks,
+    AccountVersions, Accounts, DeliveryLog, Erasures, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter,
+    Outgoing, RateLimits, SubjectIndex, TaskQueue, Webhooks,
 };
 use hookline_domain::Result;
-use hookline_domain::model::{Account, AccountId, ApiKey, DeliveryStatus, EventType, LogEntry, Webhook, WebhookId};
+use hookline_domain::model::{
+    Account, AccountId, ApiKey, DeliveryStatus, Erasure, EventType, LogEntry, MessageId, Webhook, WebhookId,
+};
 
 impl KeyLookup for Store {
     async fn find_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
@@ -57,7 +59,49 @@ impl LogWriter for Store {
     }
 }
 
+impl SubjectIndex for Store {
+    async fn index_subjects(&self, entries: &[(AccountId, String, MessageId, i64)]) -> Result<()> {
+        Store::index_subjects(self, entries).await
+    }
+}
+
+impl Erasures for Store {
+    async fn subject_messages(
+        &self,
+        account: AccountId,
+        digest: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<MessageId>, Option<String>)> {
+        Store::subject_messages(self, account, digest, cursor, limit).await
+    }
+
+    async fn unindex_subject(&self, account: AccountId, digest: &str, ids: &[MessageId]) -> Result<()> {
+        Store::unindex_subject(self, account, digest, ids).await
+    }
+
+    async fn mark_erased(&self, marks: &[(AccountId, MessageId)], at: DateTime<Utc>) -> Result<()> {
+        Store::mark_erased(self, marks, at).await
+    }
+
+    async fn erased_since(&self, day: NaiveDate, after: DateTime<Utc>) -> Result<Vec<(AccountId, MessageId)>> {
+        Store::erased_since(self, day, after).await
+    }
+
+    async fn put_erasure(&self, erasure: &Erasure) -> Result<()> {
+        Store::put_erasure(self, erasure).await
+    }
+
+    async fn get_erasure(&self, account: AccountId, id: &str) -> Result<Option<Erasure>> {
+        Store::get_erasure(self, account, id).await
+    }
+}
+
 impl DeliveryLog for Store {
+    async fn message_entries(&self, account: AccountId, message_id: &str) -> Result<Vec<LogEntry>> {
+        Store::message_entries(self, account, message_id).await
+    }
+
     async fn get_log_entry(
         &self,
         account: AccountId,

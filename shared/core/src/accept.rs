@@ -1,12 +1,14 @@
 //! Accepting events: idempotency, matching, and the fan-out to delivery tasks (inline for
 //! small fan-outs, chained through the queue for large ones), all on the queue before the 202.
 
-use crate::ports::{Idempotency, IdempotencyRecord, LogWriter, Outgoing, TaskQueue};
+use crate::ports::{Idempotency, IdempotencyRecord, LogWriter, Outgoing, SubjectIndex, TaskQueue};
 use chrono::{DateTime, Duration, Utc};
 use hookline_domain::auth::Caller;
 use hookline_domain::events::{NewEvent, accepted_document};
 use hookline_domain::matching::{EventFacts, webhook_matches};
-use hookline_domain::model::{DeliverTask, FanoutTask, LogEntry, Message, Task, Webhook, WebhookRef};
+use hookline_domain::model::{
+    AccountId, DeliverTask, FanoutTask, LogEntry, Message, MessageId, Task, Webhook, WebhookRef, subject_digest,
+};
 use hookline_domain::{Error, Problem, Result};
 use serde_json::Value;
 
@@ -65,7 +67,7 @@ pub struct Acceptor<'a, S, Q> {
     pub retention_days: u32,
 }
 
-impl<S: Idempotency + LogWriter, Q: TaskQueue> Acceptor<'_, S, Q> {
+impl<S: Idempotency + LogWriter + SubjectIndex, Q: TaskQueue> Acceptor<'_, S, Q> {
     /// Accepts one event of `caller`: matches it and enqueues its first attempts (the queue holds
     /// it durably; the log records it with its first attempts). `webhooks` are the account's
     /// (read once per request). With an idempotency key, a repeat answers the first answer and
@@ -164,8 +166,9 @@ impl<S: Idempotency + LogWriter, Q: TaskQueue> Acceptor<'_, S, Q> {
     }
 
     /// Makes messages durable: their first attempts go to the queue (inline up to
-    /// [`INLINE_FANOUT_MAX`] webhooks, else as fan-out tasks), and those that matched nothing
-    /// go to the log at once.
+    /// [`INLINE_FANOUT_MAX`] webhooks, else as fan-out tasks), those that matched nothing go
+    /// to the log at once, and those with a subject to the subject index (an erasure by
+    /// subject finds them there, whether or not they are delivered yet).
     async fn enqueue(&self, messages: &[(Message, Vec<WebhookRef>)]) -> Result<()> {
         let unmatched: Vec<(LogEntry, i64)> = messages
             .iter()
@@ -176,8 +179,18 @@ impl<S: Idempotency + LogWriter, Q: TaskQueue> Acceptor<'_, S, Q> {
             .collect();
         let tasks: Vec<Outgoing> =
             messages.iter().flat_map(|(message, matched)| first_attempts(message, matched)).collect();
-        let (logged, sent) = tokio::join!(self.store.put_log_entries(&unmatched), self.queue.send(&tasks));
-        if let Err(error) = logged.and(sent) {
+        let subjects: Vec<(AccountId, String, MessageId, i64)> = messages
+            .iter()
+            .filter_map(|(message, _)| {
+                let subject = message.subject.as_deref()?;
+                let expires = retention_end(self.retention_days, message.created_at);
+                Some((message.account_id, subject_digest(subject), message.id.clone(), expires))
+            })
+            .collect();
+        let indexed = async { if subjects.is_empty() { Ok(()) } else { self.store.index_subjects(&subjects).await } };
+        let (logged, sent, indexed) =
+            tokio::join!(self.store.put_log_entries(&unmatched), self.queue.send(&tasks), indexed);
+        if let Err(error) = logged.and(sent).and(indexed) {
             tracing::error!(%error, "accepted events could not be enqueued");
             return Err(error);
         }

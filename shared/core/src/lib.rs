@@ -8,6 +8,7 @@
 pub mod accept;
 pub mod auth;
 pub mod deliver;
+pub mod erase;
 pub mod log;
 pub mod memory;
 pub mod operational;
@@ -18,6 +19,6 @@ pub use accept::{Accepted, Acceptor};
 pub use auth::{Credentials, authenticate, authenticate_operator, authenticate_with_key};
 pub use deliver::{Deliverer, DeliveryPolicy, Handled, Skip, slot_interval_us};
 pub use ports::{
-    AccountVersions, Accounts, DeliveryLog, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing,
-    OutgoingRequest, RateLimits, SendOutcome, TaskQueue, Transport, Webhooks,
+    AccountVersions, Accounts, DeliveryLog, Erasures, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter,
+    Outgoing, OutgoingRequest, RateLimits, SendOutcome, SubjectIndex, TaskQueue, Transport, Webhooks,
 };

@@ -3,12 +3,13 @@
 //! of an adapter: the emulator suites are.
 
 use crate::ports::{
-    AccountVersions, Accounts, DeliveryLog, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter, Outgoing,
-    OutgoingRequest, RateLimits, SendOutcome, TaskQueue, Transport, Webhooks,
+    AccountVersions, Accounts, DeliveryLog, Erasures, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter,
+    Outgoing, OutgoingRequest, RateLimits, SendOutcome, SubjectIndex, TaskQueue, Transport, Webhooks,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, EventType, LogEntry, Webhook, WebhookId, hash_api_key,
+    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, Erasure, EventType, LogEntry, MessageId, Webhook,
+    WebhookId, hash_api_key,
 };
 use hookline_domain::{Error, Result};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -32,6 +33,9 @@ pub struct MemoryStore {
     event_types: Mutex<Vec<EventType>>,
     reads: Mutex<BTreeMap<&'static str, usize>>,
     slots: Mutex<HashMap<(AccountId, WebhookId), i64>>,
+    subjects: Mutex<BTreeMap<(AccountId, String, MessageId), i64>>,
+    erased: Mutex<Vec<(DateTime<Utc>, AccountId, MessageId)>>,
+    erasures: Mutex<HashMap<(AccountId, String), Erasure>>,
 }
 
 impl RateLimits for MemoryStore {
@@ -172,7 +176,88 @@ impl LogWriter for MemoryStore {
     }
 }
 
+impl SubjectIndex for MemoryStore {
+    async fn index_subjects(&self, entries: &[(AccountId, String, MessageId, i64)]) -> Result<()> {
+        suspend().await;
+        let mut subjects = lock(&self.subjects);
+        for (account, digest, id, expires_at) in entries {
+            subjects.insert((*account, digest.clone(), id.clone()), *expires_at);
+        }
+        Ok(())
+    }
+}
+
+impl Erasures for MemoryStore {
+    async fn subject_messages(
+        &self,
+        account: AccountId,
+        digest: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<MessageId>, Option<String>)> {
+        suspend().await;
+        let subjects = lock(&self.subjects);
+        let ids: Vec<MessageId> = subjects
+            .keys()
+            .filter(|(owner, of, id)| {
+                *owner == account && of == digest && cursor.is_none_or(|after| id.as_str() > after)
+            })
+            .map(|(_, _, id)| id.clone())
+            .take(limit as usize + 1)
+            .collect();
+        let more = ids.len() > limit as usize;
+        let page: Vec<MessageId> = ids.into_iter().take(limit as usize).collect();
+        let next = if more { page.last().cloned() } else { None };
+        Ok((page, next))
+    }
+
+    async fn unindex_subject(&self, account: AccountId, digest: &str, ids: &[MessageId]) -> Result<()> {
+        suspend().await;
+        let mut subjects = lock(&self.subjects);
+        for id in ids {
+            subjects.remove(&(account, digest.to_string(), id.clone()));
+        }
+        Ok(())
+    }
+
+    async fn mark_erased(&self, marks: &[(AccountId, MessageId)], at: DateTime<Utc>) -> Result<()> {
+        suspend().await;
+        lock(&self.erased).extend(marks.iter().map(|(account, id)| (at, *account, id.clone())));
+        Ok(())
+    }
+
+    async fn erased_since(&self, day: NaiveDate, after: DateTime<Utc>) -> Result<Vec<(AccountId, MessageId)>> {
+        suspend().await;
+        self.count("erased_since");
+        Ok(lock(&self.erased)
+            .iter()
+            .filter(|(at, _, _)| at.date_naive() == day && *at > after)
+            .map(|(_, account, id)| (*account, id.clone()))
+            .collect())
+    }
+
+    async fn put_erasure(&self, erasure: &Erasure) -> Result<()> {
+        suspend().await;
+        lock(&self.erasures).insert((erasure.account_id, erasure.id.clone()), erasure.clone());
+        Ok(())
+    }
+
+    async fn get_erasure(&self, account: AccountId, id: &str) -> Result<Option<Erasure>> {
+        suspend().await;
+        Ok(lock(&self.erasures).get(&(account, id.to_string())).cloned())
+    }
+}
+
 impl DeliveryLog for MemoryStore {
+    async fn message_entries(&self, account: AccountId, message_id: &str) -> Result<Vec<LogEntry>> {
+        suspend().await;
+        Ok(lock(&self.log)
+            .iter()
+            .filter(|((owner, id, _), _)| *owner == account && id == message_id)
+            .map(|(_, (entry, _))| entry.clone())
+            .collect())
+    }
+
     async fn get_log_entry(
         &self,
         account: AccountId,

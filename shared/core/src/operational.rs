@@ -3,7 +3,7 @@
 //! the ordinary pipeline, so they are matched, signed, retried and logged like any event.
 
 use crate::accept::Acceptor;
-use crate::ports::{Accounts, Idempotency, LogWriter, TaskQueue, Webhooks};
+use crate::ports::{Accounts, Idempotency, LogWriter, SubjectIndex, TaskQueue, Webhooks};
 use chrono::Utc;
 use hookline_domain::Result;
 use hookline_domain::auth::Caller;
@@ -62,7 +62,7 @@ pub struct Publisher<'a, S, Q> {
     pub retention_days: u32,
 }
 
-impl<S: Accounts + Webhooks + Idempotency + LogWriter, Q: TaskQueue> Publisher<'_, S, Q> {
+impl<S: Accounts + Webhooks + Idempotency + LogWriter + SubjectIndex, Q: TaskQueue> Publisher<'_, S, Q> {
     /// Tells the platform `event`. Nothing is told without a platform account (none was
     /// bootstrapped), nothing the platform's webhooks do not subscribe to, nor about the platform's own account: its own deliveries failing must
     /// not feed events about themselves.
@@ -103,6 +103,7 @@ impl<S: Accounts + Webhooks + Idempotency + LogWriter, Q: TaskQueue> Publisher<'
         let new = NewEvent {
             event_type: event.event_type.to_string(),
             fingerprint: format!("{}:{}", event.event_type, event.idempotency_key),
+            subject: None,
             payload,
             environment: Environment::Production,
             scopes: BTreeMap::new(),

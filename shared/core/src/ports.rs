@@ -1,10 +1,11 @@
 //! The ports the flows need: small traits over storage and the queue, implemented by
 //! `hookline-aws` (DynamoDB, SQS) and by [`crate::memory`].
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hookline_domain::Result;
 use hookline_domain::model::{
-    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, EventType, LogEntry, Task, Webhook, WebhookId,
+    Account, AccountId, ApiKey, AttemptOutcome, DeliveryStatus, Erasure, EventType, LogEntry, MessageId, Task, Webhook,
+    WebhookId,
 };
 use hookline_domain::transformations::TransformFailure;
 use std::collections::BTreeMap;
@@ -137,8 +138,66 @@ pub trait EventTypes: Send + Sync {
     fn list_event_types(&self) -> impl Future<Output = Result<Vec<EventType>>> + Send;
 }
 
+/// The subject index: which messages are about a subject (by its digest), written as events
+/// are accepted.
+pub trait SubjectIndex: Send + Sync {
+    /// Indexes each `(account, subject digest, message id, expiry)`.
+    fn index_subjects(
+        &self,
+        entries: &[(AccountId, String, MessageId, i64)],
+    ) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// What erasures need besides the log: the subject index read and emptied, the marks that
+/// cancel erased messages' queued first attempts, and the erasure jobs.
+pub trait Erasures: SubjectIndex {
+    /// A page of the messages indexed under a subject, in id order, and where the next starts.
+    fn subject_messages(
+        &self,
+        account: AccountId,
+        digest: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> impl Future<Output = Result<(Vec<MessageId>, Option<String>)>> + Send;
+
+    /// Removes index entries of a subject.
+    fn unindex_subject(
+        &self,
+        account: AccountId,
+        digest: &str,
+        ids: &[MessageId],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Marks messages as erased at `at`, for workers to cancel their queued first attempts.
+    fn mark_erased(
+        &self,
+        marks: &[(AccountId, MessageId)],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The marks made on `day` after `after` (read consistently).
+    fn erased_since(
+        &self,
+        day: NaiveDate,
+        after: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<(AccountId, MessageId)>>> + Send;
+
+    /// Writes an erasure job.
+    fn put_erasure(&self, erasure: &Erasure) -> impl Future<Output = Result<()>> + Send;
+
+    /// Reads an account's erasure job.
+    fn get_erasure(&self, account: AccountId, id: &str) -> impl Future<Output = Result<Option<Erasure>>> + Send;
+}
+
 /// The delivery log: one entry per (message, webhook), rewritten after each attempt.
 pub trait DeliveryLog: LogWriter {
+    /// Every entry of a message (one per webhook, or its one unmatched entry).
+    fn message_entries(
+        &self,
+        account: AccountId,
+        message_id: &str,
+    ) -> impl Future<Output = Result<Vec<LogEntry>>> + Send;
+
     /// One delivery's entry.
     fn get_log_entry(
         &self,

@@ -20,7 +20,11 @@ const ACCOUNT: u64 = 7;
 type World = Deliverer<MemoryStore, MemoryQueue, MemoryTransport>;
 
 fn world() -> World {
-    let policy = DeliveryPolicy { retention_days: 30, disable_after: Duration::days(5) };
+    let policy = DeliveryPolicy {
+        retention_days: 30,
+        disable_after: Duration::days(5),
+        erasure_sweep: std::time::Duration::from_secs(120),
+    };
     let transformer = std::sync::Arc::new(hookline_transform::InProcess);
     Deliverer::new(MemoryStore::default(), MemoryQueue::default(), MemoryTransport::default(), transformer, policy)
 }
@@ -52,6 +56,8 @@ fn message() -> Message {
         created_at: now,
         idempotency_key: None,
         matched: 1,
+        subject: None,
+        erased_at: None,
     }
 }
 
@@ -518,7 +524,7 @@ async fn when_a_webhook_has_a_rate_limit_should_send_in_its_slots_and_queue_the_
         .into_iter()
         .filter_map(|outgoing| match outgoing.task {
             Task::Deliver(task) => Some((task, outgoing.delay)),
-            Task::Fanout(_) => None,
+            Task::Fanout(_) | Task::Erase(_) => None,
         })
         .collect();
     assert_eq!(waiting.len(), 3, "{waiting:?}");

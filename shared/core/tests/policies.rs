@@ -35,6 +35,7 @@ fn event(event_type: &str, key: Option<&str>, n: u64) -> NewEvent {
         occurred_at: Utc::now(),
         idempotency_key: key.map(str::to_string),
         fingerprint: format!("{event_type}:{n}"),
+        subject: None,
     }
 }
 
@@ -145,7 +146,7 @@ async fn when_event_matches_few_webhooks_should_enqueue_one_first_attempt_each()
         .iter()
         .map(|outgoing| match &outgoing.task {
             Task::Deliver(task) => task.webhook_id,
-            Task::Fanout(_) => panic!("a small fan-out is inline"),
+            Task::Fanout(_) | Task::Erase(_) => panic!("a small fan-out is inline"),
         })
         .collect();
     assert_eq!(targets, vec![1, 2, 3]);
@@ -165,7 +166,7 @@ async fn when_event_matches_more_webhooks_than_inline_should_chain_fan_out_tasks
         .iter()
         .map(|outgoing| match &outgoing.task {
             Task::Fanout(task) => task.webhooks.len(),
-            Task::Deliver(_) => panic!("a large fan-out goes through the fan-out stage"),
+            Task::Deliver(_) | Task::Erase(_) => panic!("a large fan-out goes through the fan-out stage"),
         })
         .collect();
     assert_eq!(chunks, vec![FANOUT_CHUNK, FANOUT_CHUNK, 1]);

@@ -27,6 +27,8 @@ pub const PAYLOAD_NUMBER_RANGE: (f64, f64) = (1e-130, 1e126);
 pub const MAX_BATCH: usize = 100;
 /// The longest idempotency key.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+/// The longest subject, in characters.
+pub const MAX_SUBJECT: usize = 256;
 /// The request header carrying an idempotency key.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
@@ -47,6 +49,8 @@ pub struct NewEvent {
     pub idempotency_key: Option<String>,
     /// SHA-256 of what the event says, to tell a repeat from a reuse of its key.
     pub fingerprint: String,
+    /// Whom or what it is about, for erasure by subject.
+    pub subject: Option<String>,
 }
 
 impl NewEvent {
@@ -63,6 +67,8 @@ impl NewEvent {
             created_at: now,
             idempotency_key: self.idempotency_key,
             matched,
+            subject: self.subject,
+            erased_at: None,
         }
     }
 }
@@ -276,6 +282,25 @@ fn validate(
         ));
     }
 
+    let subject = match attributes.subject {
+        Member::Absent | Member::Null => None,
+        Member::Given(subject)
+            if !subject.is_empty()
+                && subject.chars().count() <= MAX_SUBJECT
+                && !subject.chars().any(char::is_control) =>
+        {
+            Some(subject)
+        }
+        Member::Given(_) | Member::Mistyped(_) => {
+            problems.push(Problem::at(
+                field("subject"),
+                "invalid_subject",
+                format!("1 to {MAX_SUBJECT} printable characters naming whom or what the event is about"),
+            ));
+            None
+        }
+    };
+
     // The schema is checked last, on an event otherwise valid: its failures are the payload's.
     if let Some(event_type) = &event_type
         && problems.is_empty()
@@ -286,7 +311,16 @@ fn validate(
     match event_type {
         Some(event_type) if problems.is_empty() => {
             let fingerprint = fingerprint(attributes.members);
-            Ok(NewEvent { event_type, payload, environment, scopes, occurred_at, idempotency_key, fingerprint })
+            Ok(NewEvent {
+                event_type,
+                payload,
+                environment,
+                scopes,
+                occurred_at,
+                idempotency_key,
+                fingerprint,
+                subject,
+            })
         }
         _ => Err(problems),
     }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod documents;
+pub mod erasures;
 pub mod error;
 pub mod event_types;
 pub mod events;

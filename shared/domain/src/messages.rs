@@ -34,6 +34,8 @@ pub fn message_resource(message: &Message, with_payload: bool) -> MessageResourc
             idempotency_key: message.idempotency_key.clone(),
             occurred_at: timestamp(message.occurred_at),
             created_at: timestamp(message.created_at),
+            subject: message.subject.clone(),
+            payload_erased_at: message.erased_at.map(timestamp),
             payload: with_payload.then(|| message.payload.clone()),
         },
         links: SelfLink::to(format!("/api/v3/notification/messages/{}", message.id)),
@@ -169,6 +171,8 @@ mod tests {
             created_at: now,
             idempotency_key: None,
             matched: 2,
+            subject: None,
+            erased_at: None,
         };
         let delivery = |webhook_id| Delivery {
             message_id: "msg_1".into(),

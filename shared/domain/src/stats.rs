@@ -335,6 +335,8 @@ mod tests {
             created_at: at(0),
             idempotency_key: None,
             matched: 1,
+            subject: None,
+            erased_at: None,
         };
         let mut entry = match status {
             Some(status) => LogEntry { status: Some(status), ..LogEntry::delivery_of(message, 7, at(0)) },

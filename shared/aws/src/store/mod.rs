@@ -5,6 +5,7 @@
 
 mod accounts;
 mod cursor;
+mod erasures;
 mod event_types;
 mod idempotency;
 mod log;
@@ -17,7 +18,9 @@ pub use log::LogFilter;
 
 use crate::error::classify;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, ReturnValue, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, Put, PutRequest, ReturnValue, TransactWriteItem, WriteRequest,
+};
 use chrono::{DateTime, Utc};
 use cursor::{decode_cursor, encode_cursor};
 use hookline_domain::{Error, Result};
@@ -288,14 +291,32 @@ impl Store {
     }
 
     async fn batch_put(&self, items: Vec<Item>) -> Result<()> {
-        for chunk in items.chunks(BATCH_WRITE_MAX) {
-            let mut pending: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|item| {
-                    let put = PutRequest::builder().set_item(Some(item.clone())).build().map_err(Error::internal)?;
-                    Ok(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<_>>()?;
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                let put = PutRequest::builder().set_item(Some(item)).build().map_err(Error::internal)?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_write(requests).await
+    }
+
+    /// Deletes the items of these `(pk, sk)` keys, in batches of 25.
+    async fn batch_delete(&self, keys: Vec<(String, String)>) -> Result<()> {
+        let requests = keys
+            .into_iter()
+            .map(|(pk, sk)| {
+                let key = HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))]);
+                let delete = DeleteRequest::builder().set_key(Some(key)).build().map_err(Error::internal)?;
+                Ok(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.batch_write(requests).await
+    }
+
+    async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<()> {
+        for chunk in requests.chunks(BATCH_WRITE_MAX) {
+            let mut pending: Vec<WriteRequest> = chunk.to_vec();
             for try_number in 0..BATCH_WRITE_TRIES {
                 if pending.is_empty() {
                     break;

@@ -3,6 +3,7 @@
 //! a final state. Delivery is at least once: a task the queue hands out twice may send twice.
 
 mod cache;
+mod erased;
 mod settle;
 mod test_send;
 
@@ -12,20 +13,22 @@ pub use test_send::describe;
 
 use crate::accept::retention_end;
 use crate::ports::{
-    Accounts, DeliveryLog, Idempotency, Outgoing, RateLimits, SendOutcome, TaskQueue, Transformer, Transport, Webhooks,
+    Accounts, DeliveryLog, Erasures, Idempotency, Outgoing, RateLimits, SendOutcome, TaskQueue, Transformer, Transport,
+    Webhooks,
 };
 use chrono::{DateTime, Duration as Span, Utc};
 use hookline_domain::model::{
-    AccountId, DeliverTask, DeliveryStatus, LogEntry, Message, Task, Webhook, WebhookId, WebhookStatus,
+    AccountId, DeliverTask, DeliveryStatus, LogEntry, Message, MessageId, Task, Webhook, WebhookId, WebhookStatus,
 };
 use hookline_domain::retry::sqs_wait;
 use hookline_domain::{Error, Result};
 
 /// What the delivery flow needs of the store: webhooks, the log, idempotency records (for
-/// the events it emits), accounts (to tell the platform) and the webhooks' rate limits.
-pub trait DeliveryStore: Webhooks + DeliveryLog + Idempotency + Accounts + RateLimits {}
+/// the events it emits), accounts (to tell the platform), the webhooks' rate limits, and
+/// erasures (the marks of erased messages, and erasure steps, which the worker runs too).
+pub trait DeliveryStore: Webhooks + DeliveryLog + Idempotency + Accounts + RateLimits + Erasures {}
 
-impl<S: Webhooks + DeliveryLog + Idempotency + Accounts + RateLimits> DeliveryStore for S {}
+impl<S: Webhooks + DeliveryLog + Idempotency + Accounts + RateLimits + Erasures> DeliveryStore for S {}
 
 /// What the delivery policy is set to.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +37,8 @@ pub struct DeliveryPolicy {
     pub retention_days: u32,
     /// How long a webhook may fail every delivery before it is disabled.
     pub disable_after: Span,
+    /// How long after an erasure its sweep runs (longer than a batch may run).
+    pub erasure_sweep: std::time::Duration,
 }
 
 /// The delivery flow on its ports: the store (webhooks, log, idempotency for the operational
@@ -52,6 +57,7 @@ pub struct Deliverer<S, Q, T> {
     pub transformer: std::sync::Arc<dyn Transformer>,
     webhooks: WebhookCache,
     platform: PlatformCache,
+    erased: std::sync::Arc<erased::ErasedMarks>,
 }
 
 /// The platform's account and webhooks as this process last read them, and when: operational
@@ -97,6 +103,10 @@ pub enum Skip {
     RecordedByAnotherWorker,
     /// Its webhook's rate limit gave it a slot two seconds or more away: re-enqueued to wait.
     Throttled,
+    /// Its message was erased before it was sent: cancelled, logged without the payload.
+    Erased,
+    /// An erasure step: its follow-ups were enqueued.
+    ErasureStep,
 }
 
 /// What a task leaves for its batch to do once every task of the batch ran: log entries to
@@ -133,6 +143,7 @@ where
             transformer,
             webhooks: WebhookCache::default(),
             platform: PlatformCache::default(),
+            erased: std::sync::Arc::default(),
         }
     }
 
@@ -214,10 +225,17 @@ where
     /// per task: a task whose writes failed is an error, so the queue hands it out again.
     pub async fn run_batch(&self, tasks: &[(Task, u32)]) -> Vec<Result<Handled>> {
         self.warm(tasks).await;
+        let erased = self.erased_first_attempts(tasks).await;
         let slots = self.reserve_batch_slots(tasks).await;
-        let ran = futures::future::join_all(
-            tasks.iter().zip(slots).map(|((task, count), slot)| self.run_task_in_slot(task, *count, slot)),
-        )
+        let erased = &erased;
+        let ran = futures::future::join_all(tasks.iter().zip(slots).map(|((task, count), slot)| async move {
+            let erased = match (erased, task) {
+                (Err(error), Task::Deliver(DeliverTask { message: Some(_), .. })) => return Err(error.clone()),
+                (Ok(erased), Task::Deliver(task)) => erased.contains(&(task.account_id, task.message_id.clone())),
+                _ => false,
+            };
+            self.run_task_in_slot(task, *count, slot, erased).await
+        }))
         .await;
         let mut results = Vec::with_capacity(ran.len());
         let mut pending: Vec<(usize, Followups)> = Vec::new();
@@ -261,13 +279,43 @@ where
         results
     }
 
-    /// Runs one task; `receive_count` is the queue's count of its receipts.
-    pub async fn run_task(&self, task: &Task, receive_count: u32) -> Ran {
-        self.run_task_in_slot(task, receive_count, None).await
+    /// Which first attempts of the batch are of erased messages (read once for the batch).
+    async fn erased_first_attempts(
+        &self,
+        tasks: &[(Task, u32)],
+    ) -> Result<std::collections::HashSet<(AccountId, MessageId)>> {
+        let firsts: Vec<(AccountId, MessageId, chrono::NaiveDate)> = tasks
+            .iter()
+            .filter_map(|(task, _)| match task {
+                Task::Deliver(DeliverTask { message: Some(message), .. }) => {
+                    Some((message.account_id, message.id.clone(), message.created_at.date_naive()))
+                }
+                _ => None,
+            })
+            .collect();
+        let Some(from) = firsts.iter().map(|(_, _, day)| *day).min() else { return Ok(Default::default()) };
+        let wanted: Vec<(AccountId, MessageId)> = firsts.into_iter().map(|(account, id, _)| (account, id)).collect();
+        self.erased.erased(&self.store, from, &wanted).await
     }
 
-    /// Runs one task, with the send slot its batch reserved for it if its webhook is rate-limited.
-    async fn run_task_in_slot(&self, task: &Task, receive_count: u32, slot: Option<i64>) -> Ran {
+    /// The erasure flow on this worker's store and queue.
+    pub fn eraser(&self) -> crate::erase::Eraser<'_, S, Q> {
+        crate::erase::Eraser {
+            store: &self.store,
+            queue: &self.queue,
+            retention_days: self.policy.retention_days,
+            sweep_after: self.policy.erasure_sweep,
+        }
+    }
+
+    /// Runs one task; `receive_count` is the queue's count of its receipts.
+    pub async fn run_task(&self, task: &Task, receive_count: u32) -> Ran {
+        self.run_task_in_slot(task, receive_count, None, false).await
+    }
+
+    /// Runs one task, with the send slot its batch reserved for it if its webhook is
+    /// rate-limited, knowing whether its message was erased.
+    async fn run_task_in_slot(&self, task: &Task, receive_count: u32, slot: Option<i64>, erased: bool) -> Ran {
         let slotted;
         let task = match (task, slot) {
             (Task::Deliver(deliver), Some(slot)) => {
@@ -282,9 +330,14 @@ where
                 Followups { entries: Vec::new(), tasks: crate::accept::expand(task) },
             )),
             Task::Deliver(task) => match &task.message {
+                Some(message) if erased => Ok(cancel_erased(task, message, self.retention_end(message.created_at))),
                 Some(message) => self.deliver_first(task, message).await,
                 None => self.deliver_retry(task, receive_count).await,
             },
+            Task::Erase(task) => Ok((
+                Handled::Skipped(Skip::ErasureStep),
+                Followups { entries: Vec::new(), tasks: self.eraser().run(task).await? },
+            )),
         }
     }
 
@@ -423,6 +476,15 @@ const IN_BATCH_WAIT_US: i64 = 2_000_000;
 /// Microseconds between two sends at `rate` a second.
 pub fn slot_interval_us(rate: u32) -> i64 {
     1_000_000 / i64::from(rate.max(1))
+}
+
+/// The first attempt of an erased message: not sent; its entry records it cancelled, without
+/// the payload.
+fn cancel_erased(task: &DeliverTask, message: &Message, expires: i64) -> (Handled, Followups) {
+    let now = Utc::now();
+    let mut entry = LogEntry::delivery_of(message.clone(), task.webhook_id, now);
+    entry.erase(now);
+    (Handled::Skipped(Skip::Erased), Followups { entries: vec![(entry, expires)], tasks: Vec::new() })
 }
 
 /// The webhook if deliveries may go to it, else why not (its deliveries end cancelled).

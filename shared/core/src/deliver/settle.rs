@@ -301,6 +301,7 @@ where
         let event = NewEvent {
             event_type: "webhook.disabled".into(),
             fingerprint: payload.to_string(),
+            subject: None,
             payload,
             environment: webhook.environment,
             scopes: BTreeMap::new(),

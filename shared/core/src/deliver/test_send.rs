@@ -29,6 +29,8 @@ where
             created_at: now,
             idempotency_key: None,
             matched: 1,
+            subject: None,
+            erased_at: None,
         };
         let mut entry = LogEntry::delivery_of(message.clone(), webhook.id, now);
         let (outcome, attempt) = self.attempt(webhook, &message, 1).await?;

@@ -123,6 +123,10 @@ pub struct EventAttributes {
     /// Wins over the `Idempotency-Key` header.
     #[schema(value_type = Option<String>, min_length = 1, max_length = 255)]
     pub idempotency_key: Member<String>,
+    /// Whom or what the event is about (a customer id, an email): 1-256 characters.
+    /// `POST /api/v3/accounts/{uid}/erasures` erases the payloads of every message about it.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 256)]
+    pub subject: Member<String>,
     /// Members that are not an event's (refused).
     #[schema(ignore)]
     pub other: Map<String, Value>,
@@ -133,7 +137,7 @@ pub struct EventAttributes {
 
 /// The names of an event's attributes.
 pub const EVENT_ATTRIBUTES: &[&str] =
-    &["event_type", "payload", "environment", "scopes", "occurred_at", "idempotency_key"];
+    &["event_type", "payload", "environment", "scopes", "occurred_at", "idempotency_key", "subject"];
 
 impl From<Map<String, Value>> for EventAttributes {
     fn from(members: Map<String, Value>) -> Self {
@@ -144,6 +148,7 @@ impl From<Map<String, Value>> for EventAttributes {
             scopes: Member::of(members.get("scopes")),
             occurred_at: Member::of(members.get("occurred_at")),
             idempotency_key: Member::of(members.get("idempotency_key")),
+            subject: Member::of(members.get("subject")),
             other: members
                 .iter()
                 .filter(|(name, _)| !EVENT_ATTRIBUTES.contains(&name.as_str()))

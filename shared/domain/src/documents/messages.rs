@@ -26,7 +26,12 @@ pub struct MessageAttributes {
     pub occurred_at: String,
     /// When Hookline accepted it.
     pub created_at: String,
-    /// The event's payload (the show route only).
+    /// Whom or what it is about, if the publisher said (null once erased).
+    pub subject: Option<String>,
+    /// When its payload was erased; null if it was not. An erased message keeps its metadata
+    /// and attempts; its payload is null and its attempts' response bodies are empty.
+    pub payload_erased_at: Option<String>,
+    /// The event's payload (the show route only); null once erased.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<BTreeMap<String, Value>>)]
     pub payload: Option<Value>,

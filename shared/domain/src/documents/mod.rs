@@ -2,6 +2,7 @@
 //! OpenAPI schema, so the document and the code cannot disagree. Requests are read with the
 //! path of any type error kept as a JSON pointer, then validated.
 
+pub mod erasures;
 pub mod errors;
 pub mod event_types;
 pub mod events;
@@ -18,6 +19,7 @@ use serde_json::Value;
 use serde_path_to_error::Segment;
 use utoipa::ToSchema;
 
+pub use erasures::*;
 pub use errors::{ErrorDocument, ErrorObject, ErrorSource};
 pub use event_types::*;
 pub use events::*;

@@ -38,9 +38,27 @@ pub struct Message {
     pub idempotency_key: Option<String>,
     /// How many webhooks it matched.
     pub matched: u32,
+    /// Whom or what it is about (a person, an entity), as the publisher says: what an erasure
+    /// by subject finds it by. Removed with the payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// When its payload was erased (then `payload` is null, and the attempts' response bodies,
+    /// which may echo it, are gone too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl Message {
+    /// When the message of `id` was made: the Unix milliseconds in the first 12 hex digits of
+    /// its UUIDv7. `None` for a string that is not a message id.
+    pub fn time_of(id: &str) -> Option<DateTime<Utc>> {
+        let hex = id.strip_prefix("msg_")?;
+        if hex.len() != 32 || !hex.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return None;
+        }
+        DateTime::from_timestamp_millis(i64::from_str_radix(&hex[..12], 16).ok()?)
+    }
+
     /// A new, time-ordered message id.
     pub fn new_id() -> MessageId {
         format!("msg_{}", uuid::Uuid::now_v7().simple())
@@ -174,6 +192,31 @@ impl LogEntry {
         }
     }
 
+    /// Erases the message's payload and subject, and the attempts' response bodies (which may
+    /// echo the payload); a pending delivery is cancelled. Metadata and attempts stay. Whether
+    /// there was anything to erase.
+    pub fn erase(&mut self, at: DateTime<Utc>) -> bool {
+        let left = self.message.erased_at.is_none()
+            || !self.message.payload.is_null()
+            || self.message.subject.is_some()
+            || self.attempts.iter().any(|attempt| !attempt.response_body.is_empty());
+        if !left {
+            return false;
+        }
+        self.message.payload = Value::Null;
+        self.message.subject = None;
+        self.message.erased_at.get_or_insert(at);
+        for attempt in &mut self.attempts {
+            attempt.response_body.clear();
+        }
+        if self.status == Some(DeliveryStatus::Pending) {
+            self.status = Some(DeliveryStatus::Cancelled);
+            self.next_attempt_at = None;
+        }
+        self.updated_at = at;
+        true
+    }
+
     /// The delivery this entry records, if the message matched a webhook.
     pub fn delivery(&self) -> Option<Delivery> {
         Some(Delivery {
@@ -219,6 +262,8 @@ mod tests {
             created_at: now,
             idempotency_key: None,
             matched: 1,
+            subject: None,
+            erased_at: None,
         }
     }
 

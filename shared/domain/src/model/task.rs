@@ -20,6 +20,33 @@ pub enum Task {
     /// fan-out stage of large fan-outs).
     #[serde(rename = "fanout.v2")]
     Fanout(FanoutTask),
+    /// A step of an erasure: a page of a subject's messages, or a message's final sweep.
+    #[serde(rename = "erase.v1")]
+    Erase(EraseTask),
+}
+
+/// One step of an erasure. The first pass erases the payloads of a page of the subject's
+/// messages and sends the next page's task; once the subject's messages are all erased, a
+/// second pass (the sweep) runs after every delivery that was in flight has ended, erasing
+/// what such a delivery wrote to the log after the first pass.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EraseTask {
+    /// The account.
+    pub account_id: AccountId,
+    /// The erasure job, for an erasure by subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erasure_id: Option<String>,
+    /// The subject's digest, for an erasure by subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_digest: Option<String>,
+    /// The one message, for the sweep of a message's erasure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<MessageId>,
+    /// 1: erase; 2: the sweep.
+    pub pass: u8,
+    /// Where the subject's next page starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 /// A matched webhook, with the version it had when the event was matched.
