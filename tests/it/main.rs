@@ -3,6 +3,7 @@
 mod api;
 mod catalog;
 mod deliver;
+mod erasures;
 mod events;
 mod ingest;
 mod operational;

@@ -60,6 +60,10 @@ on_both_engines!(
     when_entries_predate_webhooks_own_logs_should_be_indexed_once,
     when_a_webhooks_window_is_read_should_count_its_own_deliveries_only,
     when_workers_reserve_slots_at_once_should_each_get_its_own_in_the_rate,
+    when_messages_are_indexed_by_subject_should_page_them_per_account_and_drop_them,
+    when_messages_are_marked_erased_should_read_the_marks_made_since_per_day,
+    when_an_erasure_job_is_written_should_read_it_back_in_its_account_only,
+    when_an_entry_is_erased_should_read_back_without_payload_subject_or_response_bodies,
 );
 
 fn webhook(account_id: u64, id: u64) -> Webhook {
@@ -784,4 +788,110 @@ async fn when_workers_reserve_slots_at_once_should_each_get_its_own_in_the_rate(
     let later = expected_start + interval;
     assert_eq!(store.reserve_slots(25, 3, interval, later).await.expect("slot"), later);
     assert_eq!(store.reserve_slots(25, 3, interval, later).await.expect("slot"), later + interval);
+}
+
+async fn when_messages_are_indexed_by_subject_should_page_them_per_account_and_drop_them(store: Store) {
+    let digest = hookline_domain::model::subject_digest("customer_42");
+    let other = hookline_domain::model::subject_digest("customer_43");
+    let ids: Vec<String> = (0..7).map(|_| Message::new_id()).collect();
+    let mut entries: Vec<(u64, String, String, i64)> =
+        ids.iter().map(|id| (1, digest.clone(), id.clone(), in_a_day())).collect();
+    entries.push((2, digest.clone(), Message::new_id(), in_a_day()));
+    entries.push((1, other.clone(), Message::new_id(), in_a_day()));
+    entries.push((1, digest.clone(), Message::new_id(), (Utc::now() - Duration::hours(1)).timestamp()));
+    store.index_subjects(&entries).await.expect("indexed");
+
+    let mut listed = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let (page, next) = store.subject_messages(1, &digest, cursor.as_deref(), 3).await.expect("page");
+        assert!(page.len() <= 3);
+        listed.extend(page);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let mut expected = ids.clone();
+    expected.push(entries[9].2.clone());
+    expected.sort();
+    // The expired entry is still stored until DynamoDB's TTL removes it: erasing it again is harmless.
+    assert_eq!(listed, expected, "the account's messages about the subject, in id order, each once");
+
+    store.unindex_subject(1, &digest, &listed[..4]).await.expect("dropped");
+    let (left, _) = store.subject_messages(1, &digest, None, 100).await.expect("page");
+    assert_eq!(left, listed[4..].to_vec());
+    let (others, _) = store.subject_messages(2, &digest, None, 100).await.expect("page");
+    assert_eq!(others, vec![entries[7].2.clone()], "another account's index is its own");
+}
+
+async fn when_messages_are_marked_erased_should_read_the_marks_made_since_per_day(store: Store) {
+    let now = Utc::now();
+    let (first, second, third) = (Message::new_id(), Message::new_id(), Message::new_id());
+    store.mark_erased(&[(1, first.clone()), (2, second.clone())], now - Duration::seconds(30)).await.expect("marked");
+    store.mark_erased(&[(1, third.clone())], now).await.expect("marked");
+    let today = now.date_naive();
+    let keys = |marks: Vec<(u64, String, chrono::DateTime<Utc>)>| {
+        let mut keys: Vec<(u64, String)> = marks.into_iter().map(|(account, key, _)| (account, key)).collect();
+        keys.sort();
+        keys
+    };
+    let all = store.erased_since(today, now - Duration::minutes(5)).await.expect("read");
+    let stamped = all.iter().find(|(_, key, _)| *key == third).map(|(_, _, at)| at.timestamp_millis());
+    assert_eq!(stamped, Some(now.timestamp_millis()), "each mark with its time");
+    let all_sorted = keys(all);
+    let mut expected = vec![(1, first), (2, second), (1, third.clone())];
+    expected.sort();
+    if (now - Duration::seconds(30)).date_naive() == today {
+        assert_eq!(all_sorted, expected);
+    }
+    let recent = keys(store.erased_since(today, now - Duration::seconds(10)).await.expect("read"));
+    assert_eq!(recent, vec![(1, third)], "only the marks made after the time asked");
+    let other_day = keys(store.erased_since(today - Duration::days(1), now - Duration::days(2)).await.expect("read"));
+    assert!(other_day.iter().all(|(_, id)| !expected.iter().any(|(_, erased)| erased == id)), "marks are filed by day");
+}
+
+async fn when_an_erasure_job_is_written_should_read_it_back_in_its_account_only(store: Store) {
+    let mut erasure = hookline_domain::model::Erasure::new(1, "customer_42", Utc::now());
+    store.put_erasure(&erasure).await.expect("written");
+    assert_eq!(store.get_erasure(1, &erasure.id).await.expect("read").as_ref(), Some(&erasure));
+    assert_eq!(store.get_erasure(2, &erasure.id).await.expect("read"), None);
+    assert_eq!(store.get_erasure(1, "ers_none").await.expect("read"), None);
+    assert_eq!(store.get_erasure(1, "../ACCOUNT").await.expect("read"), None);
+    erasure.erased = 12;
+    erasure.step = (2, Some("msg_x".into()));
+    store.put_erasure(&erasure).await.expect("rewritten");
+    assert_eq!(store.get_erasure(1, &erasure.id).await.expect("read"), Some(erasure));
+}
+
+async fn when_an_entry_is_erased_should_read_back_without_payload_subject_or_response_bodies(store: Store) {
+    let mut message = message(1);
+    message.subject = Some("customer_42".into());
+    let mut entry = LogEntry::delivery_of(message.clone(), 3, Utc::now());
+    entry.attempts.push(hookline_domain::model::Attempt {
+        message_id: message.id.clone(),
+        webhook_id: 3,
+        account_id: 1,
+        number: 1,
+        at: Utc::now(),
+        outcome: hookline_domain::model::AttemptOutcome::HttpError,
+        status_code: Some(500),
+        response_headers: BTreeMap::new(),
+        response_body: "echo: open 12.5".into(),
+        latency_ms: 3,
+    });
+    store.put_log_entries(&[(entry.clone(), in_a_day())]).await.expect("written");
+    let read = store.get_log_entry(1, &message.id, 3).await.expect("read").expect("entry");
+    let mut erased = read.clone();
+    assert!(erased.erase(Utc::now()));
+    assert!(store.replace_log_entry(&erased, Some(read.updated_at), in_a_day()).await.expect("replaced"));
+    let back = store.get_log_entry(1, &message.id, 3).await.expect("read").expect("entry");
+    assert_eq!(back.message.payload, serde_json::Value::Null);
+    assert_eq!(back.message.subject, None);
+    assert!(back.message.erased_at.is_some());
+    assert_eq!(back.attempts[0].response_body, "");
+    assert_eq!(back.attempts[0].status_code, Some(500), "the attempt's metadata stays");
+    assert_eq!(back.status, Some(hookline_domain::model::DeliveryStatus::Cancelled), "a pending delivery is cancelled");
+    let mut again = back.clone();
+    assert!(!again.erase(Utc::now()), "nothing left to erase");
 }

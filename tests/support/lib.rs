@@ -242,6 +242,8 @@ impl Stack {
         // Receivers of the tests listen on loopback, which the SSRF guard refuses by default.
         settings.allowed_target_cidrs = LOOPBACK.into();
         settings.transform_sandbox = transform_sandbox();
+        // Erasures' sweeps wait out the deliveries in flight: a second here, where none runs long.
+        settings.erasure_sweep_seconds = 1;
         Self { context: Context::new(settings, &sdk), provisioned, sdk, platform_keys: Default::default() }
     }
 

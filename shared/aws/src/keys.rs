@@ -166,6 +166,26 @@ pub fn idempotency_sk(key: &str) -> String {
     format!("IDEMPOTENCY#{key}")
 }
 
+/// The subject index of an account's subject (by its digest): one item per message about it.
+pub fn subject_pk(account: AccountId, digest: &str) -> String {
+    format!("SUBJECT#{account}#{digest}")
+}
+
+/// The erasure marks made on `day`: one item per erased message, sorted by when.
+pub fn erased_pk(day: NaiveDate) -> String {
+    format!("ERASED#{day}")
+}
+
+/// An erasure mark's sort key: when (Unix milliseconds, fixed width), the account, the message.
+pub fn erased_sk(at_ms: i64, account: AccountId, message_id: &str) -> String {
+    format!("{at_ms:013}#{account}#{message_id}")
+}
+
+/// An account's erasure job.
+pub fn erasure_sk(id: &str) -> String {
+    format!("ERASURE#{id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,24 +223,4 @@ mod tests {
         }
         assert!(counts.iter().all(|count| (800..1200).contains(count)), "{counts:?}");
     }
-}
-
-/// The subject index of an account's subject (by its digest): one item per message about it.
-pub fn subject_pk(account: AccountId, digest: &str) -> String {
-    format!("SUBJECT#{account}#{digest}")
-}
-
-/// The erasure marks made on `day`: one item per erased message, sorted by when.
-pub fn erased_pk(day: NaiveDate) -> String {
-    format!("ERASED#{day}")
-}
-
-/// An erasure mark's sort key: when (Unix milliseconds, fixed width), the account, the message.
-pub fn erased_sk(at_ms: i64, account: AccountId, message_id: &str) -> String {
-    format!("{at_ms:013}#{account}#{message_id}")
-}
-
-/// An account's erasure job.
-pub fn erasure_sk(id: &str) -> String {
-    format!("ERASURE#{id}")
 }

@@ -4,8 +4,8 @@ use crate::queue::Queue;
 use crate::store::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 use hookline_core::{
-    AccountVersions, Accounts, DeliveryLog, Erasures, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter,
-    Outgoing, RateLimits, SubjectIndex, TaskQueue, Webhooks,
+    AccountVersions, Accounts, DeliveryLog, ErasedMark, Erasures, EventTypes, Idempotency, IdempotencyRecord,
+    KeyLookup, LogWriter, Outgoing, RateLimits, SubjectIndex, TaskQueue, Webhooks,
 };
 use hookline_domain::Result;
 use hookline_domain::model::{
@@ -80,11 +80,11 @@ impl Erasures for Store {
         Store::unindex_subject(self, account, digest, ids).await
     }
 
-    async fn mark_erased(&self, marks: &[(AccountId, MessageId)], at: DateTime<Utc>) -> Result<()> {
+    async fn mark_erased(&self, marks: &[(AccountId, String)], at: DateTime<Utc>) -> Result<()> {
         Store::mark_erased(self, marks, at).await
     }
 
-    async fn erased_since(&self, day: NaiveDate, after: DateTime<Utc>) -> Result<Vec<(AccountId, MessageId)>> {
+    async fn erased_since(&self, day: NaiveDate, after: DateTime<Utc>) -> Result<Vec<ErasedMark>> {
         Store::erased_since(self, day, after).await
     }
 

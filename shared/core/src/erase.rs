@@ -5,7 +5,7 @@
 use crate::accept::retention_end;
 use crate::ports::{DeliveryLog, Erasures, Outgoing, TaskQueue};
 use chrono::{DateTime, Utc};
-use hookline_domain::model::{AccountId, EraseTask, Erasure, ErasureStatus, MessageId, Task};
+use hookline_domain::model::{AccountId, EraseTask, Erasure, ErasureStatus, MessageId, Task, subject_mark};
 use hookline_domain::{Error, Result};
 use std::time::Duration;
 
@@ -59,6 +59,8 @@ impl<S: ErasureStore, Q: TaskQueue> Eraser<'_, S, Q> {
     pub async fn start(&self, account: AccountId, subject: &str) -> Result<Erasure> {
         let erasure = Erasure::new(account, subject, Utc::now());
         self.store.put_erasure(&erasure).await?;
+        // From now on, no first attempt of a message about it accepted before is sent.
+        self.store.mark_erased(&[(account, subject_mark(&erasure.subject_digest))], erasure.created_at).await?;
         let first = EraseTask {
             account_id: account,
             erasure_id: Some(erasure.id.clone()),

@@ -19,6 +19,7 @@ pub use accept::{Accepted, Acceptor};
 pub use auth::{Credentials, authenticate, authenticate_operator, authenticate_with_key};
 pub use deliver::{Deliverer, DeliveryPolicy, Handled, Skip, slot_interval_us};
 pub use ports::{
-    AccountVersions, Accounts, DeliveryLog, Erasures, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter,
-    Outgoing, OutgoingRequest, RateLimits, SendOutcome, SubjectIndex, TaskQueue, Transport, Webhooks,
+    AccountVersions, Accounts, DeliveryLog, ErasedMark, Erasures, EventTypes, Idempotency, IdempotencyRecord,
+    KeyLookup, LogWriter, Outgoing, OutgoingRequest, RateLimits, SendOutcome, SubjectIndex, TaskQueue, Transport,
+    Webhooks,
 };

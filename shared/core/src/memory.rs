@@ -3,8 +3,9 @@
 //! of an adapter: the emulator suites are.
 
 use crate::ports::{
-    AccountVersions, Accounts, DeliveryLog, Erasures, EventTypes, Idempotency, IdempotencyRecord, KeyLookup, LogWriter,
-    Outgoing, OutgoingRequest, RateLimits, SendOutcome, SubjectIndex, TaskQueue, Transport, Webhooks,
+    AccountVersions, Accounts, DeliveryLog, ErasedMark, Erasures, EventTypes, Idempotency, IdempotencyRecord,
+    KeyLookup, LogWriter, Outgoing, OutgoingRequest, RateLimits, SendOutcome, SubjectIndex, TaskQueue, Transport,
+    Webhooks,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use hookline_domain::model::{
@@ -220,19 +221,19 @@ impl Erasures for MemoryStore {
         Ok(())
     }
 
-    async fn mark_erased(&self, marks: &[(AccountId, MessageId)], at: DateTime<Utc>) -> Result<()> {
+    async fn mark_erased(&self, marks: &[(AccountId, String)], at: DateTime<Utc>) -> Result<()> {
         suspend().await;
         lock(&self.erased).extend(marks.iter().map(|(account, id)| (at, *account, id.clone())));
         Ok(())
     }
 
-    async fn erased_since(&self, day: NaiveDate, after: DateTime<Utc>) -> Result<Vec<(AccountId, MessageId)>> {
+    async fn erased_since(&self, day: NaiveDate, after: DateTime<Utc>) -> Result<Vec<ErasedMark>> {
         suspend().await;
         self.count("erased_since");
         Ok(lock(&self.erased)
             .iter()
             .filter(|(at, _, _)| at.date_naive() == day && *at > after)
-            .map(|(_, account, id)| (*account, id.clone()))
+            .map(|(at, account, key)| (*account, key.clone(), *at))
             .collect())
     }
 

@@ -138,6 +138,9 @@ pub trait EventTypes: Send + Sync {
     fn list_event_types(&self) -> impl Future<Output = Result<Vec<EventType>>> + Send;
 }
 
+/// An erasure mark: the account, the message id or subject mark, and when it was made.
+pub type ErasedMark = (AccountId, String, DateTime<Utc>);
+
 /// The subject index: which messages are about a subject (by its digest), written as events
 /// are accepted.
 pub trait SubjectIndex: Send + Sync {
@@ -168,19 +171,16 @@ pub trait Erasures: SubjectIndex {
         ids: &[MessageId],
     ) -> impl Future<Output = Result<()>> + Send;
 
-    /// Marks messages as erased at `at`, for workers to cancel their queued first attempts.
-    fn mark_erased(
-        &self,
-        marks: &[(AccountId, MessageId)],
-        at: DateTime<Utc>,
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Marks messages (by id) or subjects (by [`hookline_domain::model::subject_mark`]) as
+    /// erased at `at`, for workers to cancel their queued first attempts.
+    fn mark_erased(&self, marks: &[(AccountId, String)], at: DateTime<Utc>) -> impl Future<Output = Result<()>> + Send;
 
-    /// The marks made on `day` after `after` (read consistently).
+    /// The marks made on `day` after `after` (read consistently), each with its time.
     fn erased_since(
         &self,
         day: NaiveDate,
         after: DateTime<Utc>,
-    ) -> impl Future<Output = Result<Vec<(AccountId, MessageId)>>> + Send;
+    ) -> impl Future<Output = Result<Vec<ErasedMark>>> + Send;
 
     /// Writes an erasure job.
     fn put_erasure(&self, erasure: &Erasure) -> impl Future<Output = Result<()>> + Send;

@@ -7,6 +7,7 @@ use crate::error::classify;
 use crate::keys;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
+use hookline_core::ErasedMark;
 use hookline_domain::Result;
 use hookline_domain::model::{AccountId, Erasure, MessageId};
 use serde::{Deserialize, Serialize};
@@ -74,8 +75,8 @@ impl Store {
         self.batch_delete(ids.iter().map(|id| (pk.clone(), id.clone())).collect()).await
     }
 
-    /// Marks messages as erased at `at`, under `at`'s day.
-    pub async fn mark_erased(&self, marks: &[(AccountId, MessageId)], at: DateTime<Utc>) -> Result<()> {
+    /// Marks messages (or subjects) as erased at `at`, under `at`'s day.
+    pub async fn mark_erased(&self, marks: &[(AccountId, String)], at: DateTime<Utc>) -> Result<()> {
         let pk = keys::erased_pk(at.date_naive());
         let expires_at = at.timestamp() + MARK_KEPT_SECONDS;
         let items = marks
@@ -89,7 +90,7 @@ impl Store {
     }
 
     /// The marks made on `day` after `after`, read consistently (every page).
-    pub async fn erased_since(&self, day: NaiveDate, after: DateTime<Utc>) -> Result<Vec<(AccountId, MessageId)>> {
+    pub async fn erased_since(&self, day: NaiveDate, after: DateTime<Utc>) -> Result<Vec<ErasedMark>> {
         let mut marks = Vec::new();
         let mut start = None;
         loop {
@@ -107,9 +108,11 @@ impl Store {
                 .map_err(|error| classify("erased_since", error))?;
             for item in output.items.unwrap_or_default() {
                 let Some(AttributeValue::S(sk)) = item.get("sk") else { continue };
-                let mut parts = sk.splitn(3, '#').skip(1);
-                if let (Some(Ok(account)), Some(id)) = (parts.next().map(str::parse::<AccountId>), parts.next()) {
-                    marks.push((account, id.to_string()));
+                let mut parts = sk.splitn(3, '#');
+                let at = parts.next().and_then(|ms| ms.parse().ok()).and_then(DateTime::from_timestamp_millis);
+                let account = parts.next().and_then(|account| account.parse::<AccountId>().ok());
+                if let (Some(at), Some(account), Some(key)) = (at, account, parts.next()) {
+                    marks.push((account, key.to_string(), at));
                 }
             }
             match output.last_evaluated_key.filter(|key| !key.is_empty()) {

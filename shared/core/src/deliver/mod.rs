@@ -284,18 +284,14 @@ where
         &self,
         tasks: &[(Task, u32)],
     ) -> Result<std::collections::HashSet<(AccountId, MessageId)>> {
-        let firsts: Vec<(AccountId, MessageId, chrono::NaiveDate)> = tasks
+        let firsts: Vec<&Message> = tasks
             .iter()
             .filter_map(|(task, _)| match task {
-                Task::Deliver(DeliverTask { message: Some(message), .. }) => {
-                    Some((message.account_id, message.id.clone(), message.created_at.date_naive()))
-                }
+                Task::Deliver(DeliverTask { message: Some(message), .. }) => Some(message),
                 _ => None,
             })
             .collect();
-        let Some(from) = firsts.iter().map(|(_, _, day)| *day).min() else { return Ok(Default::default()) };
-        let wanted: Vec<(AccountId, MessageId)> = firsts.into_iter().map(|(account, id, _)| (account, id)).collect();
-        self.erased.erased(&self.store, from, &wanted).await
+        self.erased.erased(&self.store, &firsts).await
     }
 
     /// The erasure flow on this worker's store and queue.

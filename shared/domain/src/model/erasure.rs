@@ -56,6 +56,12 @@ impl Erasure {
     }
 }
 
+/// The erasure mark of a whole subject (a message's mark is its id): first attempts of the
+/// subject's messages accepted before the mark are cancelled from the moment it is made.
+pub fn subject_mark(digest: &str) -> String {
+    format!("subject:{digest}")
+}
+
 /// What the subject index and erasures key a subject by: its SHA-256, hex.
 pub fn subject_digest(subject: &str) -> String {
     hex::encode(Sha256::digest(subject.as_bytes()))

@@ -10,7 +10,7 @@ pub use account::{
     Account, AccountId, ApiKey, Branding, Environment, KeyKind, KeySpec, MAX_UID, NewApiKey, PLATFORM_UID, Theme,
     hash_api_key, valid_uid,
 };
-pub use erasure::{Erasure, ErasureStatus, subject_digest};
+pub use erasure::{Erasure, ErasureStatus, subject_digest, subject_mark};
 pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, LogEntry, Message, MessageId};
 pub use task::{DeliverTask, EraseTask, FanoutTask, Task, WebhookRef};
 pub use webhook::{
