@@ -54,6 +54,10 @@ struct Scenario {
     payload_bytes: usize,
     /// The cost goal of this scenario, if it has one.
     cost_goal: Option<f64>,
+    /// Whether the webhooks have a transformation (a jq program reshaping the invoice).
+    transformed: bool,
+    /// Whether the events carry a subject (indexed at ingest for erasure).
+    with_subject: bool,
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -65,6 +69,8 @@ const SCENARIOS: &[Scenario] = &[
         fail_first: false,
         payload_bytes: 0,
         cost_goal: None,
+        transformed: false,
+        with_subject: false,
     },
     Scenario {
         events: EVENTS,
@@ -74,6 +80,8 @@ const SCENARIOS: &[Scenario] = &[
         fail_first: false,
         payload_bytes: 0,
         cost_goal: Some(COST_GOAL),
+        transformed: false,
+        with_subject: false,
     },
     Scenario {
         events: EVENTS,
@@ -83,6 +91,8 @@ const SCENARIOS: &[Scenario] = &[
         fail_first: false,
         payload_bytes: 0,
         cost_goal: None,
+        transformed: false,
+        with_subject: false,
     },
     Scenario {
         events: EVENTS,
@@ -92,6 +102,8 @@ const SCENARIOS: &[Scenario] = &[
         fail_first: false,
         payload_bytes: 0,
         cost_goal: None,
+        transformed: false,
+        with_subject: false,
     },
     Scenario {
         events: EVENTS,
@@ -101,6 +113,8 @@ const SCENARIOS: &[Scenario] = &[
         fail_first: true,
         payload_bytes: 0,
         cost_goal: None,
+        transformed: false,
+        with_subject: false,
     },
     Scenario {
         events: EVENTS,
@@ -110,6 +124,8 @@ const SCENARIOS: &[Scenario] = &[
         fail_first: false,
         payload_bytes: 1024,
         cost_goal: Some(COST_GOAL_1KB),
+        transformed: false,
+        with_subject: false,
     },
     Scenario {
         events: EVENTS,
@@ -119,8 +135,35 @@ const SCENARIOS: &[Scenario] = &[
         fail_first: false,
         payload_bytes: 4096,
         cost_goal: Some(COST_GOAL_4KB),
+        transformed: false,
+        with_subject: false,
+    },
+    Scenario {
+        events: EVENTS,
+        name: "fan-out 1, ingest in batches of 10, first-try success, 1 KB invoices, a transformation",
+        fanout: 1,
+        batch: 10,
+        fail_first: false,
+        payload_bytes: 1024,
+        cost_goal: None,
+        transformed: true,
+        with_subject: false,
+    },
+    Scenario {
+        events: EVENTS,
+        name: "fan-out 1, ingest in batches of 10, first-try success, 1 KB invoices, each with a subject",
+        fanout: 1,
+        batch: 10,
+        fail_first: false,
+        payload_bytes: 1024,
+        cost_goal: None,
+        transformed: false,
+        with_subject: true,
     },
 ];
+
+/// The transformation of the scenarios that have one: a chat message from an invoice.
+const TRANSFORMATION: &str = r#"{body: {text: "Invoice \(.payload.id) of \(.payload.customer): \(.payload.amount_due) \(.payload.currency)", lines: (.payload.lines | length)}, headers: {"X-Event": .type}}"#;
 
 struct Measured {
     delivered: usize,
@@ -135,17 +178,43 @@ struct Measured {
 }
 
 /// Hookline's own CPU time (user + system) so far, from /proc (USER_HZ assumed 100).
+/// Counted with the live child processes' (the transformation sandbox runs in one).
 pub fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let own = std::process::id().to_string();
+    let mut seconds = process_cpu("self").map_or(0.0, |(_, seconds)| seconds);
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.bytes().all(|byte| byte.is_ascii_digit())
+            && let Some((parent, child)) = process_cpu(&name)
+            && parent == own
+        {
+            seconds += child;
+        }
+    }
+    seconds
+}
+
+/// A process's parent pid and CPU seconds (user + system), from /proc/{pid}/stat.
+fn process_cpu(pid: &str) -> Option<(String, f64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
     let ticks = |index: usize| fields.get(index).and_then(|value| value.parse::<f64>().ok()).unwrap_or(0.0);
-    // After the command name: state is field 0, utime field 11, stime field 12.
-    (ticks(11) + ticks(12)) / 100.0
+    // After the command name: state is field 0, the parent field 1, utime 11, stime 12.
+    Some((fields.get(1)?.to_string(), (ticks(11) + ticks(12)) / 100.0))
 }
 
 /// The payload of event `n` of `scenario`.
 fn payload(scenario: &Scenario, n: usize) -> serde_json::Value {
     if scenario.payload_bytes == 0 { json!({"n": n}) } else { invoice(scenario.payload_bytes, n as u64) }
+}
+
+/// Event `n` of `scenario`: its payload, and its subject when the scenario has them.
+fn event(scenario: &Scenario, n: usize) -> serde_json::Value {
+    let mut event = json!({"event_type": "bench.event", "payload": payload(scenario, n)});
+    if scenario.with_subject {
+        event["subject"] = json!(format!("customer_{}", n % 7));
+    }
+    event
 }
 
 /// An invoice event of at least `bytes` bytes of JSON, as a billing platform sends them: ids,
@@ -204,16 +273,16 @@ async fn measure(scenario: &Scenario) -> Measured {
     let script = if scenario.fail_first { vec![Answer::status(500); warm_up + expected] } else { Vec::new() };
     let receiver = Receiver::start(script).await;
     for n in 0..scenario.fanout {
-        client
-            .create_webhook(
-                json!({"url": receiver.at(&format!("/{n}")), "events": ["bench.event"], "retry_schedule": [1]}),
-            )
-            .await;
+        let mut webhook = json!({"url": receiver.at(&format!("/{n}")), "events": ["bench.event"], "retry_schedule": [1]});
+        if scenario.transformed {
+            webhook["transformation"] = json!(TRANSFORMATION);
+        }
+        client.create_webhook(webhook).await;
     }
     // One event before the meter starts: what a container reads or writes once (the key, the
     // catalog and the webhooks ingest keeps, the worker's webhooks, the log's day marker) is
     // paid once per container, not per delivery, and a million deliveries would not show it.
-    let reply = client.publish(json!({"event_type": "bench.event", "payload": payload(scenario, 0)}), None).await;
+    let reply = client.publish(event(scenario, 0), None).await;
     assert_eq!(reply.status, 202, "{:?}", reply.body);
     drain(&context, &deliverer, &receiver, warm_up).await;
 
@@ -222,12 +291,10 @@ async fn measure(scenario: &Scenario) -> Measured {
     let mut http_requests = 0;
     for chunk in (1..=scenario.events).collect::<Vec<_>>().chunks(scenario.batch) {
         if scenario.batch == 1 {
-            let payload = payload(scenario, chunk[0]);
-            let reply = client.publish(json!({"event_type": "bench.event", "payload": payload}), None).await;
+            let reply = client.publish(event(scenario, chunk[0]), None).await;
             assert_eq!(reply.status, 202, "{:?}", reply.body);
         } else {
-            let events: Vec<_> =
-                chunk.iter().map(|n| json!({"event_type": "bench.event", "payload": payload(scenario, *n)})).collect();
+            let events: Vec<_> = chunk.iter().map(|n| event(scenario, *n)).collect();
             let reply = client.send("POST", "/api/v3/notification/events/batch", Some(json!({"events": events}))).await;
             assert_eq!(reply.status, 202, "{:?}", reply.body);
         }
@@ -423,6 +490,8 @@ pub async fn hot_partition() -> Row {
         fail_first: false,
         payload_bytes: 0,
         cost_goal: None,
+        transformed: false,
+        with_subject: false,
     };
     let measured = measure(&scenario).await;
     let busiest = |prefix: &str| {
