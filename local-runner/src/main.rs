@@ -35,6 +35,7 @@ const USAGE: &str = "usage:
 /// The logical ids in `template.yaml` the runner needs.
 const API_FUNCTION: &str = "ApiFunction";
 const DELIVERY_QUEUE: &str = "DeliveryQueue";
+const ORDERED_QUEUE: &str = "OrderedDeliveryQueue";
 
 fn main() -> ExitCode {
     // Started as the transformation sandbox (by its own API and deliveries), it serves and exits.
@@ -123,10 +124,11 @@ async fn dev() -> Result<(), String> {
     // Operator settings of the local stack: loopback receivers and plain http are allowed.
     settings.allowed_target_cidrs = env_or("ALLOWED_TARGET_CIDRS", "127.0.0.0/8,::1/128");
     settings.allow_http_webhooks = env_or("ALLOW_HTTP_WEBHOOKS", "true") == "true";
-    let queue_arn = match provisioned.resources.get(DELIVERY_QUEUE) {
-        Some(hookline_local_runner::provision::Physical::Queue { arn, .. }) => arn.clone(),
-        _ => return Err(format!("template.yaml has no queue {DELIVERY_QUEUE}")),
+    let queue_arn = |logical_id: &str| match provisioned.resources.get(logical_id) {
+        Some(hookline_local_runner::provision::Physical::Queue { arn, .. }) => Ok(arn.clone()),
+        _ => Err(format!("template.yaml has no queue {logical_id}")),
     };
+    let (delivery_arn, ordered_arn) = (queue_arn(DELIVERY_QUEUE)?, queue_arn(ORDERED_QUEUE)?);
     let context = Context::new(settings, &sdk);
     let routes = runner::Routes::new(&context).map_err(|error| error.to_string())?;
     let deliverer = Arc::new(hookline_deliver::deliverer(&context).map_err(|error| error.to_string())?);
@@ -165,11 +167,13 @@ async fn dev() -> Result<(), String> {
 
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let http = tokio::spawn(runner::serve_http(listener, routes, stopped.clone()));
-    let deliver = tokio::spawn(runner::drive_deliver(deliverer, queue_arn, source, stopped));
+    let ordered_source = runner::EventSource { batch_size: runner::ORDERED_BATCH_SIZE, ..source };
+    let ordered = tokio::spawn(runner::drive_deliver(deliverer.clone(), ordered_arn, ordered_source, stopped.clone()));
+    let deliver = tokio::spawn(runner::drive_deliver(deliverer, delivery_arn, source, stopped));
     wait_for_stop_signal().await;
     eprintln!("hookline-local: stopping");
     let _ = stop.send(true);
-    let _ = tokio::join!(http, deliver);
+    let _ = tokio::join!(http, deliver, ordered);
     Ok(())
 }
 

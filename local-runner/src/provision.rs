@@ -126,7 +126,9 @@ pub async fn provision(
     let mut provisioned = provision_tables(template, &aws_sdk_dynamodb::Client::new(sdk), prefix).await?;
     let sqs = aws_sdk_sqs::Client::new(sdk);
     for queue in template.queues()? {
-        let name = format!("{prefix}-{}", queue.logical_id);
+        // A FIFO queue's name ends in `.fifo`, as CloudFormation names it.
+        let fifo = queue.attributes.get("FifoQueue").is_some_and(|flag| flag == "true");
+        let name = format!("{prefix}-{}{}", queue.logical_id, if fifo { ".fifo" } else { "" });
         let mut attributes: HashMap<QueueAttributeName, String> = queue
             .attributes
             .iter()

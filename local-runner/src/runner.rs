@@ -117,6 +117,8 @@ pub struct EventSource {
 pub const MAX_CONCURRENCY_PARAMETER: &str = "DeliverMaxConcurrency";
 /// The template parameter behind the mapping's `BatchSize`.
 pub const BATCH_SIZE_PARAMETER: &str = "DeliverBatchSize";
+/// The ordered queue's mapping's `BatchSize` in `template.yaml` (a FIFO queue's at most).
+pub const ORDERED_BATCH_SIZE: usize = 10;
 
 impl EventSource {
     /// Lambda's five pollers, and the maximum concurrency and batch size the template deploys
@@ -139,8 +141,18 @@ impl EventSource {
 /// Gathers one batch as the event source does: a long poll for the first messages, then
 /// more receives until the batch is full, the queue has nothing at hand, or the window ends.
 pub async fn gather(queue: &hookline_aws::Queue, batch_size: usize, wait: Duration) -> Result<Vec<Received>, Error> {
+    gather_within(queue, batch_size, wait, BATCHING_WINDOW).await
+}
+
+/// [`gather`] with a batching window of `window` (none for a FIFO queue's mapping).
+pub async fn gather_within(
+    queue: &hookline_aws::Queue,
+    batch_size: usize,
+    wait: Duration,
+    window: Duration,
+) -> Result<Vec<Received>, Error> {
     let mut batch = queue.receive(RECEIVE_MAX.min(batch_size.max(1)) as i32, wait).await?;
-    let window_ends = tokio::time::Instant::now() + BATCHING_WINDOW;
+    let window_ends = tokio::time::Instant::now() + window;
     while !batch.is_empty() && batch.len() < batch_size && tokio::time::Instant::now() < window_ends {
         let more = queue.receive(RECEIVE_MAX.min(batch_size - batch.len()) as i32, Duration::ZERO).await?;
         if more.is_empty() {
@@ -186,8 +198,11 @@ async fn poll(
             slot = slots.clone().acquire_owned() => match slot { Ok(slot) => slot, Err(_) => return },
             _ = shutdown.changed() => return,
         };
+        let queue = source_queue(&context, &queue_arn);
+        // A FIFO queue's event source has no batching window.
+        let window = if is_fifo(&queue_arn) { Duration::ZERO } else { BATCHING_WINDOW };
         let received = tokio::select! {
-            received = gather(&context.queue, batch_size, Duration::from_secs(20)) => received,
+            received = gather_within(&queue, batch_size, Duration::from_secs(20), window) => received,
             _ = shutdown.changed() => return,
         };
         match received {
@@ -205,6 +220,19 @@ async fn poll(
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
+    }
+}
+
+/// Whether a queue ARN names a FIFO queue.
+fn is_fifo(queue_arn: &str) -> bool {
+    queue_arn.ends_with(".fifo")
+}
+
+/// The queue of `queue_arn`: the ordered queue for a FIFO one, else the delivery queue.
+fn source_queue(context: &Deliverer, queue_arn: &str) -> hookline_aws::Queue {
+    match context.queue.ordered() {
+        Some(ordered) if is_fifo(queue_arn) => ordered,
+        _ => context.queue.clone(),
     }
 }
 
@@ -226,7 +254,7 @@ pub async fn run_batch(context: &Deliverer, queue_arn: &str, messages: Vec<Recei
         .filter(|message| !failed.contains(message.message_id.as_str()))
         .map(|message| message.receipt_handle.clone())
         .collect();
-    if let Err(error) = context.queue.delete(&done).await {
+    if let Err(error) = source_queue(context, queue_arn).delete(&done).await {
         tracing::warn!(%error, "deleting delivered tasks failed; they will be received again");
     }
 }

@@ -273,7 +273,8 @@ async fn measure(scenario: &Scenario) -> Measured {
     let script = if scenario.fail_first { vec![Answer::status(500); warm_up + expected] } else { Vec::new() };
     let receiver = Receiver::start(script).await;
     for n in 0..scenario.fanout {
-        let mut webhook = json!({"url": receiver.at(&format!("/{n}")), "events": ["bench.event"], "retry_schedule": [1]});
+        let mut webhook =
+            json!({"url": receiver.at(&format!("/{n}")), "events": ["bench.event"], "retry_schedule": [1]});
         if scenario.transformed {
             webhook["transformation"] = json!(TRANSFORMATION);
         }

@@ -334,7 +334,7 @@ async fn when_fanout_task_expanded_should_enqueue_first_attempts_that_carry_mess
     assert_eq!((message.id.as_str(), inline.webhook_version), (message_id(&reply).as_str(), Some(1)));
     let task = Task::Fanout(hookline_domain::model::FanoutTask {
         message: message.clone(),
-        webhooks: vec![hookline_domain::model::WebhookRef { id, version: 1 }],
+        webhooks: vec![hookline_domain::model::WebhookRef { id, version: 1, ordered: false }],
     });
     let results = stack.deliverer().run_batch(&[(task, 1)]).await;
     assert!(matches!(results.as_slice(), [Ok(_)]), "{results:?}");
@@ -344,7 +344,10 @@ async fn when_fanout_task_expanded_should_enqueue_first_attempts_that_carry_mess
 }
 
 fn inline_like(message: &hookline_domain::model::Message, webhook: u64) -> hookline_domain::model::DeliverTask {
-    hookline_domain::model::DeliverTask::first(message, hookline_domain::model::WebhookRef { id: webhook, version: 1 })
+    hookline_domain::model::DeliverTask::first(
+        message,
+        hookline_domain::model::WebhookRef { id: webhook, version: 1, ordered: false },
+    )
 }
 
 #[tokio::test]

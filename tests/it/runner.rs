@@ -278,3 +278,111 @@ async fn when_a_webhook_is_rate_limited_should_receive_at_its_rate_while_another
     let failed = client.send("GET", "/api/v3/notification/messages?filter[status]=failed", None).await;
     assert_eq!(failed.body["data"].as_array().map(Vec::len), Some(0), "{:?}", failed.body);
 }
+
+#[tokio::test]
+async fn when_a_webhook_is_ordered_should_receive_every_event_in_order_held_by_a_failure_while_another_goes_on() {
+    use hookline_tests::receiver::{Answer, Receiver};
+    const EVENTS: usize = 200;
+    const FAILING: usize = 49;
+    let stack = Stack::new().await;
+    let (base, _stop_http) = serve(&stack).await;
+    let client = stack.client(&base, hookline_domain::model::Environment::Sandbox).await;
+    client.register_event_type("invoice.paid").await;
+    // The ordered endpoint answers in the order it is called: the 50th message fails twice.
+    let mut script = vec![Answer::status(200); FAILING];
+    script.extend([Answer::status(500), Answer::status(500)]);
+    let ordered = Receiver::start(script).await;
+    let free = Receiver::start(Vec::new()).await;
+    let fifo = client
+        .create_webhook(serde_json::json!({"url": ordered.at("/ordered"), "events": ["invoice.paid"], "ordering": "fifo", "retry_schedule": [1, 1, 1]}))
+        .await;
+    client.create_webhook(serde_json::json!({"url": free.at("/free"), "events": ["invoice.paid"]})).await;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let arn = |logical_id: &str| match stack.provisioned.resources.get(logical_id) {
+        Some(hookline_local_runner::provision::Physical::Queue { arn, .. }) => arn.clone(),
+        _ => panic!("{logical_id} is a queue of the template"),
+    };
+    let deliverer = Arc::new(stack.deliverer());
+    let source = runner::EventSource { pollers: 2, max_concurrency: 4, batch_size: 100 };
+    let ordered_source = runner::EventSource { batch_size: runner::ORDERED_BATCH_SIZE, ..source };
+    let driving = [
+        tokio::spawn(runner::drive_deliver(deliverer.clone(), arn("DeliveryQueue"), source, stopped.clone())),
+        tokio::spawn(runner::drive_deliver(deliverer, arn("OrderedDeliveryQueue"), ordered_source, stopped)),
+    ];
+    for chunk in (0..EVENTS).collect::<Vec<_>>().chunks(100) {
+        let events: Vec<serde_json::Value> =
+            chunk.iter().map(|n| serde_json::json!({"event_type": "invoice.paid", "payload": {"n": n}})).collect();
+        let reply =
+            client.send("POST", "/api/v3/notification/events/batch", Some(serde_json::json!({"events": events}))).await;
+        assert_eq!(reply.status, 202, "{:?}", reply.body);
+    }
+    let number = |request: &hookline_tests::receiver::Received| -> usize {
+        let body: serde_json::Value = serde_json::from_slice(&request.body).expect("json");
+        body["n"].as_u64().expect("n") as usize
+    };
+    // While the 50th is held, its delivery shows the failed attempt it waits to retry, and a
+    // later delivery the worker took in the same batch says which message it waits behind.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while ordered.requests().len() <= FAILING && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let held = ordered.requests()[FAILING].headers["webhook-id"].clone();
+    let delivery_of = |message: String| {
+        let client = &client;
+        async move {
+            let shown = client.send("GET", &format!("/api/v3/notification/messages/{message}"), None).await;
+            shown.body["included"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|delivery| delivery["attributes"]["webhook_id"] == fifo)
+                .cloned()
+        }
+    };
+    let mut head = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while head.is_none() && std::time::Instant::now() < deadline {
+        head = delivery_of(held.clone()).await;
+    }
+    let head = head.expect("the held delivery is in the log");
+    assert_eq!(
+        (head["attributes"]["status"].as_str(), head["attributes"]["attempts"].as_u64()),
+        (Some("pending"), Some(1))
+    );
+    assert!(head["attributes"]["next_attempt_at"].is_string(), "{head}");
+    let mut behind = 0;
+    for request in free.requests().into_iter().filter(|request| number(request) > FAILING) {
+        if let Some(delivery) = delivery_of(request.headers["webhook-id"].clone()).await
+            && delivery["attributes"]["attempts"] == 0
+        {
+            assert_eq!(delivery["attributes"]["waiting_for"], held.as_str(), "{delivery}");
+            behind += 1;
+        }
+    }
+    eprintln!("{behind} later deliveries were taken in the held one's batch and say what they wait for");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while (ordered.requests().len() < EVENTS + 2 || free.requests().len() < EVENTS)
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = stop.send(true);
+    for driver in driving {
+        let _ = driver.await;
+    }
+    let got: Vec<usize> = ordered.requests().iter().map(number).collect();
+    let mut expected: Vec<usize> = (0..EVENTS).collect();
+    expected.splice(FAILING..FAILING, [FAILING, FAILING]);
+    assert_eq!(got, expected, "in order, the 50th three times, none missing");
+    let requests = ordered.requests();
+    let retried_at = requests[FAILING + 2].at;
+    assert!(retried_at - requests[FAILING].at >= Duration::from_secs(2), "two waits of the schedule");
+    let free_times: Vec<std::time::Instant> = free.requests().iter().map(|request| request.at).collect();
+    assert_eq!(free_times.len(), EVENTS, "the other webhook has them all");
+    let free_done = free_times.iter().max().copied().expect("requests");
+    assert!(
+        free_done < retried_at,
+        "the other webhook is not held: done {:?} before the retry",
+        retried_at - free_done
+    );
+}

@@ -151,6 +151,7 @@ pub fn webhook(
         timeout_seconds: None,
         rate_limit: None,
         transformation: None,
+        ordering: hookline_domain::model::Ordering::None,
         failing_since: None,
         created_by: Audit::default(),
         updated_by: Audit::default(),

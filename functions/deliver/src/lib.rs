@@ -37,6 +37,21 @@ pub async fn handle(deliverer: &Deliverer, event: SqsEvent) -> SqsBatchResponse 
             }
         }
     }
+    let ordered = event.records.first().and_then(|record| record.event_source_arn.as_deref()).is_some_and(is_fifo);
+    if ordered {
+        let receipts: Vec<String> = event
+            .records
+            .iter()
+            .filter(|record| ids.contains(&record.message_id.clone().unwrap_or_default()))
+            .map(|record| record.receipt_handle.clone().unwrap_or_default())
+            .collect();
+        for ((id, receipt), outcome) in ids.into_iter().zip(receipts).zip(deliverer.run_ordered_batch(&tasks).await) {
+            if let Some(failed) = hold(deliverer, &id, &receipt, outcome).await {
+                response.add_failure(failed);
+            }
+        }
+        return response;
+    }
     for (id, outcome) in ids.into_iter().zip(deliverer.run_batch(&tasks).await) {
         if let Err(error) = outcome {
             tracing::warn!(sqs_message_id = %id, error = %error, "task failed; left on the queue");
@@ -44,6 +59,40 @@ pub async fn handle(deliverer: &Deliverer, event: SqsEvent) -> SqsBatchResponse 
         }
     }
     response
+}
+
+/// Whether a queue ARN names a FIFO queue: the ordered queue.
+fn is_fifo(arn: &str) -> bool {
+    arn.ends_with(".fifo")
+}
+
+/// What the queue does with an ordered task: nothing when it is done (deleted), else it stays
+/// (reported as a failure), re-timed: a held task for its wait, a task behind it at once (it
+/// keeps its place behind the held one), a failed one as the queue's visibility timeout says.
+async fn hold(
+    deliverer: &Deliverer,
+    id: &str,
+    receipt: &str,
+    outcome: Result<hookline_core::deliver::Ordered, Error>,
+) -> Option<String> {
+    use hookline_core::deliver::Ordered;
+    let wait = match outcome {
+        Ok(Ordered::Done(_)) => return None,
+        Ok(Ordered::Hold(wait)) => wait,
+        Ok(Ordered::Behind) => std::time::Duration::ZERO,
+        Err(error) => {
+            tracing::warn!(sqs_message_id = %id, %error, "ordered task failed; left on the queue");
+            return Some(id.to_string());
+        }
+    };
+    let Some(queue) = deliverer.queue.ordered() else {
+        tracing::error!("an ordered task, and no ordered queue (ORDERED_QUEUE_URL)");
+        return Some(id.to_string());
+    };
+    if let Err(error) = queue.change_visibility(receipt, wait).await {
+        tracing::warn!(sqs_message_id = %id, %error, "re-timing an ordered task failed; it comes back after the visibility timeout");
+    }
+    Some(id.to_string())
 }
 
 fn decode(record: &SqsMessage) -> Result<(Task, u32), Error> {

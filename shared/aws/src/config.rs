@@ -9,6 +9,8 @@ pub struct Settings {
     pub table_name: String,
     /// `DELIVERY_QUEUE_URL`: the SQS queue of delivery tasks.
     pub delivery_queue_url: String,
+    /// `ORDERED_QUEUE_URL`: the SQS FIFO queue of ordered webhooks' deliveries.
+    pub ordered_queue_url: Option<String>,
     /// `RETENTION_DAYS`: how long messages and their log are kept (default 30).
     pub retention_days: u32,
     /// `ALLOW_HTTP_WEBHOOKS`: whether production webhooks may use plain http.
@@ -68,6 +70,7 @@ impl Settings {
         Ok(Self {
             table_name: required("TABLE_NAME")?,
             delivery_queue_url: required("DELIVERY_QUEUE_URL")?,
+            ordered_queue_url: lookup("ORDERED_QUEUE_URL").filter(|url| !url.is_empty()),
             retention_days,
             allow_http_webhooks: lookup("ALLOW_HTTP_WEBHOOKS").is_some_and(|value| value == "true"),
             allowed_target_cidrs: lookup("ALLOWED_TARGET_CIDRS").unwrap_or_default(),

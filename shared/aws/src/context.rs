@@ -88,6 +88,7 @@ impl Context {
         let settings = Settings {
             table_name: "unreachable".into(),
             delivery_queue_url: "http://127.0.0.1:9/unreachable".into(),
+            ordered_queue_url: None,
             retention_days: 30,
             allow_http_webhooks: false,
             allowed_target_cidrs: String::new(),
@@ -103,7 +104,10 @@ impl Context {
     /// that counts requests, in the benchmark).
     pub fn with_clients(settings: Settings, dynamodb: aws_sdk_dynamodb::Client, sqs: aws_sdk_sqs::Client) -> Self {
         let store = Store::new(dynamodb, settings.table_name.clone());
-        let queue = Queue::new(sqs, settings.delivery_queue_url.clone());
+        let mut queue = Queue::new(sqs, settings.delivery_queue_url.clone());
+        if let Some(ordered) = &settings.ordered_queue_url {
+            queue = queue.with_ordered(ordered.clone());
+        }
         let transformer = std::sync::Arc::new(hookline_transform::Sandbox::new(settings.transform_sandbox.clone()));
         Self { settings, store, queue, routing: std::sync::Arc::default(), transformer }
     }

@@ -1,4 +1,5 @@
-//! The SQS delivery queue: typed tasks sent in batches of 10, received, re-timed and deleted.
+//! The SQS delivery queues: typed tasks sent in batches of 10, received, re-timed and deleted.
+//! Ordered webhooks' deliveries go to the ordered (FIFO) queue, their webhook being the group.
 
 use crate::error::classify;
 use aws_sdk_sqs::Client;
@@ -64,17 +65,40 @@ pub struct Depth {
     pub delayed: u64,
 }
 
-/// The delivery queue.
+/// The delivery queue, and the ordered queue beside it.
 #[derive(Debug, Clone)]
 pub struct Queue {
     client: Client,
     url: String,
+    ordered_url: Option<String>,
 }
 
 impl Queue {
     /// A queue at `url`, through `client` (built once per process).
     pub fn new(client: Client, url: impl Into<String>) -> Self {
-        Self { client, url: url.into() }
+        Self { client, url: url.into(), ordered_url: None }
+    }
+
+    /// The same, with the ordered (FIFO) queue at `url` for ordered webhooks' deliveries.
+    pub fn with_ordered(mut self, url: impl Into<String>) -> Self {
+        self.ordered_url = Some(url.into());
+        self
+    }
+
+    /// The ordered queue, to receive from and re-time its messages.
+    pub fn ordered(&self) -> Option<Queue> {
+        self.ordered_url.as_ref().map(|url| Queue::new(self.client.clone(), url.clone()))
+    }
+
+    /// The message group and deduplication id of an ordered task: its webhook, and its delivery.
+    fn group_of(outgoing: &Outgoing) -> Option<(String, String)> {
+        match &outgoing.task {
+            hookline_domain::model::Task::Deliver(task) if task.ordered => Some((
+                format!("{}:{}", task.account_id, task.webhook_id),
+                format!("{}:{}:{}", task.message_id, task.webhook_id, task.attempt),
+            )),
+            _ => None,
+        }
     }
 
     /// The queue's URL.
@@ -86,6 +110,19 @@ impl Queue {
     /// some still fail, the whole call is [`Error::Unavailable`] (the caller retries; a task
     /// sent twice is delivered at least once).
     pub async fn send(&self, tasks: &[Outgoing]) -> Result<()> {
+        let (ordered, unordered): (Vec<Outgoing>, Vec<Outgoing>) =
+            tasks.iter().cloned().partition(|outgoing| Self::group_of(outgoing).is_some());
+        if !ordered.is_empty() {
+            let url = self.ordered_url.as_deref().ok_or_else(|| {
+                Error::internal("an ordered webhook's delivery, and no ordered queue (ORDERED_QUEUE_URL)")
+            })?;
+            // In order, one batch after the other: SQS keeps a group's order as it receives them.
+            self.send_to(url, &ordered).await?;
+        }
+        if unordered.is_empty() { Ok(()) } else { self.send_to(&self.url, &unordered).await }
+    }
+
+    async fn send_to(&self, url: &str, tasks: &[Outgoing]) -> Result<()> {
         let bodies: Vec<String> = tasks.iter().map(|outgoing| outgoing.task.to_body()).collect::<Result<_>>()?;
         for chunk in batches(&bodies) {
             let mut pending: Vec<SendMessageBatchRequestEntry> = chunk
@@ -95,12 +132,15 @@ impl Queue {
                     // Whole seconds, rounded up: a task must never arrive before it is due.
                     let delay = outgoing.delay.min(MAX_DELAY);
                     let delay = (delay.as_secs() + u64::from(delay.subsec_nanos() > 0)).min(MAX_DELAY.as_secs()) as i32;
-                    SendMessageBatchRequestEntry::builder()
-                        .id(index.to_string())
-                        .message_body(body)
-                        .delay_seconds(delay)
-                        .build()
-                        .map_err(Error::internal)
+                    let entry = SendMessageBatchRequestEntry::builder().id(index.to_string()).message_body(body);
+                    // A FIFO queue takes no per-message delay: an ordered task waits by visibility.
+                    let entry = match Self::group_of(outgoing) {
+                        Some((group, deduplication)) => {
+                            entry.message_group_id(group).message_deduplication_id(deduplication)
+                        }
+                        None => entry.delay_seconds(delay),
+                    };
+                    entry.build().map_err(Error::internal)
                 })
                 .collect::<Result<_>>()?;
             for try_number in 0..SEND_TRIES {
@@ -110,7 +150,7 @@ impl Queue {
                 let output = self
                     .client
                     .send_message_batch()
-                    .queue_url(&self.url)
+                    .queue_url(url)
                     .set_entries(Some(pending.clone()))
                     .send()
                     .await

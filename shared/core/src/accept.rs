@@ -7,7 +7,8 @@ use hookline_domain::auth::Caller;
 use hookline_domain::events::{NewEvent, accepted_document};
 use hookline_domain::matching::{EventFacts, webhook_matches};
 use hookline_domain::model::{
-    AccountId, DeliverTask, FanoutTask, LogEntry, Message, MessageId, Task, Webhook, WebhookRef, subject_digest,
+    AccountId, DeliverTask, FanoutTask, LogEntry, Message, MessageId, Ordering, Task, Webhook, WebhookRef,
+    subject_digest,
 };
 use hookline_domain::{Error, Problem, Result};
 use serde_json::Value;
@@ -47,7 +48,11 @@ pub fn matching_webhooks(webhooks: &[Webhook], event: &NewEvent) -> Vec<WebhookR
     webhooks
         .iter()
         .filter(|webhook| webhook_matches(webhook, &facts))
-        .map(|webhook| WebhookRef { id: webhook.id, version: webhook.version })
+        .map(|webhook| WebhookRef {
+            id: webhook.id,
+            version: webhook.version,
+            ordered: webhook.ordering == Ordering::Fifo,
+        })
         .collect()
 }
 
@@ -222,18 +227,19 @@ fn accepted(message: &Message) -> Accepted {
 }
 
 /// The tasks of a message's first attempts: one per webhook when few, else fan-out tasks
-/// of [`FANOUT_CHUNK`] webhooks each.
+/// of [`FANOUT_CHUNK`] webhooks each. Ordered webhooks always get theirs at once: a fan-out
+/// stage run concurrently for two messages would let the later one overtake.
 pub fn first_attempts(message: &Message, webhooks: &[WebhookRef]) -> Vec<Outgoing> {
-    if webhooks.len() <= INLINE_FANOUT_MAX {
-        return webhooks
-            .iter()
-            .map(|&webhook| Outgoing::now(Task::Deliver(DeliverTask::first(message, webhook))))
-            .collect();
+    let (ordered, unordered): (Vec<WebhookRef>, Vec<WebhookRef>) = webhooks.iter().partition(|webhook| webhook.ordered);
+    let mut tasks = deliver_tasks(message, &ordered);
+    if unordered.len() <= INLINE_FANOUT_MAX {
+        tasks.extend(deliver_tasks(message, &unordered));
+    } else {
+        tasks.extend(unordered.chunks(FANOUT_CHUNK).map(|chunk| {
+            Outgoing::now(Task::Fanout(FanoutTask { message: message.clone(), webhooks: chunk.to_vec() }))
+        }));
     }
-    webhooks
-        .chunks(FANOUT_CHUNK)
-        .map(|chunk| Outgoing::now(Task::Fanout(FanoutTask { message: message.clone(), webhooks: chunk.to_vec() })))
-        .collect()
+    tasks
 }
 
 /// The fan-out stage: the first attempts of one chunk of a large fan-out (run by `deliver`).

@@ -63,7 +63,7 @@ fn message() -> Message {
 
 /// The first-attempt task of `message` to `webhook`, as ingest makes it.
 fn first(message: &Message, webhook: &Webhook) -> (Task, u32) {
-    let reference = WebhookRef { id: webhook.id, version: webhook.version };
+    let reference = WebhookRef { id: webhook.id, version: webhook.version, ordered: false };
     (Task::Deliver(DeliverTask::first(message, reference)), 1)
 }
 

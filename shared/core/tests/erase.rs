@@ -51,7 +51,7 @@ fn message(subject: Option<&str>) -> Message {
 }
 
 fn first(message: &Message) -> (Task, u32) {
-    (Task::Deliver(DeliverTask::first(message, WebhookRef { id: 1, version: 1 })), 1)
+    (Task::Deliver(DeliverTask::first(message, WebhookRef { id: 1, version: 1, ordered: false })), 1)
 }
 
 /// A delivered entry whose attempt's response echoes the payload.

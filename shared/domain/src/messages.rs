@@ -86,6 +86,7 @@ pub fn delivery_resource(delivery: &Delivery) -> DeliveryResource {
             attempts: delivery.attempts,
             next_attempt_at: delivery.next_attempt_at.map(timestamp),
             updated_at: timestamp(delivery.updated_at),
+            waiting_for: delivery.waiting_for.clone(),
         },
         relationships: DeliveryRelationships {
             webhook: ToOne { data: Identifier::new(crate::webhooks::TYPE, delivery.webhook_id.to_string()) },
@@ -182,6 +183,7 @@ mod tests {
             attempts: 0,
             next_attempt_at: None,
             updated_at: now,
+            waiting_for: None,
         };
         let document = value(message_document(&message, &[delivery(3), delivery(4)]));
         assert_eq!(document["data"]["attributes"]["payload"], json!({"k": 1}));

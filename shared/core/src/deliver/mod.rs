@@ -4,10 +4,12 @@
 
 mod cache;
 mod erased;
+mod ordered;
 mod settle;
 mod test_send;
 
 pub use cache::WebhookCache;
+pub use ordered::Ordered;
 pub use settle::{DEFAULT_TIMEOUT, USER_AGENT, build_request};
 pub use test_send::describe;
 

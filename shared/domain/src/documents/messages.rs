@@ -96,6 +96,9 @@ pub struct DeliveryAttributes {
     pub next_attempt_at: Option<String>,
     /// When it last changed.
     pub updated_at: String,
+    /// Why it waits, for an ordered webhook's delivery not tried yet: the earlier message
+    /// (`msg_…`) whose delivery holds it until that one succeeds or fails for good.
+    pub waiting_for: Option<String>,
 }
 
 /// The relationships of a delivery.

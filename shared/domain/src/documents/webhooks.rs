@@ -2,7 +2,7 @@
 //! rotation and the test send's result.
 
 use super::SelfLink;
-use crate::model::{DisabledReason, Environment, SignatureAlgo, WebhookStatus};
+use crate::model::{DisabledReason, Environment, Ordering, SignatureAlgo, WebhookStatus};
 use crate::patch::Patch;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -103,6 +103,12 @@ pub struct WebhookInputAttributes {
     #[schema(value_type = Option<String>, max_length = 16384)]
     #[serde(default)]
     pub transformation: Patch<String>,
+    /// `none` (default): deliveries go out as soon as each can. `fifo`: one at a time, in the
+    /// order the events were accepted; a failing delivery holds the later ones until it
+    /// succeeds or fails for good (its own retry schedule must total 13 days at most).
+    #[schema(value_type = Option<String>, pattern = "^(none|fifo)$")]
+    #[serde(default)]
+    pub ordering: Patch<String>,
     /// Every other member: read-only attributes (ignored) and unknown ones (refused).
     #[serde(flatten)]
     #[schema(ignore)]
@@ -219,6 +225,9 @@ pub struct WebhookAttributes {
     /// Its jq transformation; null for none.
     #[schema(required = false)]
     pub transformation: Option<String>,
+    /// `none` or `fifo`.
+    #[schema(required = false, value_type = String, pattern = "^(none|fifo)$")]
+    pub ordering: Ordering,
     /// Which events reach it.
     #[schema(required = false, value_type = String, pattern = "^(production|sandbox)$")]
     pub environment: Environment,

@@ -99,6 +99,9 @@ pub struct Delivery {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// An ordered webhook's delivery not tried yet: the earlier message it waits behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<MessageId>,
 }
 
 /// How one attempt ended.
@@ -171,13 +174,24 @@ pub struct LogEntry {
     /// The attempts, oldest first.
     #[serde(default)]
     pub attempts: Vec<Attempt>,
+    /// For an ordered webhook's delivery not tried yet: the earlier message it waits behind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_for: Option<MessageId>,
 }
 
 impl LogEntry {
     /// The entry of a message that matched no webhook.
     pub fn unmatched(message: Message) -> Self {
         let updated_at = message.created_at;
-        Self { message, webhook_id: None, status: None, next_attempt_at: None, updated_at, attempts: Vec::new() }
+        Self {
+            message,
+            webhook_id: None,
+            status: None,
+            next_attempt_at: None,
+            updated_at,
+            attempts: Vec::new(),
+            waiting_for: None,
+        }
     }
 
     /// A delivery of `message` to `webhook_id` before its first attempt.
@@ -189,6 +203,7 @@ impl LogEntry {
             next_attempt_at: Some(now),
             updated_at: now,
             attempts: Vec::new(),
+            waiting_for: None,
         }
     }
 
@@ -227,6 +242,7 @@ impl LogEntry {
             attempts: self.attempts.len() as u32,
             next_attempt_at: self.next_attempt_at,
             updated_at: self.updated_at,
+            waiting_for: self.waiting_for.clone(),
         })
     }
 

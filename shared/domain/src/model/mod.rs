@@ -14,6 +14,6 @@ pub use erasure::{Erasure, ErasureStatus, subject_digest, subject_mark};
 pub use message::{Attempt, AttemptOutcome, Delivery, DeliveryStatus, LogEntry, Message, MessageId};
 pub use task::{DeliverTask, EraseTask, FanoutTask, Task, WebhookRef};
 pub use webhook::{
-    Audit, DisabledReason, EventSubscription, EventType, Filters, RetiredSecret, SignatureAlgo, Webhook, WebhookId,
-    WebhookStatus,
+    Audit, DisabledReason, EventSubscription, EventType, Filters, Ordering, RetiredSecret, SignatureAlgo, Webhook,
+    WebhookId, WebhookStatus,
 };

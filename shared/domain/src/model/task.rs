@@ -56,6 +56,9 @@ pub struct WebhookRef {
     pub id: WebhookId,
     /// Its version then: the worker may use any cached copy at least this recent.
     pub version: u64,
+    /// Whether its deliveries go out in order (through the ordered queue).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ordered: bool,
 }
 
 /// Fan one message out to a chunk of the webhooks it matched.
@@ -93,6 +96,10 @@ pub struct DeliverTask {
     /// task that waits for it through the queue keeps its place.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slot_at_us: Option<i64>,
+    /// A delivery of an ordered webhook: it travels in the ordered (FIFO) queue, its webhook
+    /// being the message group, and waits there for its retries.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ordered: bool,
 }
 
 impl DeliverTask {
@@ -107,6 +114,7 @@ impl DeliverTask {
             message: Some(message.clone()),
             webhook_version: Some(webhook.version),
             slot_at_us: None,
+            ordered: webhook.ordered,
         }
     }
 
@@ -121,6 +129,7 @@ impl DeliverTask {
             message: None,
             webhook_version: None,
             slot_at_us: None,
+            ordered: false,
         }
     }
 }

@@ -35,6 +35,19 @@ pub enum SignatureAlgo {
     Ed25519,
 }
 
+/// In which order a webhook's deliveries go out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Ordering {
+    /// As soon as each can: concurrently, a failing one retried while later ones go on.
+    #[default]
+    None,
+    /// One at a time, in the order the events were accepted: a failing delivery holds the
+    /// later ones until it succeeds or fails for good (through an SQS FIFO queue, the webhook
+    /// being the message group).
+    Fifo,
+}
+
 /// Whether a webhook receives deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +94,10 @@ impl Webhook {
             )
             .collect()
     }
+}
+
+fn is_unordered(ordering: &Ordering) -> bool {
+    *ordering == Ordering::None
 }
 
 /// Who created or last changed a record (seed 002's `createdBy` / `updatedBy`).
@@ -144,6 +161,9 @@ pub struct Webhook {
     /// A jq program that maps each event into the body (and extra headers) this webhook receives.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transformation: Option<String>,
+    /// In which order its deliveries go out.
+    #[serde(default, skip_serializing_if = "is_unordered")]
+    pub ordering: Ordering,
     /// Since when every delivery failed; cleared by a success. Drives the auto-disable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<DateTime<Utc>>,

@@ -13,7 +13,9 @@ pub use subscriptions::is_event_type_name;
 pub use validate::{is_reserved_header, parse_create, parse_patch};
 
 use crate::error::Error;
-use crate::model::{Audit, DisabledReason, Environment, EventSubscription, SignatureAlgo, Webhook, WebhookStatus};
+use crate::model::{
+    Audit, DisabledReason, Environment, EventSubscription, Ordering, SignatureAlgo, Webhook, WebhookStatus,
+};
 use crate::patch::Patch;
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +67,7 @@ pub const ATTRIBUTES: &[&str] = &[
     "timeout_seconds",
     "rate_limit",
     "transformation",
+    "ordering",
     "environment",
     "status",
     "disabled_reason",
@@ -101,6 +104,8 @@ pub struct WebhookChanges {
     pub rate_limit: Patch<u32>,
     /// A new transformation (null removes it); parsed by the caller, which has the sandbox.
     pub transformation: Patch<String>,
+    /// A new delivery order.
+    pub ordering: Option<Ordering>,
 }
 
 /// What validation needs to know beyond the document.
@@ -163,6 +168,7 @@ pub fn new_webhook(
         timeout_seconds: changes.timeout_seconds.apply(None),
         rate_limit: changes.rate_limit.apply(None),
         transformation: changes.transformation.clone().apply(None),
+        ordering: changes.ordering.unwrap_or_default(),
         failing_since: None,
         created_by: audit.clone(),
         updated_by: audit,
@@ -200,6 +206,9 @@ pub fn apply_changes(webhook: &Webhook, changes: &WebhookChanges, audit: Audit, 
     next.timeout_seconds = changes.timeout_seconds.apply(next.timeout_seconds);
     next.rate_limit = changes.rate_limit.apply(next.rate_limit);
     next.transformation = changes.transformation.clone().apply(next.transformation.take());
+    if let Some(ordering) = changes.ordering {
+        next.ordering = ordering;
+    }
     if let Some(status) = changes.status
         && status != webhook.status
     {

@@ -41,6 +41,7 @@ pub fn render(webhook: &Webhook, reveal: bool) -> WebhookAttributes {
         timeout_seconds: webhook.timeout_seconds,
         rate_limit: webhook.rate_limit,
         transformation: webhook.transformation.clone(),
+        ordering: webhook.ordering,
         environment: webhook.environment,
         status: webhook.status,
         disabled_reason: webhook.disabled_reason,

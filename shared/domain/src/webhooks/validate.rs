@@ -6,7 +6,7 @@ use super::subscriptions::validate_events;
 use super::{Rules, TYPE, WebhookChanges, limits};
 use crate::documents::{self, WebhookInputAttributes, WebhookInputDocument, escape};
 use crate::error::{Error, Problem};
-use crate::model::{Environment, SignatureAlgo, WebhookStatus};
+use crate::model::{Environment, Ordering, SignatureAlgo, WebhookStatus};
 use crate::patch::Patch;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -28,6 +28,7 @@ const WRITABLE: &[&str] = &[
     "timeout_seconds",
     "rate_limit",
     "transformation",
+    "ordering",
 ];
 /// Attributes the server owns: accepted in a document (seed 003 lists them on create) and ignored.
 const READ_ONLY: &[&str] =
@@ -53,6 +54,7 @@ const RESERVED_HEADERS: &[&str] = &[
 
 const SIGNATURE_ALGOS: &[(&str, SignatureAlgo)] =
     &[("hmac", SignatureAlgo::Hmac), ("jwt", SignatureAlgo::Jwt), ("ed25519", SignatureAlgo::Ed25519)];
+const ORDERINGS: &[(&str, Ordering)] = &[("none", Ordering::None), ("fifo", Ordering::Fifo)];
 const STATUSES: &[(&str, WebhookStatus)] =
     &[("enabled", WebhookStatus::Enabled), ("disabled", WebhookStatus::Disabled)];
 
@@ -91,6 +93,7 @@ fn shape(at: &str) -> Problem {
             Problem::at(attribute, "not_a_string", format!("must be one of {}", names(SIGNATURE_ALGOS)))
         }
         ("status", _) => Problem::at(attribute, "not_a_string", format!("must be one of {}", names(STATUSES))),
+        ("ordering", _) => Problem::at(attribute, "not_a_string", format!("must be one of {}", names(ORDERINGS))),
         ("environment", _) => Problem::at(attribute, "not_a_string", "must be one of production, sandbox"),
         ("retry_schedule", _) => schedule_problem(&attribute),
         ("timeout_seconds", _) => timeout_problem(&attribute),
@@ -251,6 +254,11 @@ fn validate(attributes: WebhookInputAttributes, rules: &Rules<'_>) -> Result<Web
             }),
         )
         .unwrap_or_default(),
+        ordering: keep(
+            &mut problems,
+            given(attributes.ordering, "ordering", |ordering, at| enumeration(&ordering, at, ORDERINGS)),
+        )
+        .flatten(),
         transformation: keep(
             &mut problems,
             resettable(attributes.transformation, "transformation", |program, at| {
