@@ -371,6 +371,40 @@ mod tests {
     }
 
     #[test]
+    fn when_ordered_queue_is_declared_should_be_fifo_with_a_fifo_dlq_and_a_mapping_of_the_runners_batch() {
+        let template = project_template();
+        let queues = template.queues().expect("queues");
+        let find = |id: &str| queues.iter().find(|queue| queue.logical_id == id).cloned().expect(id);
+        let ordered = find("OrderedDeliveryQueue");
+        assert_eq!(ordered.attributes.get("FifoQueue").map(String::as_str), Some("true"));
+        let (dlq, max_receive_count) = ordered.redrive.clone().expect("a redrive policy");
+        assert_eq!(
+            find(&dlq).attributes.get("FifoQueue").map(String::as_str),
+            Some("true"),
+            "a FIFO queue's DLQ is FIFO"
+        );
+        assert!(max_receive_count >= 100, "holds count as receives: {max_receive_count}");
+        let events =
+            template.root["Resources"]["DeliverFunction"]["Properties"]["Events"].as_mapping().expect("events");
+        let mapping = events
+            .values()
+            .find(|event| {
+                reference(&event["Properties"]["Queue"])
+                    == Reference::GetAtt("OrderedDeliveryQueue".into(), "Arn".into())
+            })
+            .expect("deliver reads the ordered queue");
+        assert_eq!(mapping["Properties"]["BatchSize"].as_u64(), Some(crate::runner::ORDERED_BATCH_SIZE as u64));
+        assert!(mapping["Properties"]["MaximumBatchingWindowInSeconds"].is_null(), "a FIFO mapping has no window");
+        for function in ["ApiFunction", "IngestFunction", "DeliverFunction"] {
+            let environment = template.function_environment(function);
+            assert!(
+                matches!(environment.get("ORDERED_QUEUE_URL"), Some(Reference::Ref(queue)) if queue == "OrderedDeliveryQueue"),
+                "{function}"
+            );
+        }
+    }
+
+    #[test]
     fn when_runner_reads_max_concurrency_should_be_what_the_deliver_event_source_deploys() {
         let template = project_template();
         let events =

@@ -193,6 +193,7 @@ pub async fn create(
         let mut webhook =
             new_webhook(id, caller.account_id, changes.clone(), caller.environment, caller.audit.clone(), now);
         webhooks::fit_key(&mut webhook, key_given)?;
+        webhooks::check_ordering(&webhook)?;
         match context.store.create_webhook(&webhook).await {
             Ok(()) => {
                 created = Some(webhook);
@@ -261,6 +262,7 @@ pub async fn patch(
         }
         let mut next = apply_changes(&current, &changes, caller.audit.clone(), chrono::Utc::now());
         webhooks::fit_key(&mut next, changes.secret.is_some())?;
+        webhooks::check_ordering(&next)?;
         match context.store.update_webhook(&next).await {
             Ok(()) => {
                 tell_changes(context, &current, &next).await;

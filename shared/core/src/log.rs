@@ -9,10 +9,12 @@ use hookline_domain::model::{DeliverTask, DeliveryStatus, LogEntry, Task};
 pub const RETRYABLE: &[DeliveryStatus] = &[DeliveryStatus::Failed, DeliveryStatus::Refused, DeliveryStatus::Cancelled];
 
 /// Reopens the retryable deliveries among `entries` and enqueues one more attempt of each;
-/// returns how many. A delivery another request reopened first is left to that request.
+/// returns how many. A delivery another request reopened first is left to that request; one
+/// of an erased message has nothing left to send.
 pub async fn retry_deliveries(store: &impl DeliveryLog, queue: &impl TaskQueue, entries: &[LogEntry]) -> Result<usize> {
     let mut tasks = Vec::new();
-    for delivery in entries.iter().filter_map(LogEntry::delivery) {
+    let kept = entries.iter().filter(|entry| entry.message.erased_at.is_none());
+    for delivery in kept.filter_map(LogEntry::delivery) {
         if RETRYABLE.contains(&delivery.status)
             && store.reopen_delivery(delivery.account_id, &delivery.message_id, delivery.webhook_id, RETRYABLE).await?
         {

@@ -387,6 +387,13 @@ where
         if entry.status != Some(DeliveryStatus::Pending) {
             return nothing(Skip::AlreadySettled);
         }
+        if entry.message.erased_at.is_some() {
+            // Reopened by hand after its erasure (or erased meanwhile): nothing left to send.
+            let read_at = entry.updated_at;
+            entry.settle(DeliveryStatus::Cancelled, None, now);
+            self.store.replace_log_entry(&entry, Some(read_at), self.retention_end(entry.message.created_at)).await?;
+            return nothing(Skip::Erased);
+        }
         let made = entry.attempts.len() as u32;
         if made == task.attempt && receive_count > 1 {
             // This very task ran before and recorded its attempt, but its follow-up was not

@@ -138,6 +138,26 @@ pub fn fit_key(webhook: &mut Webhook, key_given: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// The longest a `fifo` webhook's retry schedule may wait in all: its deliveries wait in the
+/// ordered queue, which keeps a message 14 days from when it was sent.
+pub const MAX_FIFO_SCHEDULE_SECONDS: u64 = 13 * 86_400;
+
+/// Refuses a `fifo` webhook whose own retry schedule waits longer in all than its queue keeps
+/// a delivery (checked on the webhook as it would be after a change: either field may change).
+pub fn check_ordering(webhook: &Webhook) -> Result<(), Error> {
+    let total: u64 = webhook.retry_schedule.iter().flatten().map(|step| u64::from(*step)).sum();
+    if webhook.ordering == Ordering::Fifo && total > MAX_FIFO_SCHEDULE_SECONDS {
+        return Err(Error::invalid(
+            "/data/attributes/retry_schedule",
+            "schedule_too_long_for_fifo",
+            format!(
+                "a fifo webhook's retries wait {MAX_FIFO_SCHEDULE_SECONDS} seconds (13 days) in all at most: its deliveries wait in a queue that keeps them 14 days"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A new webhook from validated create changes.
 pub fn new_webhook(
     id: u64,
@@ -430,6 +450,31 @@ mod tests {
         for bad in [json!({"timeout_seconds": 31}), json!({"timeout_seconds": 0}), json!({"timeout_seconds": 1.5})] {
             assert_eq!(problems(with(bad.clone()).expect_err("invalid"))[0].1, "invalid_timeout", "{bad}");
         }
+    }
+
+    #[test]
+    fn when_ordering_given_should_take_none_or_fifo_and_fifo_should_bound_the_schedule() {
+        let with = |ordering: Value| {
+            parse_create(
+                &document(json!({"url": "https://e.com", "events": ["*"], "ordering": ordering})),
+                &rules(&catalog()),
+            )
+        };
+        assert_eq!(with(json!("fifo")).expect("valid").ordering, Some(Ordering::Fifo));
+        assert_eq!(with(json!("none")).expect("valid").ordering, Some(Ordering::None));
+        for wrong in [json!("lifo"), json!(1), Value::Null] {
+            let Err(Error::Invalid(problems)) = with(wrong.clone()) else { panic!("{wrong} is refused") };
+            assert_eq!(problems[0].source, Some(crate::Source::Pointer("/data/attributes/ordering".into())), "{wrong}");
+        }
+        let mut webhook =
+            new_webhook(1, 1, WebhookChanges::default(), Environment::Production, Audit::default(), Utc::now());
+        webhook.ordering = Ordering::Fifo;
+        webhook.retry_schedule = Some(vec![86_400; 13]);
+        assert!(check_ordering(&webhook).is_ok(), "13 days in all");
+        webhook.retry_schedule = Some(vec![86_400; 14]);
+        assert!(check_ordering(&webhook).is_err(), "14 days is the queue's whole retention");
+        webhook.ordering = Ordering::None;
+        assert!(check_ordering(&webhook).is_ok(), "an unordered webhook's retries wait in the other queue");
     }
 
     #[test]
