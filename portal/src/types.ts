@@ -2,6 +2,8 @@
 
 export type Environment = 'production' | 'sandbox';
 export type SignatureAlgo = 'hmac' | 'jwt' | 'ed25519';
+/** How a webhook's deliveries go out: as soon as possible, or one at a time in the order events were accepted. */
+export type Ordering = 'none' | 'fifo';
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'refused' | 'cancelled';
 export type AttemptStatus = 'success' | 'http_error' | 'timeout' | 'connection_error' | 'refused' | 'transformation_error';
 export type StatsWindow = '1h' | '24h' | '7d';
@@ -45,6 +47,8 @@ export interface WebhookAttributes {
   rate_limit?: number | null;
   /** A jq program that rewrites each delivery (its body and extra headers); null or absent: none. */
   transformation?: string | null;
+  /** `fifo`: one delivery at a time, in the order events were accepted; absent from APIs older than the portal (then `none`). */
+  ordering?: Ordering;
   environment: Environment;
   status: 'enabled' | 'disabled';
   disabled_reason: string | null;
@@ -63,6 +67,7 @@ export interface WebhookInput {
   retry_schedule?: number[] | null;
   rate_limit?: number | null;
   transformation?: string | null;
+  ordering?: Ordering;
   status?: 'enabled' | 'disabled';
 }
 
@@ -141,6 +146,8 @@ export interface DeliveryAttributes {
   attempts: number;
   next_attempt_at: string | null;
   updated_at: string;
+  /** An ordered webhook's delivery not tried yet: the earlier message (`msg_…`) it waits behind; absent from APIs older than the portal. */
+  waiting_for?: string | null;
 }
 export type Delivery = Resource<'deliveries', DeliveryAttributes>;
 

@@ -18,6 +18,8 @@ pub mod prices {
     pub const LAMBDA_GB_SECOND: f64 = 0.000_013_333_4;
     /// SQS standard, per request of up to 64 KB.
     pub const SQS_REQUEST: f64 = 0.40 / 1e6;
+    /// SQS FIFO, per request of up to 64 KB.
+    pub const SQS_FIFO_REQUEST: f64 = 0.50 / 1e6;
     /// DynamoDB on-demand, per write request unit.
     pub const DYNAMODB_WRITE_UNIT: f64 = 0.625 / 1e6;
     /// DynamoDB on-demand, per read request unit.
@@ -58,6 +60,8 @@ struct Scenario {
     transformed: bool,
     /// Whether the events carry a subject (indexed at ingest for erasure).
     with_subject: bool,
+    /// Whether the webhooks are ordered (`ordering: fifo`: the FIFO queue, batches of 10).
+    ordered: bool,
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -71,6 +75,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
         transformed: false,
         with_subject: false,
+        ordered: false,
     },
     Scenario {
         events: EVENTS,
@@ -82,6 +87,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: Some(COST_GOAL),
         transformed: false,
         with_subject: false,
+        ordered: false,
     },
     Scenario {
         events: EVENTS,
@@ -93,6 +99,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
         transformed: false,
         with_subject: false,
+        ordered: false,
     },
     Scenario {
         events: EVENTS,
@@ -104,6 +111,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
         transformed: false,
         with_subject: false,
+        ordered: false,
     },
     Scenario {
         events: EVENTS,
@@ -115,6 +123,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
         transformed: false,
         with_subject: false,
+        ordered: false,
     },
     Scenario {
         events: EVENTS,
@@ -126,6 +135,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: Some(COST_GOAL_1KB),
         transformed: false,
         with_subject: false,
+        ordered: false,
     },
     Scenario {
         events: EVENTS,
@@ -137,6 +147,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: Some(COST_GOAL_4KB),
         transformed: false,
         with_subject: false,
+        ordered: false,
     },
     Scenario {
         events: EVENTS,
@@ -148,6 +159,7 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
         transformed: true,
         with_subject: false,
+        ordered: false,
     },
     Scenario {
         events: EVENTS,
@@ -159,6 +171,19 @@ const SCENARIOS: &[Scenario] = &[
         cost_goal: None,
         transformed: false,
         with_subject: true,
+        ordered: false,
+    },
+    Scenario {
+        events: EVENTS,
+        name: "fan-out 1, ingest in batches of 10, first-try success, 1 KB invoices, an ordered (fifo) webhook",
+        fanout: 1,
+        batch: 10,
+        fail_first: false,
+        payload_bytes: 1024,
+        cost_goal: None,
+        transformed: false,
+        with_subject: false,
+        ordered: true,
     },
 ];
 
@@ -278,6 +303,9 @@ async fn measure(scenario: &Scenario) -> Measured {
         if scenario.transformed {
             webhook["transformation"] = json!(TRANSFORMATION);
         }
+        if scenario.ordered {
+            webhook["ordering"] = json!("fifo");
+        }
         client.create_webhook(webhook).await;
     }
     // One event before the meter starts: what a container reads or writes once (the key, the
@@ -285,7 +313,7 @@ async fn measure(scenario: &Scenario) -> Measured {
     // paid once per container, not per delivery, and a million deliveries would not show it.
     let reply = client.publish(event(scenario, 0), None).await;
     assert_eq!(reply.status, 202, "{:?}", reply.body);
-    drain(&context, &deliverer, &receiver, warm_up).await;
+    drain(&context, &deliverer, &receiver, warm_up, scenario.ordered).await;
 
     meter.reset();
     let cpu_before = cpu_seconds();
@@ -302,7 +330,7 @@ async fn measure(scenario: &Scenario) -> Measured {
         http_requests += 1;
     }
     let wanted = warm_up + if scenario.fail_first { 2 * expected } else { expected };
-    let (deliver_invocations, empty_polls) = drain(&context, &deliverer, &receiver, wanted).await;
+    let (deliver_invocations, empty_polls) = drain(&context, &deliverer, &receiver, wanted, scenario.ordered).await;
     let cpu_seconds = cpu_seconds() - cpu_before;
     let mut tallies = meter.snapshot();
     if let Some(receive) = tallies.get_mut(&("sqs".to_string(), "ReceiveMessage".to_string())) {
@@ -330,15 +358,31 @@ async fn drain(
     deliverer: &hookline_deliver::Deliverer,
     receiver: &Receiver,
     wanted: usize,
+    ordered: bool,
 ) -> (usize, u64) {
-    let arn = "arn:aws:sqs:us-east-1:123456789012:bench";
+    // The ordered queue's mapping takes batches of 10 and has no batching window.
+    let (arn, queue, batch, window) = match context.queue.ordered() {
+        Some(queue) if ordered => (
+            "arn:aws:sqs:us-east-1:123456789012:bench.fifo",
+            queue,
+            hookline_local_runner::runner::ORDERED_BATCH_SIZE,
+            Duration::ZERO,
+        ),
+        _ => (
+            "arn:aws:sqs:us-east-1:123456789012:bench",
+            context.queue.clone(),
+            DELIVER_BATCH,
+            hookline_local_runner::runner::BATCHING_WINDOW,
+        ),
+    };
     let mut invocations = 0;
     let mut empty_polls = 0;
     let started = Instant::now();
     loop {
-        let received = hookline_local_runner::runner::gather(&context.queue, DELIVER_BATCH, Duration::from_secs(1))
-            .await
-            .expect("receive");
+        let received =
+            hookline_local_runner::runner::gather_within(&queue, batch, Duration::from_secs(1), window)
+                .await
+                .expect("receive");
         if received.is_empty() {
             empty_polls += 1;
             if receiver.requests().len() >= wanted || started.elapsed() > Duration::from_secs(60) {
@@ -451,7 +495,7 @@ pub async fn run() -> Vec<Row> {
         let lambda_requests = (measured.http_requests + measured.deliver_invocations) as f64;
         let cost = lambda_requests * prices::LAMBDA_REQUEST
             + measured.cpu_seconds * prices::MEMORY_GB * prices::LAMBDA_GB_SECOND
-            + sqs as f64 * prices::SQS_REQUEST
+            + sqs as f64 * if scenario.ordered { prices::SQS_FIFO_REQUEST } else { prices::SQS_REQUEST }
             + writes * prices::DYNAMODB_WRITE_UNIT
             + reads * prices::DYNAMODB_READ_UNIT
             + measured.http_requests as f64 * prices::HTTP_API_REQUEST;
@@ -493,6 +537,7 @@ pub async fn hot_partition() -> Row {
         cost_goal: None,
         transformed: false,
         with_subject: false,
+        ordered: false,
     };
     let measured = measure(&scenario).await;
     let busiest = |prefix: &str| {

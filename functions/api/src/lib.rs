@@ -161,7 +161,7 @@ mod tests {
     async fn when_each_documented_route_requested_should_reach_its_handler() {
         let router = offline_router();
         let documented = documented_routes();
-        assert_eq!(documented.len(), 39, "{documented:?}");
+        assert_eq!(documented.len(), 43, "{documented:?}");
         for (method, template) in documented {
             let path = template
                 .replace("messages/{id}", "messages/msg_1")

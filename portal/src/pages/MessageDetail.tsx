@@ -32,6 +32,8 @@ function DeliverySection({ delivery, attempts, readOnly, busy, onRetry }: {
 }) {
   const webhookId = delivery.attributes.webhook_id;
   const headingId = `delivery-${webhookId}`;
+  // An ordered webhook's delivery held behind an earlier message.
+  const waitingFor = delivery.attributes.waiting_for;
   return (
     <section class="card" aria-labelledby={headingId}>
       <div class="card-heading">
@@ -52,6 +54,14 @@ function DeliverySection({ delivery, attempts, readOnly, busy, onRetry }: {
           <>
             {' · next attempt '}
             <Time iso={delivery.attributes.next_attempt_at} />
+          </>
+        )}
+        {waitingFor && (
+          <>
+            {' · waiting for '}
+            <a class="mono" href={href(paths.message(waitingFor))}>
+              {waitingFor}
+            </a>
           </>
         )}
       </p>

@@ -79,6 +79,8 @@ function Summary({ webhook }: { webhook: Webhook }) {
       <dd>{retrySchedule(attributes.retry_schedule)}</dd>
       <dt>Rate limit</dt>
       <dd>{attributes.rate_limit ? `${attributes.rate_limit} deliveries a second` : 'none'}</dd>
+      <dt>Order</dt>
+      <dd>{attributes.ordering === 'fifo' ? 'in order (fifo)' : 'as soon as possible'}</dd>
       <dt>Custom headers</dt>
       <dd>{headerNames.length ? headerNames.join(', ') : 'none'}</dd>
       <dt>Transformation</dt>

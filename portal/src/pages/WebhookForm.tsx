@@ -7,9 +7,9 @@ import { prettyJson } from '../format';
 import { toApiError, useLoad } from '../hooks';
 import { navigate, paths } from '../router';
 import { SessionContext } from '../session';
-import type { EventType, Filters, SignatureAlgo, Subscription, TransformationTestAttributes, Webhook, WebhookInput } from '../types';
+import type { EventType, Filters, Ordering, SignatureAlgo, Subscription, TransformationTestAttributes, Webhook, WebhookInput } from '../types';
 
-type Field = 'url' | 'name' | 'events' | 'filter' | 'headers' | 'signature_algo' | 'retry_schedule' | 'rate_limit' | 'transformation';
+type Field = 'url' | 'name' | 'events' | 'filter' | 'headers' | 'signature_algo' | 'retry_schedule' | 'rate_limit' | 'ordering' | 'transformation';
 type FieldErrors = Partial<Record<Field, string[]>>;
 
 interface HeaderRow {
@@ -24,6 +24,11 @@ const ALGORITHMS: Array<[SignatureAlgo, string]> = [
   ['jwt', 'JWT (HS256)'],
 ];
 
+const ORDERINGS: Array<[Ordering, string]> = [
+  ['none', 'As soon as possible (none)'],
+  ['fifo', 'In order, one at a time (fifo)'],
+];
+
 const WILDCARD = '*';
 
 /** The API's limit on a transformation, in UTF-8 bytes. */
@@ -34,7 +39,7 @@ function fieldOf(pointer: string | undefined): Field | null {
   const match = /^\/data\/attributes\/([^/]+)(\/\d+\/filters)?/.exec(pointer ?? '');
   if (!match) return null;
   if (match[1] === 'events') return match[2] ? 'filter' : 'events';
-  const fields: Field[] = ['url', 'name', 'headers', 'signature_algo', 'retry_schedule', 'rate_limit', 'transformation'];
+  const fields: Field[] = ['url', 'name', 'headers', 'signature_algo', 'retry_schedule', 'rate_limit', 'ordering', 'transformation'];
   return fields.includes(match[1] as Field) ? (match[1] as Field) : null;
 }
 
@@ -290,6 +295,7 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
   const [algo, setAlgo] = useState<SignatureAlgo>(initial?.signature_algo ?? 'hmac');
   const [schedule, setSchedule] = useState(initial?.retry_schedule?.join(', ') ?? '');
   const [rate, setRate] = useState(initial?.rate_limit ? String(initial.rate_limit) : '');
+  const [ordering, setOrdering] = useState<Ordering>(initial?.ordering ?? 'none');
   const [program, setProgram] = useState(initial?.transformation ?? '');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [alert, setAlert] = useState<ApiError | null>(null);
@@ -360,6 +366,8 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
     if (!webhook || algo !== initial?.signature_algo) attributes.signature_algo = algo;
     if (!webhook && retry === null) delete attributes.retry_schedule;
     if (!webhook && rateLimit === null) delete attributes.rate_limit;
+    // Sent on create, and on edit only when changed.
+    if (!webhook || ordering !== (initial?.ordering ?? 'none')) attributes.ordering = ordering;
     // Sent only when set or changed (null removes it), so that other edits leave the saved program alone.
     if (webhook ? transformation !== (initial?.transformation ?? null) : transformation !== null) attributes.transformation = transformation;
 
@@ -565,6 +573,28 @@ function Form({ catalog, webhook }: { catalog: EventType[]; webhook: Webhook | n
         errorId="rate_limit-error"
         errors={errors.rate_limit}
       />
+
+      <div class="field">
+        <label for="ordering">Order</label>
+        <select
+          id="ordering"
+          value={ordering}
+          onChange={(event) => setOrdering(event.currentTarget.value as Ordering)}
+          aria-invalid={errors.ordering ? true : undefined}
+          aria-describedby={describedBy('ordering', 'ordering-hint')}
+        >
+          {ORDERINGS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+        <p id="ordering-hint" class="hint">
+          In order: deliveries go out one at a time, in the order events were accepted, and a failing one holds back the later ones
+          until it succeeds or fails for good.
+        </p>
+        <FieldError id="ordering-error" errors={errors.ordering} />
+      </div>
 
       <div class="transformation">
         <TextField

@@ -1,6 +1,6 @@
 // The main flow of a customer with a read-write, branded session, step by step on one page:
 // open the session, create a webhook through the form, test it, see its deliveries, a failure,
-// a manual retry, a secret rotation, the chart, edit, disable, delete.
+// a manual retry, a secret rotation, the chart, edit (with the order), disable, delete.
 import type { Page } from '@playwright/test';
 import {
   call,
@@ -330,19 +330,36 @@ test('the chart and "Recent attempts" show the deliveries', async () => {
 });
 
 test('"Edit" changes the webhook; "Disable" and "Enable" switch it', async () => {
+  await expect(page.getByRole('main')).toContainText('as soon as possible'); // the default order
   await page.getByRole('link', { name: 'Edit', exact: true }).click();
   await expect(heading(page, 'Edit webhook')).toBeVisible();
   await expect(page.getByRole('textbox', { name: 'URL', exact: true })).toHaveValue(hookUrl);
   await expect(page.getByRole('checkbox', { name: 'invoice.paid', exact: true })).toBeChecked();
   await page.getByRole('checkbox', { name: 'customer.created', exact: true }).check();
+  const order = page.getByRole('combobox', { name: 'Order', exact: true });
+  await expect(order).toHaveValue('none');
+  await order.selectOption({ label: 'In order, one at a time (fifo)' });
+  const changed = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().endsWith(`/webhooks/${webhookId}`));
   await page.getByRole('button', { name: 'Save changes' }).click();
+  expect((await changed).postDataJSON().data.attributes.ordering, 'a changed order is sent').toBe('fifo');
   await expect(page).toHaveURL(new RegExp(`#/webhooks/${webhookId}$`));
   await expect(heading(page, hookUrl)).toBeVisible();
+  await expect(page.getByRole('main')).toContainText('in order (fifo)');
+  const saved = await call('GET', `/api/v3/notification/webhooks/${webhookId}`, { account: account.uid });
+  expect(saved.status).toBe(200);
+  expect(saved.body.data.attributes.ordering).toBe('fifo');
+
   await page.getByRole('link', { name: 'Edit', exact: true }).click();
   await expect(page.getByRole('checkbox', { name: 'customer.created', exact: true })).toBeChecked();
   await expect(page.getByRole('checkbox', { name: 'invoice.paid', exact: true })).toBeChecked();
-  await page.goBack();
+  await expect(order).toHaveValue('fifo');
+  // Saved again unchanged: the order is not sent, and stays.
+  const unchanged = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().endsWith(`/webhooks/${webhookId}`));
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  expect((await unchanged).postDataJSON().data.attributes, 'an unchanged order is not sent').not.toHaveProperty('ordering');
+  await expect(page).toHaveURL(new RegExp(`#/webhooks/${webhookId}$`));
   await expect(heading(page, hookUrl)).toBeVisible();
+  await expect(page.getByRole('main')).toContainText('in order (fifo)');
 
   await page.getByRole('button', { name: 'Disable', exact: true }).click();
   await expect(page.getByRole('button', { name: 'Enable', exact: true })).toBeVisible();
