@@ -379,10 +379,9 @@ async fn drain(
     let mut empty_polls = 0;
     let started = Instant::now();
     loop {
-        let received =
-            hookline_local_runner::runner::gather_within(&queue, batch, Duration::from_secs(1), window)
-                .await
-                .expect("receive");
+        let received = hookline_local_runner::runner::gather_within(&queue, batch, Duration::from_secs(1), window)
+            .await
+            .expect("receive");
         if received.is_empty() {
             empty_polls += 1;
             if receiver.requests().len() >= wanted || started.elapsed() > Duration::from_secs(60) {
