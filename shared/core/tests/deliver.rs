@@ -4,8 +4,8 @@
 //! and a batch whose writes fail.
 
 use chrono::{Duration, Utc};
-use hookline_core::deliver::{Deliverer, DeliveryPolicy, Handled, Skip};
-use hookline_core::memory::{MemoryQueue, MemoryStore, MemoryTransport, answered};
+use hookline_core::deliver::{Handled, Skip};
+use hookline_core::memory::answered;
 use hookline_core::{DeliveryLog, SendOutcome, Webhooks};
 use hookline_domain::model::{
     AttemptOutcome, Audit, DeliverTask, DeliveryStatus, DisabledReason, Environment, EventSubscription, LogEntry,
@@ -15,19 +15,9 @@ use hookline_domain::webhooks::{WebhookChanges, new_webhook};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-const ACCOUNT: u64 = 7;
+mod common;
 
-type World = Deliverer<MemoryStore, MemoryQueue, MemoryTransport>;
-
-fn world() -> World {
-    let policy = DeliveryPolicy {
-        retention_days: 30,
-        disable_after: Duration::days(5),
-        erasure_sweep: std::time::Duration::from_secs(120),
-    };
-    let transformer = std::sync::Arc::new(hookline_transform::InProcess);
-    Deliverer::new(MemoryStore::default(), MemoryQueue::default(), MemoryTransport::default(), transformer, policy)
-}
+use common::{ACCOUNT, World, world};
 
 /// A world whose store holds `hook`.
 fn world_with(hook: Webhook) -> (World, Webhook) {

@@ -3,10 +3,9 @@
 //! by subject pages through the index, counts each message once (a step run twice changes
 //! nothing), sweeps after the wait, drops the index and ends done.
 
-use chrono::{Duration, Utc};
-use hookline_core::deliver::{Deliverer, DeliveryPolicy, Handled, Skip};
+use chrono::Utc;
+use hookline_core::deliver::{Handled, Skip};
 use hookline_core::erase::PAGE;
-use hookline_core::memory::{MemoryQueue, MemoryStore, MemoryTransport};
 use hookline_core::{Erasures, LogWriter, SubjectIndex};
 use hookline_domain::model::{
     Attempt, AttemptOutcome, Audit, DeliverTask, DeliveryStatus, Environment, ErasureStatus, EventSubscription,
@@ -16,16 +15,13 @@ use hookline_domain::webhooks::{WebhookChanges, new_webhook};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-const ACCOUNT: u64 = 7;
-const SWEEP: std::time::Duration = std::time::Duration::from_secs(120);
+mod common;
 
-type World = Deliverer<MemoryStore, MemoryQueue, MemoryTransport>;
+use common::{ACCOUNT, SWEEP, World};
 
+/// A world whose store holds webhook 1, of `loan.created`.
 fn world() -> World {
-    let policy = DeliveryPolicy { retention_days: 30, disable_after: Duration::days(5), erasure_sweep: SWEEP };
-    let transformer = std::sync::Arc::new(hookline_transform::InProcess);
-    let world =
-        Deliverer::new(MemoryStore::default(), MemoryQueue::default(), MemoryTransport::default(), transformer, policy);
+    let world = common::world();
     let events = vec![EventSubscription { event_type: "loan.created".into(), filters: Default::default() }];
     let changes = WebhookChanges { url: Some("https://e.com/1".into()), events: Some(events), ..Default::default() };
     world.store.put_webhook(new_webhook(1, ACCOUNT, changes, Environment::Production, Audit::default(), Utc::now()));

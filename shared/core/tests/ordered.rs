@@ -3,10 +3,10 @@
 //! back behind it, saying what they wait for; a task back before its due time is held again;
 //! once due it is retried, and the group goes on; another webhook's tasks are not held.
 
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use hookline_core::DeliveryLog;
-use hookline_core::deliver::{Deliverer, DeliveryPolicy, Handled, Ordered};
-use hookline_core::memory::{MemoryQueue, MemoryStore, MemoryTransport, answered};
+use hookline_core::deliver::{Handled, Ordered};
+use hookline_core::memory::answered;
 use hookline_domain::model::{
     Audit, DeliverTask, DeliveryStatus, Environment, EventSubscription, Message, Ordering, Task, Webhook, WebhookRef,
 };
@@ -14,19 +14,9 @@ use hookline_domain::webhooks::{WebhookChanges, new_webhook};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-const ACCOUNT: u64 = 7;
+mod common;
 
-type World = Deliverer<MemoryStore, MemoryQueue, MemoryTransport>;
-
-fn world() -> World {
-    let policy = DeliveryPolicy {
-        retention_days: 30,
-        disable_after: Duration::days(5),
-        erasure_sweep: std::time::Duration::from_secs(120),
-    };
-    let transformer = std::sync::Arc::new(hookline_transform::InProcess);
-    Deliverer::new(MemoryStore::default(), MemoryQueue::default(), MemoryTransport::default(), transformer, policy)
-}
+use common::{ACCOUNT, World, world};
 
 fn webhook(id: u64, ordering: Ordering) -> Webhook {
     let events = vec![EventSubscription { event_type: "loan.created".into(), filters: Default::default() }];
