@@ -3,7 +3,8 @@
 //! wait (its retry is not due, its rate limit gives it a later slot) is held in the queue, where
 //! it keeps its place; its group's later tasks go back behind it, their log entries saying what
 //! they wait for. A FIFO queue has no per-message delay, and its visibility timeout is at most
-//! 12 hours: a longer wait is held again when the message comes back early.
+//! 12 hours: a longer wait is held again when the message comes back early. First attempts'
+//! entries are written together once the batch ran, as the unordered path writes them.
 
 use super::{Deliverer, DeliveryStore, Handled, Skip, cancel_erased, deliverable};
 use crate::ports::{TaskQueue, Transport};
@@ -22,6 +23,20 @@ pub enum Ordered {
     Hold(Duration),
     /// An earlier task of its group is held: back to the queue as it is.
     Behind,
+}
+
+/// A log entry to write, with its expiry.
+type Entry = (LogEntry, i64);
+
+/// What became of an ordered task, and the entry of its first attempt.
+type Ran = Result<(Ordered, Option<Entry>)>;
+
+/// The message a first-attempt task carries.
+fn task_message(task: &Task) -> Option<&hookline_domain::model::Message> {
+    match task {
+        Task::Deliver(deliver) => deliver.message.as_ref(),
+        _ => None,
+    }
 }
 
 /// The longest hold SQS takes (a visibility timeout of 12 hours).
@@ -56,7 +71,7 @@ where
         }
         let erased = &erased;
         let runs = groups.iter().map(|(_, members)| async move {
-            let mut outcomes: Vec<(usize, Result<Ordered>)> = Vec::with_capacity(members.len());
+            let mut outcomes: Vec<(usize, Ran)> = Vec::with_capacity(members.len());
             let mut held_by: Option<Option<MessageId>> = None;
             for &index in members {
                 let (task, count) = &tasks[index];
@@ -64,7 +79,7 @@ where
                     if let (Some(head), Task::Deliver(task)) = (head, task) {
                         self.note_waiting(task, head).await;
                     }
-                    outcomes.push((index, Ok(Ordered::Behind)));
+                    outcomes.push((index, Ok((Ordered::Behind, None))));
                     continue;
                 }
                 let is_erased = match (erased, task) {
@@ -78,7 +93,7 @@ where
                     Ok(is_erased) => self.run_ordered(task, *count, is_erased).await,
                     Err(error) => Err(error),
                 };
-                if !matches!(outcome, Ok(Ordered::Done(_))) {
+                if !matches!(outcome, Ok((Ordered::Done(_), _))) {
                     held_by = Some(match task {
                         Task::Deliver(task) if outcome.is_ok() => Some(task.message_id.clone()),
                         _ => None,
@@ -89,8 +104,23 @@ where
             outcomes
         });
         let mut results: Vec<Option<Result<Ordered>>> = (0..tasks.len()).map(|_| None).collect();
+        let mut entries = Vec::new();
+        let mut writers = Vec::new();
         for (index, outcome) in futures::future::join_all(runs).await.into_iter().flatten() {
-            results[index] = Some(outcome);
+            results[index] = Some(outcome.map(|(ordered, entry)| {
+                if let Some(entry) = entry {
+                    entries.push(entry);
+                    writers.push(index);
+                }
+                ordered
+            }));
+        }
+        if let Err(error) = self.store.put_log_entries(&entries).await {
+            // Nothing of theirs is recorded: those tasks come back (and are sent again).
+            tracing::warn!(%error, "recording an ordered batch's first attempts failed");
+            for index in writers {
+                results[index] = Some(Err(Error::Unavailable(format!("recording the attempt failed: {error}"))));
+            }
         }
         results
             .into_iter()
@@ -98,18 +128,14 @@ where
             .collect()
     }
 
-    /// Runs one task of the ordered queue.
-    async fn run_ordered(&self, task: &Task, receive_count: u32, erased: bool) -> Result<Ordered> {
-        let Task::Deliver(deliver) = task else {
-            // Only deliveries go to the ordered queue; anything else runs as it would elsewhere.
+    /// Runs one task of the ordered queue: what became of it, and the entry of a first attempt,
+    /// which the batch writes with the others.
+    async fn run_ordered(&self, task: &Task, receive_count: u32, erased: bool) -> Ran {
+        let (Task::Deliver(deliver), Some(message)) = (task, task_message(task)) else {
+            // Only first attempts go to the ordered queue; anything else runs as it would elsewhere.
             let (handled, followups) = self.run_task(task, receive_count).await?;
             self.queue.send(&followups.tasks).await?;
-            return Ok(Ordered::Done(handled));
-        };
-        let Some(message) = &deliver.message else {
-            let (handled, followups) = self.run_task(task, receive_count).await?;
-            self.queue.send(&followups.tasks).await?;
-            return Ok(Ordered::Done(handled));
+            return Ok((Ordered::Done(handled), None));
         };
         let now = Utc::now();
         let expires = self.retention_end(message.created_at);
@@ -120,18 +146,19 @@ where
         };
         if let Some(entry) = &stored {
             if entry.status != Some(DeliveryStatus::Pending) {
-                return Ok(Ordered::Done(Handled::Skipped(Skip::AlreadySettled)));
+                return Ok((Ordered::Done(Handled::Skipped(Skip::AlreadySettled)), None));
             }
             if let Some(due) = entry.next_attempt_at.filter(|due| *due > now) {
-                return Ok(Ordered::Hold(hold_until(due, now)));
+                return Ok((Ordered::Hold(hold_until(due, now)), None));
             }
         }
         if erased {
             let (handled, followups) = cancel_erased(deliver, message, expires);
-            for (entry, _) in &followups.entries {
-                self.record(entry, stored.as_ref(), expires).await?;
+            let mut first = None;
+            for (entry, _) in followups.entries {
+                first = self.record(entry, stored.as_ref(), expires).await?;
             }
-            return Ok(Ordered::Done(handled));
+            return Ok((Ordered::Done(handled), first));
         }
         let mut entry =
             stored.clone().unwrap_or_else(|| LogEntry::delivery_of(message.clone(), deliver.webhook_id, now));
@@ -141,36 +168,32 @@ where
                 Ok(webhook) => webhook,
                 Err(reason) => {
                     entry.settle(DeliveryStatus::Cancelled, None, now);
-                    self.record(&entry, stored.as_ref(), expires).await?;
-                    return Ok(Ordered::Done(Handled::Skipped(reason)));
+                    let first = self.record(entry, stored.as_ref(), expires).await?;
+                    return Ok((Ordered::Done(Handled::Skipped(reason)), first));
                 }
             };
         if let Some(waiting) = self.throttle(&webhook, deliver).await? {
-            return Ok(Ordered::Hold(waiting.delay.max(Duration::from_secs(1))));
+            return Ok((Ordered::Hold(waiting.delay.max(Duration::from_secs(1))), None));
         }
         let number = entry.attempts.len() as u32 + 1;
         let (outcome, attempt) = self.attempt(&webhook, message, number).await?;
         // The retry task `settle` makes is for the other queue: here the task itself waits.
         let retry = self.settle(&webhook, &mut entry, attempt, &outcome).await?;
-        self.record(&entry, stored.as_ref(), expires).await?;
-        Ok(match (retry, entry.next_attempt_at) {
+        let ordered = match (retry, entry.next_attempt_at) {
             (Some(_), Some(due)) => Ordered::Hold(hold_until(due, Utc::now())),
             _ => Ordered::Done(Handled::Attempted(outcome)),
-        })
+        };
+        Ok((ordered, self.record(entry, stored.as_ref(), expires).await?))
     }
 
-    /// Writes an ordered delivery's entry: over the one read (if no one changed it since), or
-    /// as its first.
-    async fn record(&self, entry: &LogEntry, stored: Option<&LogEntry>, expires: i64) -> Result<()> {
-        match stored {
-            Some(read) => {
-                if !self.store.replace_log_entry(entry, Some(read.updated_at), expires).await? {
-                    return Err(Error::Unavailable("an ordered delivery's entry changed while it was tried".into()));
-                }
-                Ok(())
-            }
-            None => self.store.put_log_entries(&[(entry.clone(), expires)]).await,
+    /// Writes an ordered delivery's entry over the one read (if no one changed it since); a
+    /// first one is handed back, for the batch to write with the others.
+    async fn record(&self, entry: LogEntry, stored: Option<&LogEntry>, expires: i64) -> Result<Option<Entry>> {
+        let Some(read) = stored else { return Ok(Some((entry, expires))) };
+        if !self.store.replace_log_entry(&entry, Some(read.updated_at), expires).await? {
+            return Err(Error::Unavailable("an ordered delivery's entry changed while it was tried".into()));
         }
+        Ok(None)
     }
 
     /// Records that `task`'s delivery, not tried yet, waits behind `head`'s (unless it has an
