@@ -34,21 +34,7 @@ fn webhook(id: u64) -> Webhook {
 }
 
 fn message() -> Message {
-    let now = Utc::now();
-    Message {
-        id: Message::new_id(),
-        account_id: ACCOUNT,
-        event_type: "loan.created".into(),
-        environment: Environment::Production,
-        payload: json!({ "loan": 1 }),
-        scopes: BTreeMap::new(),
-        occurred_at: now,
-        created_at: now,
-        idempotency_key: None,
-        matched: 1,
-        subject: None,
-        erased_at: None,
-    }
+    common::message_with(json!({ "loan": 1 }), None)
 }
 
 /// The first-attempt task of `message` to `webhook`, as ingest makes it.

@@ -29,21 +29,7 @@ fn world() -> World {
 }
 
 fn message(subject: Option<&str>) -> Message {
-    let now = Utc::now();
-    Message {
-        id: Message::new_id(),
-        account_id: ACCOUNT,
-        event_type: "loan.created".into(),
-        environment: Environment::Production,
-        payload: json!({"name": "Ada", "loan": 1}),
-        scopes: BTreeMap::new(),
-        occurred_at: now,
-        created_at: now,
-        idempotency_key: None,
-        matched: 1,
-        subject: subject.map(str::to_string),
-        erased_at: None,
-    }
+    common::message_with(json!({"name": "Ada", "loan": 1}), subject)
 }
 
 fn first(message: &Message) -> (Task, u32) {

@@ -12,7 +12,6 @@ use hookline_domain::model::{
 };
 use hookline_domain::webhooks::{WebhookChanges, new_webhook};
 use serde_json::json;
-use std::collections::BTreeMap;
 
 mod common;
 
@@ -31,21 +30,7 @@ fn webhook(id: u64, ordering: Ordering) -> Webhook {
 }
 
 fn message(n: u64) -> Message {
-    let now = Utc::now();
-    Message {
-        id: Message::new_id(),
-        account_id: ACCOUNT,
-        event_type: "loan.created".into(),
-        environment: Environment::Production,
-        payload: json!({ "n": n }),
-        scopes: BTreeMap::new(),
-        occurred_at: now,
-        created_at: now,
-        idempotency_key: None,
-        matched: 1,
-        subject: None,
-        erased_at: None,
-    }
+    common::message_with(json!({ "n": n }), None)
 }
 
 fn task(message: &Message, webhook: &Webhook, receive_count: u32) -> (Task, u32) {
