@@ -45,7 +45,10 @@ pub async fn handle(deliverer: &Deliverer, event: SqsEvent) -> SqsBatchResponse 
             .filter(|record| ids.contains(&record.message_id.clone().unwrap_or_default()))
             .map(|record| record.receipt_handle.clone().unwrap_or_default())
             .collect();
-        for ((id, receipt), outcome) in ids.into_iter().zip(receipts).zip(deliverer.run_ordered_batch(&tasks).await) {
+        // Boxed: inline, the ordered batch's future would deepen the handler's past the
+        // compiler's layout depth limit.
+        let outcomes = Box::pin(deliverer.run_ordered_batch(&tasks)).await;
+        for ((id, receipt), outcome) in ids.into_iter().zip(receipts).zip(outcomes) {
             if let Some(failed) = hold(deliverer, &id, &receipt, outcome).await {
                 response.add_failure(failed);
             }
