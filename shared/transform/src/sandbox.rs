@@ -86,8 +86,8 @@ impl Sandbox {
         Ok(Running { child, stdin, stdout: BufReader::new(stdout) })
     }
 
-    /// Sends one request and reads its reply within the deadline. `Ok(None)`: the sandbox
-    /// stopped (memory, stack) during the run.
+    /// Sends one request and reads its reply within the deadline; a run past it, or one that
+    /// ends the sandbox (memory, stack), is a [`Reply::Failed`] and the sandbox is replaced.
     async fn exchange(&self, request: &Request) -> Result<Reply> {
         let mut line = serde_json::to_vec(request).map_err(Error::internal)?;
         line.push(b'\n');
